@@ -1,0 +1,80 @@
+# terraform-aws-stream-pipeline: one entry point for contributors and CI.
+# `make help` lists the targets. Everything installs itself into ignored folders.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# The Lambda runtime is python3.13 (see README "Runtime"); tests run on the same minor version.
+PY_VERSION ?= 3.13
+ARCH ?= x86_64
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ZIP := dist/lambda.zip
+
+# Terraform: use a local provider mirror when one is configured or present, else the registry.
+# Set TF_PLUGIN_DIR to your mirror (a folder holding registry.terraform.io/hashicorp/aws/...).
+TF ?= terraform
+TF_MIRROR_CANDIDATES := /opt/tf-plugins $(HOME)/.terraform.d/plugins /usr/share/terraform/plugins /usr/local/share/terraform/plugins
+TF_PLUGIN_DIR ?= $(firstword $(foreach d,$(TF_MIRROR_CANDIDATES),$(if $(wildcard $(d)/registry.terraform.io/hashicorp/aws),$(d))))
+TF_INIT_FLAGS := -backend=false -input=false -no-color $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
+# A TF_CLI_CONFIG_FILE pointing at a missing file only makes terraform warn on every call.
+ifneq ($(TF_CLI_CONFIG_FILE),)
+ifeq ($(wildcard $(TF_CLI_CONFIG_FILE)),)
+unexport TF_CLI_CONFIG_FILE
+endif
+endif
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV)/.stamp: pyproject.toml requirements/lambda.txt
+	@python=$$(scripts/find-python.sh $(PY_VERSION)) || exit 1; \
+	echo "Creating $(VENV) with $$python"; \
+	rm -rf $(VENV); "$$python" -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV)/.stamp ## Create the Python $(PY_VERSION) virtual environment with the dev tools
+
+.PHONY: package
+package: $(VENV)/.stamp ## Build the deterministic Lambda zip (dist/lambda.zip) and print its size
+	$(PY) scripts/package.py --out $(ZIP) --arch $(ARCH) --python-version $(PY_VERSION)
+
+$(ZIP): $(VENV)/.stamp requirements/lambda.txt scripts/package.py $(shell find src -name '*.py' -o -name py.typed 2>/dev/null)
+	$(PY) scripts/package.py --out $(ZIP) --arch $(ARCH) --python-version $(PY_VERSION)
+
+.PHONY: lint
+lint: lint-python ## ruff, mypy --strict, terraform fmt -check
+	$(TF) fmt -check -recursive -diff .
+
+.PHONY: lint-python
+lint-python: $(VENV)/.stamp
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+.PHONY: fmt
+fmt: $(VENV)/.stamp ## Format Python and Terraform in place
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+	$(TF) fmt -recursive .
+
+.PHONY: test-unit
+test-unit: $(VENV)/.stamp $(ZIP) ## Unit tier: handler, sink, packaging (moto, in-process)
+	$(PY) scripts/run_tier.py unit
+
+.PHONY: test
+test: lint test-unit ## Everything CI runs: lint, then every test tier
+
+.PHONY: bench
+bench: $(VENV)/.stamp $(ZIP) ## Benchmarks: ratios against baselines measured in the same run
+	$(PY) bench/run.py
+
+.PHONY: clean
+clean: ## Remove build output (keeps the virtual environment)
+	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,150 @@
+"""`make bench`: every figure is a ratio or a count against a baseline measured in this same run.
+
+P1  handler throughput on a 10,000-record Kinesis batch (no sink) / bare base64 + json.loads loop.
+P2  sink write requests for 5,000 records from 1,000 racers, against one write per record.
+P3  CloudWatch API calls per batch.
+P4  cold import of stream_pipeline.handler in a fresh interpreter / `import boto3` alone.
+    Also prints the size of dist/lambda.zip.
+
+Timings take the median of interleaved repetitions, so that a noisy neighbour hits both sides.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from support import FakeContext, api_calls, race_batch  # noqa: E402 - after the path is set
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "bench",
+        "LOG_LEVEL": "ERROR",
+    }
+)
+os.environ.pop("SINK_TABLE_NAME", None)
+
+
+def p1_throughput(repeats: int = 5) -> tuple[float, float, float]:
+    from stream_pipeline import handler
+
+    batch = race_batch(racers=1000, seconds=10)
+    event = {"Records": batch}
+
+    def bare() -> None:
+        for record in batch:
+            json.loads(base64.b64decode(record["kinesis"]["data"]))
+
+    def real() -> None:
+        with redirect_stdout(io.StringIO()):
+            response = handler.lambda_handler(event, FakeContext())
+        assert response == {"batchItemFailures": []}
+
+    bare_times, real_times = [], []
+    for _ in range(repeats):
+        for fn, times in ((bare, bare_times), (real, real_times)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    bare_rate = len(batch) / statistics.median(bare_times)
+    real_rate = len(batch) / statistics.median(real_times)
+    return real_rate, bare_rate, real_rate / bare_rate
+
+
+def p2_p3_writes() -> tuple[int, int, int]:
+    import boto3
+    from moto import mock_aws
+
+    from stream_pipeline.config import load_settings
+    from stream_pipeline.pipeline import Pipeline
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="bench-sink",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        settings = load_settings({"SINK_TABLE_NAME": "bench-sink"})
+        pipeline = Pipeline(settings, _quiet_logger(), client_factory=lambda: client)
+        batch = race_batch(racers=1000, seconds=5)
+        with api_calls() as log:
+            outcome = pipeline.run(batch, lambda: 900_000)
+        assert outcome.failed == 0
+        writes = log.count("dynamodb", "PutItem", "UpdateItem", "BatchWriteItem", "TransactWriteItems")
+        return len(batch), writes, log.count("cloudwatch")
+
+
+def _quiet_logger() -> Any:
+    import logging
+
+    logger = logging.getLogger("bench")
+    logger.setLevel(logging.ERROR)
+    return logger
+
+
+def _import_seconds(module: str) -> float:
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=os.environ)
+    return float(out.stdout.strip())
+
+
+def p4_import(repeats: int = 9) -> tuple[float, float, float]:
+    handler_times, boto_times = [], []
+    for _ in range(repeats):
+        handler_times.append(_import_seconds("stream_pipeline.handler"))
+        boto_times.append(_import_seconds("boto3"))
+    handler, boto = statistics.median(handler_times), statistics.median(boto_times)
+    return handler, boto, handler / boto
+
+
+def report(label: str, value: str, baseline: str, ratio: str) -> None:
+    print(f"{label:<24}{value:>18}   vs {baseline:<34}{ratio}")
+
+
+def main() -> int:
+    zip_path = ROOT / "dist" / "lambda.zip"
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    real, bare, ratio = p1_throughput()
+    report(
+        "P1 handler throughput",
+        f"{real:,.0f} rec/s",
+        f"bare decode loop {bare:,.0f} rec/s",
+        f"ratio {ratio:.2f} (>= 0.5)",
+    )
+    records, writes, cloudwatch = p2_p3_writes()
+    report("P2 sink writes", f"{writes:,}", f"write-per-record {records:,}", f"ratio {writes / records:.2f} (<= 0.2)")
+    report("P3 CloudWatch calls", f"{cloudwatch}", f"per batch of {records:,} records", "(target 0)")
+    handler, boto, ratio = p4_import()
+    report(
+        "P4 cold import",
+        f"{handler * 1000:.1f} ms",
+        f"import boto3 {boto * 1000:.1f} ms",
+        f"ratio {ratio:.2f} (<= 1.5)",
+    )
+    if zip_path.exists():
+        report("lambda zip", f"{zip_path.stat().st_size:,} bytes", "", "")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

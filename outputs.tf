@@ -1,0 +1,4 @@
+output "enabled" {
+  description = "Whether the module creates resources."
+  value       = var.enabled
+}

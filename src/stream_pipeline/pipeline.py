@@ -1,0 +1,200 @@
+"""The batch loop: parse in order, stop at the first failure, apply, report.
+
+Why not Powertools' ``BatchProcessor``? For Kinesis and DynamoDB Streams it carries
+on past a failed record and reports each failure on its own. Lambda then checkpoints
+at the lowest reported sequence number, but the records *after* the failure have
+already had their effect, out of order. A stream is ordered per shard, so on the
+first failure this loop stops, and reports that record and every later one; Lambda
+resumes exactly there. The loop is small, and Powertools still does the logging,
+the EMF metrics and the event data classes.
+
+A failure is always reported, never raised: raising would make Lambda retry the
+whole batch, re-applying the records before the failure for no reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Final
+
+import boto3  # imported at init, which Lambda runs with a full CPU; the client itself is made lazily
+from botocore.config import Config
+
+from stream_pipeline import processors
+from stream_pipeline.config import BUILTIN_PROCESSORS, Settings
+from stream_pipeline.records import PoisonRecord, SourceType, StreamRecord, from_raw, sequence_of
+from stream_pipeline.sink import Sink, SinkStats, SinkUnavailable
+
+if TYPE_CHECKING:
+    import logging
+    from collections.abc import Callable, Sequence
+
+    from aws_lambda_powertools import Logger
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+LATENCY_SAMPLES: Final = 99
+"""EMF allows 100 values per metric; Powertools flushes early at 100, so keep one flush."""
+NOT_ATTEMPTED: Final = "not attempted: an earlier record in the batch failed, and the stream is ordered"
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """What one invocation did; becomes the partial batch response, the metrics and the logs."""
+
+    size: int
+    source: str
+    processed: int
+    failures: list[dict[str, str]]
+    first_failure_reason: str = ""
+    event_counts: Counter[str] = field(default_factory=Counter)
+    latencies_ms: list[float] = field(default_factory=list)
+    duplicates: int = 0
+    sink: SinkStats = field(default_factory=SinkStats)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    def response(self) -> dict[str, list[dict[str, str]]]:
+        return {"batchItemFailures": self.failures}
+
+
+def quantile_samples(values: Sequence[float], count: int = LATENCY_SAMPLES) -> list[float]:
+    """At most ``count`` order statistics spread evenly over ``values``, always with min and max.
+
+    CloudWatch computes percentiles over the samples, so p50/p99/max stay right
+    while the whole batch costs one EMF line.
+    """
+    ordered = sorted(values)
+    if len(ordered) <= count:
+        return ordered
+    last = len(ordered) - 1
+    return [ordered[round(i * last / (count - 1))] for i in range(count)]
+
+
+class Pipeline:
+    """One per execution environment: holds the settings, the sink client and the thread pool."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        logger: Logger | logging.Logger,
+        client_factory: Callable[[], DynamoDBClient] | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.logger = logger
+        self._client_factory = client_factory or self._default_client
+        self._clock = clock
+        self._sleep = sleep
+        self._processors: dict[SourceType, processors.Processor[Any]] = {}
+        if settings.record_processor and settings.record_processor not in BUILTIN_PROCESSORS:
+            processors.load_function(settings.record_processor)  # fail at cold start, not on the first batch
+
+    def _default_client(self) -> DynamoDBClient:
+        config = Config(
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=2,
+            read_timeout=5,
+            max_pool_connections=self.settings.sink_write_concurrency,
+        )
+        return boto3.client("dynamodb", config=config)
+
+    @cached_property
+    def sink(self) -> Sink | None:
+        """Created on first use, so that importing the handler makes no client."""
+        if self.settings.sink_table_name is None:
+            return None
+        return Sink(client=self._client_factory(), table_name=self.settings.sink_table_name, sleep=self._sleep)
+
+    @cached_property
+    def pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=self.settings.sink_write_concurrency, thread_name_prefix="sink")
+
+    def processor(self, source: SourceType) -> processors.Processor[Any]:
+        if source not in self._processors:
+            self._processors[source] = processors.build(self.settings, source)
+        return self._processors[source]
+
+    def run(self, raw_records: Sequence[Any], remaining_ms: Callable[[], float]) -> BatchOutcome:
+        """Process one batch; every record is either processed or in ``failures``."""
+        processor, parsed, failed_at, reason = self._parse(raw_records)
+        result = self._apply(processor, parsed, remaining_ms)
+        if result.failed_index is not None and (failed_at is None or result.failed_index < failed_at):
+            failed_at, reason = result.failed_index, result.reason
+
+        done = len(raw_records) if failed_at is None else failed_at
+        outcome = BatchOutcome(
+            size=len(raw_records),
+            source=parsed[0][0].source.value if parsed else "unknown",
+            processed=done,
+            failures=[{"itemIdentifier": sequence_of(raw)} for raw in raw_records[done:]],
+            first_failure_reason=reason,
+            duplicates=result.duplicates,
+            sink=self.sink.stats if self.sink is not None and parsed else SinkStats(),
+        )
+        now = self._clock()
+        for record, _ in parsed[:done]:
+            if record.event_name is not None:
+                outcome.event_counts[record.event_name] += 1
+            if record.arrival_epoch_s is not None:
+                outcome.latencies_ms.append(max(0.0, (now - record.arrival_epoch_s) * 1000))
+        self._log_failures(raw_records, done, reason)
+        return outcome
+
+    def _parse(
+        self, raw_records: Sequence[Any]
+    ) -> tuple[processors.Processor[Any] | None, list[tuple[StreamRecord, Any]], int | None, str]:
+        """Parse records in order up to the first that fails: (processor, parsed prefix, failed index, reason)."""
+        parsed: list[tuple[StreamRecord, Any]] = []
+        processor: processors.Processor[Any] | None = None
+        for index, raw in enumerate(raw_records):
+            try:
+                record = from_raw(index, raw)
+                processor = processor or self.processor(record.source)
+                parsed.append((record, processor.parse(record)))
+            except PoisonRecord as exc:
+                return processor, parsed, index, str(exc)
+            except Exception as exc:  # a bug in parsing must not lose the batch either
+                self.logger.exception("unexpected error while parsing a record")
+                return processor, parsed, index, f"unexpected {type(exc).__name__} while parsing"
+        return processor, parsed, None, ""
+
+    def _apply(
+        self,
+        processor: processors.Processor[Any] | None,
+        parsed: list[tuple[StreamRecord, Any]],
+        remaining_ms: Callable[[], float],
+    ) -> processors.ApplyResult:
+        """Apply the parsed prefix; any failure comes back as a result, never as an exception."""
+        if processor is None or not parsed:
+            return processors.ApplyResult()
+        sink = self.sink
+        if sink is not None:
+            margin = self.settings.safety_margin_ms
+            sink.reset(lambda: remaining_ms() - margin)
+        try:
+            return processor.apply(parsed, sink, self.pool)
+        except SinkUnavailable as exc:  # e.g. the read before the writes: nothing of the batch applied
+            return processors.ApplyResult(failed_index=0, reason=f"sink unavailable: {exc}")
+        except Exception as exc:  # whole-batch failure: reported from the first record
+            self.logger.exception("unexpected error while applying the batch")
+            return processors.ApplyResult(failed_index=0, reason=f"unexpected {type(exc).__name__}")
+
+    def _log_failures(self, raw_records: Sequence[Any], done: int, reason: str) -> None:
+        """One line per failed record: its sequence number and why; never its payload."""
+        for index in range(done, len(raw_records)):
+            raw = raw_records[index]
+            self.logger.warning(
+                "record failed",
+                extra={
+                    "sequence_number": sequence_of(raw),
+                    "batch_index": index,
+                    "reason": reason if index == done else NOT_ATTEMPTED,
+                },
+            )

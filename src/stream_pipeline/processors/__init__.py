@@ -1,0 +1,87 @@
+"""Record processors: the per-record parsing and the batch's effect on the sink.
+
+A processor has two steps, both called by :mod:`stream_pipeline.pipeline`:
+
+* ``parse(record)`` turns one :class:`~stream_pipeline.records.StreamRecord` into
+  the processor's own value, or raises :class:`~stream_pipeline.records.PoisonRecord`.
+  The pipeline stops at the first record that fails to parse.
+* ``apply(parsed, sink, pool)`` applies the parsed prefix of the batch and returns
+  the batch index of the first record whose effect could not be applied, if any.
+
+``RECORD_PROCESSOR`` selects one: ``alleycat``, ``audit``, or ``package.module:function``
+for a per-record function of your own (see :class:`PerRecordProcessor`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from stream_pipeline.processors.alleycat import AlleycatProcessor
+from stream_pipeline.processors.audit import AuditProcessor
+from stream_pipeline.processors.base import ApplyResult, Processor
+from stream_pipeline.records import SourceType, StreamRecord
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from stream_pipeline.config import Settings
+    from stream_pipeline.sink import Sink
+
+__all__ = ["ApplyResult", "PerRecordProcessor", "Processor", "build", "load_function"]
+
+RecordFunction = Callable[[StreamRecord], None]
+
+
+class PerRecordProcessor:
+    """Adapts a team's own ``function(record) -> None`` into a processor.
+
+    The function is called once per record, in order; an exception stops the batch
+    at that record, which is reported failed with every later one. The function
+    should be idempotent: Lambda delivers at least once.
+    """
+
+    def __init__(self, function: RecordFunction, name: str) -> None:
+        self.function = function
+        self.name = name
+
+    def parse(self, record: StreamRecord) -> StreamRecord:
+        return record
+
+    def apply(
+        self,
+        parsed: Sequence[tuple[StreamRecord, StreamRecord]],
+        sink: Sink | None,  # noqa: ARG002 - the protocol's signature; a plug-in brings its own clients
+        pool: Executor,  # noqa: ARG002 - records are applied in order, one at a time
+    ) -> ApplyResult:
+        for record, _ in parsed:
+            try:
+                self.function(record)
+            except Exception as exc:  # a plug-in's failure is a record failure, never a crash
+                return ApplyResult(failed_index=record.index, reason=f"{type(exc).__name__}: {str(exc)[:200]}")
+        return ApplyResult()
+
+
+def load_function(spec: str) -> RecordFunction:
+    """Import ``package.module:function``; raise ImportError/TypeError naming RECORD_PROCESSOR."""
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ImportError(f"RECORD_PROCESSOR={spec!r}: cannot import {module_name!r} ({exc})") from exc
+    function = getattr(module, attr, None)
+    if not callable(function):
+        raise TypeError(f"RECORD_PROCESSOR={spec!r}: {module_name} has no callable {attr!r}")
+    result: RecordFunction = function
+    return result
+
+
+def build(settings: Settings, source: SourceType) -> Processor[Any]:
+    """The processor for a batch from ``source`` (the configured one, or the source's default)."""
+    name = settings.record_processor or ("alleycat" if source is SourceType.KINESIS else "audit")
+    if name == "alleycat":
+        return AlleycatProcessor(max_record_bytes=settings.max_record_bytes)
+    if name == "audit":
+        return AuditProcessor(max_record_bytes=settings.max_record_bytes, ttl_days=settings.audit_ttl_days)
+    return PerRecordProcessor(load_function(name), name=name)

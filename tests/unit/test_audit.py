@@ -1,0 +1,72 @@
+"""The audit processor: one change item per INSERT/MODIFY/REMOVE, exact numbers, no duplicates."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from stream_pipeline.records import from_raw
+from support import SINK, FakeContext, PipelineFactory, api_calls, change_batch, load_event, scan
+
+
+def run(pipeline: Any, batch: list[dict[str, Any]]) -> Any:
+    return pipeline.run(batch, FakeContext().get_remaining_time_in_millis)
+
+
+def test_fixture_changes_become_audit_items(make_pipeline: PipelineFactory, dynamodb: Any) -> None:
+    outcome = run(make_pipeline(), load_event("dynamodb_event.json")["Records"])
+    assert outcome.response() == {"batchItemFailures": []}
+    assert outcome.event_counts == {"INSERT": 1, "MODIFY": 1, "REMOVE": 1}
+    items = scan(dynamodb, SINK)
+    assert [i["event_name"]["S"] for i in items] == ["INSERT", "MODIFY", "REMOVE"]
+    assert {i["pk"]["S"] for i in items} == {'{"id":"order-101"}'}
+    insert, modify, remove = items
+    assert insert["sk"]["S"] == "2025-11-23T08:15:00.000000Z#" + "4421584500000000017450439091".zfill(40)
+    # Typed images pass through: the 23-significant-digit number and the string set survive.
+    assert insert["new_image"]["M"]["total"] == {"N": "19.990000000000000000001"}
+    assert sorted(insert["new_image"]["M"]["tags"]["SS"]) == ["a", "b"]
+    assert "old_image" not in insert
+    assert modify["old_image"]["M"]["total"] == {"N": "19.990000000000000000001"}
+    assert "new_image" not in remove
+    assert remove["expires_at"] == {"N": str(1763885702 + 30 * 86400)}
+
+
+def test_images_become_plain_python_values_with_exact_numbers() -> None:
+    record = from_raw(0, load_event("dynamodb_event.json")["Records"][0])
+    keys, new, old = record.images()
+    assert keys == {"id": "order-101"}
+    assert new is not None
+    assert new["total"] == Decimal("19.990000000000000000001")
+    assert new["tags"] == {"a", "b"}
+    assert old is None
+
+
+def test_redelivery_creates_no_duplicates(make_pipeline: PipelineFactory, dynamodb: Any) -> None:
+    batch = change_batch(items=20)
+    pipeline = make_pipeline()
+    run(pipeline, batch)
+    before = scan(dynamodb, SINK)
+    run(pipeline, batch)
+    run(pipeline, batch[10:])
+    assert scan(dynamodb, SINK) == before
+    assert len(before) == 60
+
+
+def test_writes_are_batched_25_at_a_time(make_pipeline: PipelineFactory, dynamodb: Any) -> None:
+    batch = change_batch(items=40)  # 120 changes
+    with api_calls() as log:
+        outcome = run(make_pipeline(), batch)
+    assert outcome.processed == 120
+    assert log.count("dynamodb", "BatchWriteItem") == 5
+    assert log.count("dynamodb", "PutItem") == 0
+
+
+def test_ttl_days_are_configurable(make_pipeline: PipelineFactory, dynamodb: Any) -> None:
+    (record,) = change_batch(items=1)[:1]
+    run(make_pipeline(AUDIT_TTL_DAYS="1"), [record])
+    (item,) = scan(dynamodb, SINK)
+    created = int(record["dynamodb"]["ApproximateCreationDateTime"])
+    assert item["expires_at"] == {"N": str(created + 86400)}
+    assert TypeDeserializer().deserialize(item["keys"]) == {"id": "item-0"}

@@ -1,0 +1,83 @@
+"""The deployable zip: deterministic, small, and complete on its own (only what the runtime adds)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import boto3
+import botocore
+import jmespath
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ZIP = ROOT / "dist" / "lambda.zip"
+
+
+@pytest.fixture(scope="module")
+def package() -> Path:
+    if not ZIP.exists():
+        pytest.fail("dist/lambda.zip is missing: run `make package` (make test builds it first)")
+    return ZIP
+
+
+def test_zip_holds_the_handler_and_runtime_dependencies_only(package: Path) -> None:
+    names = zipfile.ZipFile(package).namelist()
+    assert "stream_pipeline/handler.py" in names
+    assert "stream_pipeline/py.typed" in names
+    assert any(n.startswith("aws_lambda_powertools/") for n in names)
+    for excluded in ("boto3/", "botocore/", "tests/", "moto/", "bench/", "scripts/"):
+        assert not any(n.startswith(excluded) for n in names), excluded
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    assert package.stat().st_size < 1024 * 1024
+
+
+def test_zip_entries_are_sorted_with_fixed_timestamps(package: Path) -> None:
+    infos = zipfile.ZipFile(package).infolist()
+    assert [i.filename for i in infos] == sorted(i.filename for i in infos)
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_same_sources_give_the_same_bytes(tmp_path: Path, package: Path) -> None:
+    out = tmp_path / "again.zip"
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "package.py"), "--out", str(out), "--build-dir", str(tmp_path / "b")],
+        check=True,
+        capture_output=True,
+    )
+    assert out.read_bytes() == package.read_bytes()
+
+
+def test_the_zip_runs_with_nothing_but_the_runtime(tmp_path: Path, package: Path) -> None:
+    """Unzip it and run the handler with only the stdlib, boto3 and its dependencies on the path,
+    as the python3.13 runtime provides them: a dependency missing from the zip fails here."""
+    task = tmp_path / "task"
+    zipfile.ZipFile(package).extractall(task)
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    for module in (boto3, botocore, jmespath):
+        (runtime / module.__name__).symlink_to(Path(module.__file__ or "").parent)
+    for name in ("s3transfer", "dateutil", "urllib3", "six.py"):
+        site = Path(botocore.__file__ or "").parent.parent
+        (runtime / name).symlink_to(site / name)
+    event = {"Records": [json.loads((ROOT / "tests/fixtures/kinesis_event.json").read_text())["Records"][0]]}
+    script = f"""
+import json, sys
+sys.path[:0] = [{str(task)!r}, {str(runtime)!r}]
+import stream_pipeline.handler as h
+assert h.__file__.startswith({str(task)!r}), h.__file__
+class Ctx:
+    function_name = "f"; memory_limit_in_mb = 128; aws_request_id = "r"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:f"
+    def get_remaining_time_in_millis(self): return 30000
+print("RESULT", json.dumps(h.lambda_handler({json.dumps(event)!r} and json.loads({json.dumps(event)!r}), Ctx())))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "SINK_", "RECORD_"))}
+    result = subprocess.run([sys.executable, "-S", "-c", script], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert 'RESULT {"batchItemFailures": []}' in result.stdout
+    assert '"RecordsProcessed"' in result.stdout
