@@ -19,6 +19,11 @@ TF ?= terraform
 TF_MIRROR_CANDIDATES := /opt/tf-plugins $(HOME)/.terraform.d/plugins /usr/share/terraform/plugins /usr/local/share/terraform/plugins
 TF_PLUGIN_DIR ?= $(firstword $(foreach d,$(TF_MIRROR_CANDIDATES),$(if $(wildcard $(d)/registry.terraform.io/hashicorp/aws),$(d))))
 TF_INIT_FLAGS := -backend=false -input=false -no-color $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
+export TF_PLUGIN_DIR
+TF_DIRS := . $(wildcard modules/*) $(wildcard examples/*)
+POLICY_VENV ?= .venv-policy
+CHECKOV_VENV ?= .venv-checkov
+export POLICY_VENV CHECKOV_VENV
 # A TF_CLI_CONFIG_FILE pointing at a missing file only makes terraform warn on every call.
 ifneq ($(TF_CLI_CONFIG_FILE),)
 ifeq ($(wildcard $(TF_CLI_CONFIG_FILE)),)
@@ -40,6 +45,17 @@ $(VENV)/.stamp: pyproject.toml requirements/lambda.txt
 
 .PHONY: venv
 venv: $(VENV)/.stamp ## Create the Python $(PY_VERSION) virtual environment with the dev tools
+
+# terraform-compliance and checkov pin dependencies that clash with the dev tools: one venv each.
+$(POLICY_VENV)/.stamp: requirements/policy.txt
+	@python=$$(scripts/find-python.sh $(PY_VERSION)) || exit 1; rm -rf $(POLICY_VENV); "$$python" -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/policy.txt
+	@touch $@
+
+$(CHECKOV_VENV)/.stamp: requirements/checkov.txt
+	@python=$$(scripts/find-python.sh $(PY_VERSION)) || exit 1; rm -rf $(CHECKOV_VENV); "$$python" -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/checkov.txt
+	@touch $@
 
 .PHONY: package
 package: $(VENV)/.stamp ## Build the deterministic Lambda zip (dist/lambda.zip) and print its size
@@ -68,8 +84,38 @@ fmt: $(VENV)/.stamp ## Format Python and Terraform in place
 test-unit: $(VENV)/.stamp $(ZIP) ## Unit tier: handler, sink, packaging (moto, in-process)
 	$(PY) scripts/run_tier.py unit
 
+.PHONY: validate
+validate: $(ZIP) ## terraform init (local mirror when present) and validate: root, modules, examples
+	@for dir in $(TF_DIRS); do \
+	  echo "terraform validate $$dir"; \
+	  $(TF) -chdir=$$dir init $(TF_INIT_FLAGS) >/dev/null || exit 1; \
+	  $(TF) -chdir=$$dir validate -no-color >/dev/null || { $(TF) -chdir=$$dir validate -no-color; exit 1; }; \
+	done
+
+.PHONY: test-terraform
+test-terraform: $(ZIP) ## terraform test with mocked providers: wiring, alarm math, dashboard JSON, IAM, validations
+	$(TF) init $(TF_INIT_FLAGS) -test-directory=tests/terraform >/dev/null
+	$(TF) test -test-directory=tests/terraform -no-color
+
+.PHONY: test-policy
+test-policy: $(VENV)/.stamp $(ZIP) $(POLICY_VENV)/.stamp $(CHECKOV_VENV)/.stamp ## terraform-compliance on the examples' plans, checkov
+	$(PY) scripts/run_tier.py policy
+
+.PHONY: policy
+policy: $(POLICY_VENV)/.stamp ## Run the terraform-compliance policies on your own plan: make policy PLAN=plan.json
+	@test -n "$(PLAN)" || { echo "usage: terraform show -json tfplan > plan.json && make policy PLAN=plan.json"; exit 2; }
+	$(POLICY_VENV)/bin/terraform-compliance -f tests/policy -p $(PLAN)
+
+.PHONY: docs
+docs: $(VENV)/.stamp ## Regenerate the inputs/outputs tables of every README
+	$(PY) scripts/tfdocs.py
+
+.PHONY: docs-check
+docs-check: $(VENV)/.stamp
+	$(PY) scripts/tfdocs.py --check
+
 .PHONY: test
-test: lint test-unit ## Everything CI runs: lint, then every test tier
+test: lint docs-check validate test-unit test-terraform test-policy ## Everything CI runs: lint, docs, validate, every test tier
 
 .PHONY: bench
 bench: $(VENV)/.stamp $(ZIP) ## Benchmarks: ratios against baselines measured in the same run
@@ -78,3 +124,4 @@ bench: $(VENV)/.stamp $(ZIP) ## Benchmarks: ratios against baselines measured in
 .PHONY: clean
 clean: ## Remove build output (keeps the virtual environment)
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache
+	find . -name .terraform -type d -prune -exec rm -rf {} +

@@ -1,2 +1,71 @@
-# The root module composes modules/stream, modules/consumer, modules/dashboard and modules/alarms.
-# They arrive with the Terraform modules issue; until then the root declares nothing.
+# The root composes four small modules. Children never call each other: the root passes the
+# stream's outputs to the consumer, and both to the alarms and the dashboard.
+
+module "stream" {
+  source = "./modules/stream"
+
+  enabled     = var.enabled
+  name        = var.name
+  source_type = var.source_type
+  kinesis     = var.kinesis
+  dynamodb    = var.dynamodb
+  tags        = var.tags
+}
+
+module "consumer" {
+  source = "./modules/consumer"
+
+  enabled                      = var.enabled
+  name                         = var.name
+  source_type                  = var.source_type
+  event_source_arn             = module.stream.event_source_arn
+  stream_arn                   = module.stream.stream_arn
+  stream_kms_key_arn           = module.stream.kms_key_arn
+  stream_retention_hours       = module.stream.retention_hours
+  function                     = var.function
+  event_source_mapping         = var.event_source_mapping
+  sink                         = var.sink
+  on_failure_queue_kms_key_arn = var.on_failure_queue_kms_key_arn
+  tags                         = var.tags
+}
+
+module "alarms" {
+  source = "./modules/alarms"
+
+  enabled                     = var.enabled && var.alarms.enabled
+  name                        = var.name
+  source_type                 = var.source_type
+  function_name               = module.consumer.function_name
+  function_timeout_seconds    = module.consumer.function_timeout_seconds
+  stream_name                 = module.stream.stream_name
+  stream_retention_hours      = module.stream.retention_hours
+  sink_table_name             = module.consumer.sink_table_name
+  on_failure_queue_name       = module.consumer.on_failure_queue_name
+  email_addresses             = var.alarms.email_addresses
+  notify_on_ok                = var.alarms.notify_on_ok
+  notify_on_insufficient_data = var.alarms.notify_on_insufficient_data
+  thresholds                  = var.alarms.thresholds
+  silent_stream               = var.alarms.silent_stream
+  budget                      = var.alarms.budget
+  billing_alarm               = var.alarms.billing_alarm
+  tags                        = var.tags
+}
+
+module "dashboard" {
+  source = "./modules/dashboard"
+
+  enabled                  = var.enabled && var.dashboard.enabled
+  name                     = var.name
+  source_type              = var.source_type
+  period_seconds           = var.dashboard.period_seconds
+  function_name            = module.consumer.function_name
+  function_timeout_seconds = module.consumer.function_timeout_seconds
+  stream_name              = module.stream.stream_name
+  stream_label             = module.stream.stream_label
+  shard_count              = module.stream.shard_count
+  sink_table_name          = module.consumer.sink_table_name
+  on_failure_queue_name    = module.consumer.on_failure_queue_name
+  metrics_namespace        = module.consumer.metrics_namespace
+  service_name             = module.consumer.service_name
+  alarm_arns               = module.alarms.alarm_arns
+}

@@ -1,4 +1,69 @@
-output "enabled" {
-  description = "Whether the module creates resources."
-  value       = var.enabled
+output "stream_arn" {
+  description = "The Kinesis stream ARN, or the DynamoDB stream ARN."
+  value       = module.stream.stream_arn
+}
+
+output "stream_name" {
+  description = "The Kinesis stream name, or the DynamoDB source table name."
+  value       = module.stream.stream_name
+}
+
+output "event_source_arn" {
+  description = "What the event source mapping reads (the enhanced fan-out consumer when enabled)."
+  value       = module.stream.event_source_arn
+}
+
+output "function_name" {
+  description = "The consumer Lambda function name."
+  value       = module.consumer.function_name
+}
+
+output "function_arn" {
+  description = "The consumer Lambda function ARN."
+  value       = module.consumer.function_arn
+}
+
+output "log_group_name" {
+  description = "The consumer's log group."
+  value       = module.consumer.log_group_name
+}
+
+output "on_failure_queue_url" {
+  description = "The on-failure SQS queue URL."
+  value       = module.consumer.on_failure_queue_url
+}
+
+output "on_failure_queue_arn" {
+  description = "The on-failure SQS queue ARN."
+  value       = module.consumer.on_failure_queue_arn
+}
+
+output "sink_table_name" {
+  description = "The DynamoDB sink table name, or null."
+  value       = module.consumer.sink_table_name
+}
+
+output "sns_topic_arn" {
+  description = "The alarm topic ARN."
+  value       = module.alarms.sns_topic_arn
+}
+
+output "alarm_names" {
+  description = "The metric alarm names, by key."
+  value       = module.alarms.alarm_names
+}
+
+output "composite_alarm_name" {
+  description = "The pipeline-unhealthy composite alarm name."
+  value       = module.alarms.composite_alarm_name
+}
+
+output "dashboard_name" {
+  description = "The CloudWatch dashboard name."
+  value       = module.dashboard.dashboard_name
+}
+
+output "dashboard_url" {
+  description = "The dashboard in the CloudWatch console."
+  value       = module.dashboard.dashboard_url
 }

@@ -1,0 +1,43 @@
+# The DynamoDB Streams monitoring workshop (seed 000): a table with a stream, a Lambda processor,
+# a dashboard, alarms on errors, latency and stream lag, SNS email alerts and cost guardrails.
+
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = { Project = "terraform-aws-stream-pipeline", Example = "dynamodb-streams" }
+  }
+}
+
+module "pipeline" {
+  source = "../.."
+
+  enabled     = var.enabled
+  name        = var.name
+  source_type = "dynamodb"
+
+  dynamodb = {
+    stream_view_type = "NEW_AND_OLD_IMAGES"
+    hash_key         = "id"
+  }
+
+  function = {
+    # The workshop's "optimal Free Tier configuration": 128 MB, 30 s, concurrency 10.
+    memory_mb            = 128
+    timeout_seconds      = 30
+    reserved_concurrency = 10
+    record_processor     = "audit"
+  }
+
+  event_source_mapping = {
+    # The workshop's batch of 10, and only INSERT and MODIFY (deletes need no processing here).
+    batch_size        = 10
+    starting_position = "LATEST"
+    filter_patterns   = [jsonencode({ eventName = ["INSERT", "MODIFY"] })]
+  }
+
+  alarms = {
+    email_addresses = var.alarm_emails
+    budget          = { enabled = var.budget_enabled, limit_usd = 5 }
+  }
+}

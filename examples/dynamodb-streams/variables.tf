@@ -1,0 +1,29 @@
+variable "enabled" {
+  description = "Set to false to plan nothing (the policy tests check that)."
+  type        = bool
+  default     = true
+}
+
+variable "region" {
+  description = "AWS region to deploy to."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "name" {
+  description = "Name of the pipeline (and of the source table)."
+  type        = string
+  default     = "demo-dynamodb-stream"
+}
+
+variable "alarm_emails" {
+  description = "Who gets the alarms and budget alerts (each address must confirm its subscription)."
+  type        = list(string)
+  default     = []
+}
+
+variable "budget_enabled" {
+  description = "Create the workshop's $5 monthly budget (account-wide; needs at least one alarm email)."
+  type        = bool
+  default     = false
+}

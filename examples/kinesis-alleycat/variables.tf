@@ -1,0 +1,23 @@
+variable "enabled" {
+  description = "Set to false to plan nothing (the policy tests check that)."
+  type        = bool
+  default     = true
+}
+
+variable "region" {
+  description = "AWS region to deploy to."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "name" {
+  description = "Name of the pipeline."
+  type        = string
+  default     = "alleycat"
+}
+
+variable "alarm_emails" {
+  description = "Who gets the alarms (each address must confirm its subscription)."
+  type        = list(string)
+  default     = []
+}

@@ -1,0 +1,177 @@
+locals {
+  enabled      = var.enabled
+  create_sink  = local.enabled && var.sink.create
+  kinesis      = var.source_type == "kinesis"
+  package_path = coalesce(var.function.package_path, "${path.module}/../../dist/lambda.zip")
+  log_group    = "/aws/lambda/${var.name}"
+
+  # Half the retention, so a record sent to the queue can still be replayed from the stream; Lambda caps it at 7 days.
+  maximum_record_age_seconds = coalesce(
+    var.event_source_mapping.maximum_record_age_seconds,
+    min(604800, floor(var.stream_retention_hours * 3600 / 2)),
+  )
+
+  environment = merge(
+    {
+      POWERTOOLS_SERVICE_NAME = var.name
+      METRICS_NAMESPACE       = var.function.metrics_namespace
+      LOG_LEVEL               = var.function.log_level
+      RECORD_PROCESSOR        = coalesce(var.function.record_processor, local.kinesis ? "alleycat" : "audit")
+    },
+    local.create_sink ? { SINK_TABLE_NAME = aws_dynamodb_table.sink[0].name } : {},
+    var.function.environment,
+  )
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  count = local.enabled ? 1 : 0
+
+  # Created before the function, so that Lambda never creates an unmanaged one without retention.
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest by default; a customer key is opt-in through function.log_kms_key_arn.
+  name              = local.log_group
+  retention_in_days = var.function.log_retention_days
+  kms_key_id        = var.function.log_kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_sqs_queue" "on_failure" {
+  count = local.enabled ? 1 : 0
+
+  # Receives one message per batch that exhausted its retries or its maximum age: the shard and the
+  # sequence-number range, to replay from the stream. 14 days, the SQS maximum, to get to it.
+  name                              = "${var.name}-failures"
+  message_retention_seconds         = 1209600
+  sqs_managed_sse_enabled           = var.on_failure_queue_kms_key_arn == null ? true : null
+  kms_master_key_id                 = var.on_failure_queue_kms_key_arn
+  kms_data_key_reuse_period_seconds = var.on_failure_queue_kms_key_arn == null ? null : 300
+  tags                              = var.tags
+}
+
+resource "aws_dynamodb_table" "sink" {
+  count = local.create_sink ? 1 : 0
+
+  #checkov:skip=CKV_AWS_28:Point-in-time recovery is on by default (sink.point_in_time_recovery); checkov cannot read optional() defaults.
+  #checkov:skip=CKV2_AWS_16:On-demand by default, which needs no auto scaling; PROVISIONED is an explicit, sized choice.
+  name                        = "${var.name}-sink"
+  billing_mode                = var.sink.billing_mode
+  read_capacity               = var.sink.billing_mode == "PROVISIONED" ? var.sink.read_capacity : null
+  write_capacity              = var.sink.billing_mode == "PROVISIONED" ? var.sink.write_capacity : null
+  hash_key                    = "pk"
+  range_key                   = "sk"
+  deletion_protection_enabled = var.sink.deletion_protection
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = var.sink.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.sink.kms_key_arn
+  }
+
+  tags = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  count = local.enabled ? 1 : 0
+
+  #checkov:skip=CKV_AWS_116:A DLQ serves asynchronous invocations only; stream records fail over to the mapping's on-failure queue.
+  #checkov:skip=CKV_AWS_117:The function calls only AWS APIs; a VPC would add NAT cost and cold-start time and protect nothing here.
+  #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile of the user's; the zip is deterministic and pinned by source_code_hash.
+  #checkov:skip=CKV_AWS_173:The environment holds no secrets (table name, log level, processor), so no customer key is needed.
+  #checkov:skip=CKV_AWS_50:X-Ray tracing costs per trace and is opt-in through function.tracing.
+  function_name                  = var.name
+  role                           = aws_iam_role.this[0].arn
+  runtime                        = var.function.runtime
+  architectures                  = [var.function.architecture]
+  handler                        = var.function.handler
+  filename                       = local.package_path
+  source_code_hash               = fileexists(local.package_path) ? filebase64sha256(local.package_path) : null
+  memory_size                    = var.function.memory_mb
+  timeout                        = var.function.timeout_seconds
+  reserved_concurrent_executions = var.function.reserved_concurrency
+  layers                         = var.function.layers
+
+  environment {
+    variables = local.environment
+  }
+
+  tracing_config {
+    mode = var.function.tracing ? "Active" : "PassThrough"
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = fileexists(local.package_path)
+      error_message = "The Lambda package ${local.package_path} does not exist. Run `make package` in this repository, or set function.package_path to your own zip."
+    }
+  }
+
+  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}
+
+resource "aws_lambda_event_source_mapping" "this" {
+  count = local.enabled ? 1 : 0
+
+  function_name                      = aws_lambda_function.this[0].arn
+  event_source_arn                   = var.event_source_arn
+  enabled                            = var.event_source_mapping.enabled
+  batch_size                         = var.event_source_mapping.batch_size
+  maximum_batching_window_in_seconds = var.event_source_mapping.maximum_batching_window_seconds
+  parallelization_factor             = var.event_source_mapping.parallelization_factor
+  starting_position                  = var.event_source_mapping.starting_position
+  starting_position_timestamp        = var.event_source_mapping.starting_position_timestamp
+  bisect_batch_on_function_error     = var.event_source_mapping.bisect_batch_on_function_error
+  maximum_retry_attempts             = var.event_source_mapping.maximum_retry_attempts
+  maximum_record_age_in_seconds      = local.maximum_record_age_seconds
+  tumbling_window_in_seconds         = var.event_source_mapping.tumbling_window_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.on_failure[0].arn
+    }
+  }
+
+  dynamic "filter_criteria" {
+    for_each = length(var.event_source_mapping.filter_patterns) > 0 ? [1] : []
+    content {
+      dynamic "filter" {
+        for_each = var.event_source_mapping.filter_patterns
+        content {
+          pattern = filter.value
+        }
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.event_source_arn != null && var.stream_arn != null
+      error_message = "The consumer needs event_source_arn and stream_arn: pass the outputs of modules/stream."
+    }
+    precondition {
+      condition     = var.event_source_mapping.starting_position != "AT_TIMESTAMP" || local.kinesis
+      error_message = "The starting_position `AT_TIMESTAMP` is supported for Kinesis only."
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.this]
+}

@@ -1,0 +1,69 @@
+output "function_name" {
+  description = "The Lambda function name."
+  value       = try(aws_lambda_function.this[0].function_name, null)
+}
+
+output "function_arn" {
+  description = "The Lambda function ARN."
+  value       = try(aws_lambda_function.this[0].arn, null)
+}
+
+output "function_timeout_seconds" {
+  description = "The function timeout (the duration alarm and the dashboard line follow it)."
+  value       = var.function.timeout_seconds
+}
+
+output "role_arn" {
+  description = "The execution role ARN."
+  value       = try(aws_iam_role.this[0].arn, null)
+}
+
+output "role_policy_json" {
+  description = "The execution role's inline policy document."
+  value       = try(aws_iam_role_policy.this[0].policy, null)
+}
+
+output "log_group_name" {
+  description = "The function's log group."
+  value       = try(aws_cloudwatch_log_group.this[0].name, null)
+}
+
+output "on_failure_queue_url" {
+  description = "The on-failure SQS queue URL."
+  value       = try(aws_sqs_queue.on_failure[0].url, null)
+}
+
+output "on_failure_queue_arn" {
+  description = "The on-failure SQS queue ARN."
+  value       = try(aws_sqs_queue.on_failure[0].arn, null)
+}
+
+output "on_failure_queue_name" {
+  description = "The on-failure SQS queue name."
+  value       = try(aws_sqs_queue.on_failure[0].name, null)
+}
+
+output "sink_table_name" {
+  description = "The DynamoDB sink table name, or null."
+  value       = try(aws_dynamodb_table.sink[0].name, null)
+}
+
+output "sink_table_arn" {
+  description = "The DynamoDB sink table ARN, or null."
+  value       = try(aws_dynamodb_table.sink[0].arn, null)
+}
+
+output "event_source_mapping_uuid" {
+  description = "The event source mapping UUID."
+  value       = try(aws_lambda_event_source_mapping.this[0].uuid, null)
+}
+
+output "metrics_namespace" {
+  description = "The namespace of the handler's EMF metrics."
+  value       = var.function.metrics_namespace
+}
+
+output "service_name" {
+  description = "The `service` dimension of the handler's metrics (POWERTOOLS_SERVICE_NAME)."
+  value       = local.environment["POWERTOOLS_SERVICE_NAME"]
+}

@@ -1,0 +1,196 @@
+# modules/consumer on its own: the mapping's loss-proof defaults and the least-privilege policy.
+
+mock_provider "aws" {
+  override_during = plan
+  source          = "./tests/terraform/mocks"
+}
+
+override_resource {
+  target          = aws_dynamodb_table.sink
+  override_during = plan
+  values = {
+    arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/pipeline-sink"
+  }
+}
+
+variables {
+  name             = "pipeline"
+  event_source_arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/pipeline"
+  stream_arn       = "arn:aws:kinesis:eu-west-1:123456789012:stream/pipeline"
+}
+
+run "mapping_defaults_lose_nothing" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this[0].function_response_types == toset(["ReportBatchItemFailures"])
+    error_message = "Partial batch responses must always be on."
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.this[0].bisect_batch_on_function_error == true && aws_lambda_event_source_mapping.this[0].maximum_retry_attempts == 3
+    error_message = "Bisect on error and finite retries by default."
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.this[0].destination_config[0].on_failure[0].destination_arn == "arn:aws:sqs:eu-west-1:123456789012:pipeline-failures"
+    error_message = "The on-failure destination must be the module's queue."
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.this[0].maximum_record_age_in_seconds == 43200
+    error_message = "The default maximum record age is half of the 24 h retention."
+  }
+  assert {
+    condition     = aws_sqs_queue.on_failure[0].message_retention_seconds == 1209600 && aws_sqs_queue.on_failure[0].sqs_managed_sse_enabled == true
+    error_message = "The on-failure queue keeps 14 days and is encrypted."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.this[0].retention_in_days == 7 && aws_cloudwatch_log_group.this[0].name == "/aws/lambda/pipeline"
+    error_message = "The function's own log group, 7 days."
+  }
+  assert {
+    condition = (
+      aws_lambda_function.this[0].runtime == "python3.13" && aws_lambda_function.this[0].memory_size == 128 &&
+      aws_lambda_function.this[0].timeout == 30 && aws_lambda_function.this[0].reserved_concurrent_executions == 10
+    )
+    error_message = "Function defaults: python3.13, 128 MB, 30 s, reserved concurrency 10."
+  }
+  assert {
+    condition = (
+      aws_lambda_function.this[0].environment[0].variables["RECORD_PROCESSOR"] == "alleycat" &&
+      aws_lambda_function.this[0].environment[0].variables["SINK_TABLE_NAME"] == "pipeline-sink"
+    )
+    error_message = "A Kinesis consumer runs the alleycat processor into the sink."
+  }
+  assert {
+    condition     = aws_dynamodb_table.sink[0].billing_mode == "PAY_PER_REQUEST" && aws_dynamodb_table.sink[0].ttl[0].attribute_name == "expires_at"
+    error_message = "The sink is on-demand, with TTL on expires_at."
+  }
+}
+
+run "kinesis_policy_is_least_privilege" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  assert {
+    condition = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s.Resource } == {
+      ReadThisStream         = ["arn:aws:kinesis:eu-west-1:123456789012:stream/pipeline"]
+      WriteTheSink           = ["arn:aws:dynamodb:eu-west-1:123456789012:table/pipeline-sink"]
+      SendFailuresToTheQueue = ["arn:aws:sqs:eu-west-1:123456789012:pipeline-failures"]
+      WriteOwnLogs           = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/pipeline:*"]
+    }
+    error_message = "Each statement must name exactly this pipeline's resources, and nothing else may be granted."
+  }
+  assert {
+    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : alltrue([for a in s.Action : !strcontains(a, "*")])])
+    error_message = "No action may be a wildcard."
+  }
+}
+
+run "dynamodb_policy_and_filters" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    source_type          = "dynamodb"
+    event_source_arn     = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-11-23T00:00:00.000"
+    stream_arn           = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-11-23T00:00:00.000"
+    stream_kms_key_arn   = "arn:aws:kms:eu-west-1:123456789012:key/source"
+    sink                 = { create = false }
+    event_source_mapping = { filter_patterns = ["{\"eventName\": [\"INSERT\", \"MODIFY\"]}"], starting_position = "TRIM_HORIZON" }
+    function             = { tracing = true }
+  }
+
+  assert {
+    condition = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s.Resource } == {
+      ReadThisTableStream    = ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-11-23T00:00:00.000"]
+      ListTableStreams       = ["*"]
+      SendFailuresToTheQueue = ["arn:aws:sqs:eu-west-1:123456789012:pipeline-failures"]
+      WriteOwnLogs           = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/pipeline:*"]
+      DecryptTheStreamKey    = ["arn:aws:kms:eu-west-1:123456789012:key/source"]
+      SendTraces             = ["*"]
+    }
+    error_message = "A DynamoDB consumer without a sink reads its stream, decrypts its key, and nothing more."
+  }
+  assert {
+    condition     = one(aws_lambda_event_source_mapping.this[0].filter_criteria[0].filter[*].pattern) == "{\"eventName\": [\"INSERT\", \"MODIFY\"]}"
+    error_message = "Filter criteria must reach the mapping."
+  }
+  assert {
+    condition     = aws_lambda_function.this[0].environment[0].variables["RECORD_PROCESSOR"] == "audit" && !contains(keys(aws_lambda_function.this[0].environment[0].variables), "SINK_TABLE_NAME")
+    error_message = "A DynamoDB consumer without a sink runs the audit processor with no table."
+  }
+  assert {
+    condition     = length(aws_dynamodb_table.sink) == 0 && aws_lambda_function.this[0].tracing_config[0].mode == "Active"
+    error_message = "No sink when sink.create is false; tracing on when asked."
+  }
+}
+
+run "efo_consumer_gets_subscribe_on_the_consumer_only" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    event_source_arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/pipeline/consumer/c:1"
+  }
+
+  assert {
+    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s.Resource }["SubscribeThroughThisConsumer"] == ["arn:aws:kinesis:eu-west-1:123456789012:stream/pipeline/consumer/c:1"]
+    error_message = "Enhanced fan-out needs SubscribeToShard on its consumer only."
+  }
+}
+
+run "record_age_follows_retention" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    stream_retention_hours = 720
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this[0].maximum_record_age_in_seconds == 604800
+    error_message = "Half of 30 days exceeds Lambda's 7-day cap, so the cap applies."
+  }
+}
+
+run "disabled_consumer_creates_nothing" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    enabled = false
+  }
+
+  assert {
+    condition = (
+      length(aws_lambda_function.this) + length(aws_lambda_event_source_mapping.this) + length(aws_sqs_queue.on_failure) +
+      length(aws_dynamodb_table.sink) + length(aws_cloudwatch_log_group.this) + length(aws_iam_role.this) + length(aws_iam_role_policy.this)
+    ) == 0
+    error_message = "A disabled consumer must plan no resources."
+  }
+}
+
+run "missing_package_is_a_clear_error" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    function = { package_path = "./no/such/lambda.zip" }
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}

@@ -1,0 +1,111 @@
+# The root module's wiring, per source type, through its outputs (children's resources are tested
+# in their own files, which run the child module directly).
+
+mock_provider "aws" {
+  override_during = plan
+  source          = "./tests/terraform/mocks"
+}
+
+variables {
+  name = "pipeline"
+}
+
+run "kinesis_wiring" {
+  command = plan
+
+  assert {
+    condition     = output.stream_arn == "arn:aws:kinesis:eu-west-1:123456789012:stream/pipeline"
+    error_message = "The root must expose the Kinesis stream ARN."
+  }
+  assert {
+    condition     = output.event_source_arn == output.stream_arn
+    error_message = "Without enhanced fan-out the mapping must read the stream itself."
+  }
+  assert {
+    condition     = output.on_failure_queue_arn == "arn:aws:sqs:eu-west-1:123456789012:pipeline-failures"
+    error_message = "The on-failure queue must be wired through."
+  }
+  assert {
+    condition = toset(keys(output.alarm_names)) == toset([
+      "lambda-errors", "lambda-duration", "lambda-throttles", "iterator-age", "iterator-age-retention",
+      "kinesis-write-throughput-exceeded", "kinesis-read-throughput-exceeded", "sink-write-throttles", "on-failure-queue",
+    ])
+    error_message = "A Kinesis pipeline with a sink gets exactly these alarms (silent stream is opt-in)."
+  }
+  assert {
+    condition     = output.dashboard_url == "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards:name=pipeline"
+    error_message = "The dashboard URL must point at this region's console."
+  }
+  assert {
+    condition     = output.sink_table_name == "pipeline-sink"
+    error_message = "The sink is created by default."
+  }
+}
+
+run "kinesis_with_enhanced_fan_out" {
+  command = plan
+
+  variables {
+    kinesis = { enhanced_fan_out = true }
+  }
+
+  assert {
+    condition     = output.event_source_arn == "arn:aws:kinesis:eu-west-1:123456789012:stream/pipeline/consumer/pipeline-consumer:1700000000"
+    error_message = "With enhanced fan-out the mapping must read through the registered consumer."
+  }
+  assert {
+    condition     = output.stream_arn == "arn:aws:kinesis:eu-west-1:123456789012:stream/pipeline"
+    error_message = "The stream ARN stays the stream's."
+  }
+}
+
+run "dynamodb_wiring" {
+  command = plan
+
+  variables {
+    source_type = "dynamodb"
+  }
+
+  assert {
+    condition     = output.stream_arn == "arn:aws:dynamodb:eu-west-1:123456789012:table/pipeline/stream/2026-11-23T00:00:00.000"
+    error_message = "A DynamoDB source must expose the table's stream ARN."
+  }
+  assert {
+    condition     = !contains(keys(output.alarm_names), "kinesis-write-throughput-exceeded") && !contains(keys(output.alarm_names), "kinesis-read-throughput-exceeded")
+    error_message = "A DynamoDB source has no Kinesis alarms."
+  }
+}
+
+run "existing_table_stream" {
+  command = plan
+
+  variables {
+    source_type = "dynamodb"
+    dynamodb    = { existing_stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2025-01-01T00:00:00.000" }
+  }
+
+  assert {
+    condition     = output.stream_arn == "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2025-01-01T00:00:00.000"
+    error_message = "An existing table's stream must be consumed as given."
+  }
+  assert {
+    condition     = output.stream_name == "orders"
+    error_message = "The table name must be read from the stream ARN."
+  }
+}
+
+run "disabled_creates_nothing" {
+  command = plan
+
+  variables {
+    enabled = false
+  }
+
+  assert {
+    condition = alltrue([for v in [
+      output.stream_arn, output.function_name, output.function_arn, output.on_failure_queue_url, output.on_failure_queue_arn,
+      output.sink_table_name, output.sns_topic_arn, output.dashboard_name, output.dashboard_url, output.composite_alarm_name, output.log_group_name,
+    ] : v == null]) && length(output.alarm_names) == 0
+    error_message = "With enabled = false every output must be empty."
+  }
+}
