@@ -1,0 +1,1 @@
+"""Local tooling of terraform-aws-stream-pipeline: LocalStack harness, load generator. Never in the Lambda zip."""
