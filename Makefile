@@ -114,8 +114,22 @@ docs: $(VENV)/.stamp ## Regenerate the inputs/outputs tables of every README
 docs-check: $(VENV)/.stamp
 	$(PY) scripts/tfdocs.py --check
 
+.PHONY: test-integration
+test-integration: $(VENV)/.stamp $(ZIP) $(POLICY_VENV)/.stamp ## Both examples on LocalStack, driven end to end (starts and stops LocalStack)
+	$(PY) scripts/run_tier.py integration
+
 .PHONY: test
-test: lint docs-check validate test-unit test-terraform test-policy ## Everything CI runs: lint, docs, validate, every test tier
+test: lint docs-check validate test-unit test-terraform test-policy test-integration ## Everything CI runs: lint, docs, validate, every test tier
+
+EXAMPLE ?= kinesis-alleycat
+
+.PHONY: up
+up: $(VENV)/.stamp $(ZIP) ## Bring the whole pipeline up on LocalStack, no Docker needed (EXAMPLE=dynamodb-streams for the other)
+	$(PY) -m stream_pipeline_local.localstack up --example $(EXAMPLE)
+
+.PHONY: down
+down: $(VENV)/.stamp ## Destroy the local pipeline and stop LocalStack
+	$(PY) -m stream_pipeline_local.localstack down
 
 .PHONY: bench
 bench: $(VENV)/.stamp $(ZIP) ## Benchmarks: ratios against baselines measured in the same run

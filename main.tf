@@ -42,6 +42,7 @@ module "alarms" {
   sink_table_name             = module.consumer.sink_table_name
   on_failure_queue_name       = module.consumer.on_failure_queue_name
   email_addresses             = var.alarms.email_addresses
+  period_seconds              = var.alarms.period_seconds
   notify_on_ok                = var.alarms.notify_on_ok
   notify_on_insufficient_data = var.alarms.notify_on_insufficient_data
   thresholds                  = var.alarms.thresholds

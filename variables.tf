@@ -313,6 +313,7 @@ variable "alarms" {
   type = object({
     enabled                     = optional(bool, true)
     email_addresses             = optional(list(string), [])
+    period_seconds              = optional(number, 300)
     notify_on_ok                = optional(bool, true)
     notify_on_insufficient_data = optional(bool, false)
     silent_stream               = optional(bool, false)

@@ -38,6 +38,7 @@ module "pipeline" {
 
   alarms = {
     email_addresses = var.alarm_emails
+    period_seconds  = var.alarm_period_seconds
     budget          = { enabled = var.budget_enabled, limit_usd = 5 }
   }
 }

@@ -27,3 +27,9 @@ variable "budget_enabled" {
   type        = bool
   default     = false
 }
+
+variable "alarm_period_seconds" {
+  description = "Period of the alarms: 300 s as in the workshop; the LocalStack tests use 10 to see an alarm fire within seconds."
+  type        = number
+  default     = 300
+}

@@ -46,5 +46,6 @@ module "pipeline" {
 
   alarms = {
     email_addresses = var.alarm_emails
+    period_seconds  = var.alarm_period_seconds
   }
 }

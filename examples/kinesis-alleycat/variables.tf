@@ -21,3 +21,9 @@ variable "alarm_emails" {
   type        = list(string)
   default     = []
 }
+
+variable "alarm_period_seconds" {
+  description = "Period of the alarms: 300 s as in the workshop; the LocalStack tests use 10 to see an alarm fire within seconds."
+  type        = number
+  default     = 300
+}

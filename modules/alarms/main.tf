@@ -15,63 +15,63 @@ locals {
     lambda-errors = {
       include     = true
       namespace   = "AWS/Lambda", metric = "Errors", dimensions = local.fn, statistic = "Sum"
-      period      = 300, evaluation_periods = 1, datapoints = 1
+      period      = var.period_seconds, evaluation_periods = 1, datapoints = 1
       threshold   = local.t.errors, comparison = "GreaterThanThreshold", missing = "notBreaching"
       description = "The consumer failed an invocation: records are being retried, bisected or sent to the on-failure queue."
     }
     lambda-duration = {
       include     = true
       namespace   = "AWS/Lambda", metric = "Duration", dimensions = local.fn, statistic = "Average"
-      period      = 300, evaluation_periods = 3, datapoints = 2
+      period      = var.period_seconds, evaluation_periods = 3, datapoints = 2
       threshold   = local.timeout_ms * local.t.duration_share_of_timeout, comparison = "GreaterThanThreshold", missing = "notBreaching"
       description = "Average duration is above ${local.t.duration_share_of_timeout * 100}% of the ${var.function_timeout_seconds} s timeout: batches are close to timing out (smaller batches, more memory, or a slow sink)."
     }
     lambda-throttles = {
       include     = true
       namespace   = "AWS/Lambda", metric = "Throttles", dimensions = local.fn, statistic = "Sum"
-      period      = 300, evaluation_periods = 1, datapoints = 1
+      period      = var.period_seconds, evaluation_periods = 1, datapoints = 1
       threshold   = local.t.throttles, comparison = "GreaterThanThreshold", missing = "notBreaching"
       description = "The consumer is throttled: reserved concurrency is below shards x parallelization factor, or the account limit is reached."
     }
     iterator-age = {
       include     = true
       namespace   = "AWS/Lambda", metric = "IteratorAge", dimensions = local.fn, statistic = "Maximum"
-      period      = 300, evaluation_periods = 3, datapoints = 2
+      period      = var.period_seconds, evaluation_periods = 3, datapoints = 2
       threshold   = local.t.iterator_age_ms, comparison = "GreaterThanThreshold", missing = "notBreaching"
       description = "Stream processing is falling behind: the newest record processed is over ${local.t.iterator_age_ms / 1000} s old."
     }
     iterator-age-retention = {
       include     = true
       namespace   = "AWS/Lambda", metric = "IteratorAge", dimensions = local.fn, statistic = "Maximum"
-      period      = 300, evaluation_periods = 1, datapoints = 1
+      period      = var.period_seconds, evaluation_periods = 1, datapoints = 1
       threshold   = floor(local.retention_ms * local.t.iterator_age_share_of_retention), comparison = "GreaterThanThreshold", missing = "notBreaching"
       description = "DATA LOSS RISK: the consumer is ${local.t.iterator_age_share_of_retention * 100}% of the ${var.stream_retention_hours} h retention behind; at 100% records expire unread. Raise retention now, then fix the consumer."
     }
     kinesis-write-throughput-exceeded = {
       include     = local.kinesis
       namespace   = "AWS/Kinesis", metric = "WriteProvisionedThroughputExceeded", dimensions = { StreamName = var.stream_name }, statistic = "Sum"
-      period      = 300, evaluation_periods = 1, datapoints = 1
+      period      = var.period_seconds, evaluation_periods = 1, datapoints = 1
       threshold   = local.t.kinesis_throughput_exceeded, comparison = "GreaterThanThreshold", missing = "notBreaching"
       description = "Producers are throttled by the stream: add shards, or pack more per record."
     }
     kinesis-read-throughput-exceeded = {
       include     = local.kinesis
       namespace   = "AWS/Kinesis", metric = "ReadProvisionedThroughputExceeded", dimensions = { StreamName = var.stream_name }, statistic = "Sum"
-      period      = 300, evaluation_periods = 1, datapoints = 1
+      period      = var.period_seconds, evaluation_periods = 1, datapoints = 1
       threshold   = local.t.kinesis_throughput_exceeded, comparison = "GreaterThanThreshold", missing = "notBreaching"
       description = "Consumers are throttled reading the stream: too many shared-throughput consumers; consider enhanced fan-out."
     }
     sink-write-throttles = {
       include     = var.sink_table_name != null
       namespace   = "AWS/DynamoDB", metric = "WriteThrottleEvents", dimensions = { TableName = var.sink_table_name }, statistic = "Sum"
-      period      = 300, evaluation_periods = 1, datapoints = 1
+      period      = var.period_seconds, evaluation_periods = 1, datapoints = 1
       threshold   = local.t.sink_write_throttles, comparison = "GreaterThanThreshold", missing = "notBreaching"
       description = "The sink table throttles writes: raise its write capacity or switch it to on-demand."
     }
     on-failure-queue = {
       include     = true
       namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", dimensions = { QueueName = var.on_failure_queue_name }, statistic = "Maximum"
-      period      = 300, evaluation_periods = 1, datapoints = 1
+      period      = var.period_seconds, evaluation_periods = 1, datapoints = 1
       threshold   = local.t.on_failure_messages, comparison = "GreaterThanThreshold", missing = "notBreaching"
       description = "Batches gave up and were sent to the on-failure queue. Each message names a shard and sequence range to replay from the stream before its retention ends."
     }
@@ -80,10 +80,10 @@ locals {
       namespace          = local.kinesis ? "AWS/Kinesis" : "AWS/Lambda"
       metric             = local.kinesis ? "IncomingRecords" : "Invocations"
       dimensions         = local.kinesis ? { StreamName = var.stream_name } : local.fn
-      statistic          = "Sum", period = 300
+      statistic          = "Sum", period = var.period_seconds
       evaluation_periods = local.t.silent_stream_periods, datapoints = local.t.silent_stream_periods
       threshold          = 1, comparison = "LessThanThreshold", missing = "breaching"
-      description        = "Nothing has arrived for ${local.t.silent_stream_periods * 5} minutes: a producer may be down."
+      description        = "Nothing has arrived for ${local.t.silent_stream_periods * var.period_seconds} seconds: a producer may be down."
     }
   }
 

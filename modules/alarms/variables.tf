@@ -82,6 +82,18 @@ variable "email_addresses" {
   }
 }
 
+variable "period_seconds" {
+  description = "Period of the pipeline alarms: 300 s (5 minutes, as in the workshop) is the cheapest resolution that still pages within minutes. 60 pages faster; 10 and 30 suit only high-resolution metrics (and local emulators)."
+  type        = number
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = contains([10, 30], var.period_seconds) || (var.period_seconds >= 60 && var.period_seconds % 60 == 0)
+    error_message = "The period_seconds must be 10, 30 or a multiple of 60."
+  }
+}
+
 variable "notify_on_ok" {
   description = "Also notify when an alarm returns to OK, so a page is visibly closed."
   type        = bool

@@ -211,13 +211,15 @@ def install() -> dict[str, Path]:
 
 # ---------------------------------------------------------------- run
 def healthy(timeout: float = 1.0) -> bool:
+    connection = http.client.HTTPConnection(HOST, PORT, timeout=timeout)
     try:
-        connection = http.client.HTTPConnection(HOST, PORT, timeout=timeout)
         connection.request("GET", "/_localstack/health")
         response = connection.getresponse()
         body = response.read()
     except OSError:
         return False
+    finally:
+        connection.close()
     return response.status == 200 and b"services" in body
 
 
@@ -297,7 +299,7 @@ def stop() -> None:
 
 
 # ---------------------------------------------------------------- terraform
-def terraform_env() -> dict[str, str]:
+def terraform_env(workspace: str = WORKSPACE) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN")}
     if env.get("TF_CLI_CONFIG_FILE") and not Path(env["TF_CLI_CONFIG_FILE"]).exists():
         env.pop("TF_CLI_CONFIG_FILE")
@@ -308,7 +310,7 @@ def terraform_env() -> dict[str, str]:
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_EC2_METADATA_DISABLED": "true",
-        "TF_WORKSPACE": WORKSPACE,
+        "TF_WORKSPACE": workspace,
         "TF_IN_AUTOMATION": "1",
     }
     return env
@@ -327,37 +329,49 @@ def overridden(example: str) -> Iterator[Path]:
         override.unlink(missing_ok=True)
 
 
-def terraform(directory: Path, *args: str, capture: bool = False) -> str:
+def terraform(directory: Path, *args: str, capture: bool = False, workspace: str = WORKSPACE) -> str:
     command = [os.environ.get("TF", "terraform"), f"-chdir={directory}", *args]
-    result = subprocess.run(command, env=terraform_env(), check=False, capture_output=capture, text=True)
+    result = subprocess.run(command, env=terraform_env(workspace), check=False, capture_output=capture, text=True)
     if result.returncode != 0:
         detail = f"\n{result.stderr}" if capture else ""
         raise LocalStackError(f"`terraform {' '.join(args)}` failed in {directory.relative_to(ROOT)}{detail}")
     return result.stdout if capture else ""
 
 
-def init(directory: Path) -> None:
+def init(directory: Path, workspace: str = WORKSPACE) -> None:
     flags = ["-input=false", "-no-color"]
     if os.environ.get("TF_PLUGIN_DIR"):
         flags.append(f"-plugin-dir={os.environ['TF_PLUGIN_DIR']}")
     env = {k: v for k, v in terraform_env().items() if k != "TF_WORKSPACE"}
     tf = os.environ.get("TF", "terraform")
     subprocess.run([tf, f"-chdir={directory}", "init", *flags], env=env, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([tf, f"-chdir={directory}", "workspace", "select", "-or-create", WORKSPACE], env=env, check=True,
+    subprocess.run([tf, f"-chdir={directory}", "workspace", "select", "-or-create", workspace], env=env, check=True,
                    stdout=subprocess.DEVNULL)  # fmt: skip
 
 
-def apply(example: str, *extra: str) -> dict[str, object]:
+def apply(example: str, *extra: str, workspace: str = WORKSPACE) -> dict[str, object]:
     with overridden(example) as directory:
-        init(directory)
+        init(directory, workspace)
         say(f"terraform apply examples/{example} on LocalStack")
-        terraform(directory, "apply", "-auto-approve", "-input=false", "-no-color", *extra)
-        return outputs_of(directory)
+        terraform(directory, "apply", "-auto-approve", "-input=false", "-no-color", *extra, workspace=workspace)
+        return outputs_of(directory, workspace)
 
 
-def outputs_of(directory: Path) -> dict[str, object]:
-    raw = json.loads(terraform(directory, "output", "-json", capture=True))
+def outputs_of(directory: Path, workspace: str = WORKSPACE) -> dict[str, object]:
+    raw = json.loads(terraform(directory, "output", "-json", capture=True, workspace=workspace))
     return {name: value["value"] for name, value in raw.items()}
+
+
+def plan_json(example: str, *extra: str, workspace: str = WORKSPACE) -> dict[str, object]:
+    """The plan of an applied example, as JSON (for drift checks and the policies)."""
+    with overridden(example) as directory, tempfile.TemporaryDirectory() as scratch:
+        init(directory, workspace)
+        plan_file = str(Path(scratch) / "plan.tfplan")
+        terraform(directory, "plan", "-input=false", "-no-color", f"-out={plan_file}", *extra, workspace=workspace)
+        shown: dict[str, object] = json.loads(
+            terraform(directory, "show", "-json", plan_file, capture=True, workspace=workspace)
+        )
+        return shown
 
 
 def outputs(example: str) -> dict[str, object]:
@@ -366,16 +380,16 @@ def outputs(example: str) -> dict[str, object]:
         return outputs_of(directory)
 
 
-def destroy(example: str) -> None:
+def destroy(example: str, *extra: str, workspace: str = WORKSPACE) -> None:
     with overridden(example) as directory:
-        init(directory)
+        init(directory, workspace)
         say(f"terraform destroy examples/{example} on LocalStack")
-        terraform(directory, "destroy", "-auto-approve", "-input=false", "-no-color")
+        terraform(directory, "destroy", "-auto-approve", "-input=false", "-no-color", *extra, workspace=workspace)
 
 
-def deployed_examples() -> list[str]:
+def deployed_examples(workspace: str = WORKSPACE) -> list[str]:
     found = []
-    for state in (ROOT / "examples").glob(f"*/terraform.tfstate.d/{WORKSPACE}/terraform.tfstate"):
+    for state in (ROOT / "examples").glob(f"*/terraform.tfstate.d/{workspace}/terraform.tfstate"):
         resources = json.loads(state.read_text()).get("resources", [])
         if resources:
             found.append(state.parents[2].name)

@@ -179,3 +179,19 @@ run "disabled_alarms_create_nothing" {
     error_message = "Disabled alarms must plan no resources."
   }
 }
+
+run "period_is_configurable" {
+  command = plan
+  module {
+    source = "./modules/alarms"
+  }
+
+  variables {
+    period_seconds = 60
+  }
+
+  assert {
+    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.this : a.period == 60])
+    error_message = "Every pipeline alarm follows period_seconds."
+  }
+}

@@ -757,3 +757,16 @@ run "rejects_billing_threshold" {
 
   expect_failures = [var.billing_alarm]
 }
+
+run "rejects_alarm_period" {
+  command = plan
+  module {
+    source = "./modules/alarms"
+  }
+
+  variables {
+    period_seconds = 90
+  }
+
+  expect_failures = [var.period_seconds]
+}

@@ -70,3 +70,13 @@ def test_ttl_days_are_configurable(make_pipeline: PipelineFactory, dynamodb: Any
     created = int(record["dynamodb"]["ApproximateCreationDateTime"])
     assert item["expires_at"] == {"N": str(created + 86400)}
     assert TypeDeserializer().deserialize(item["keys"]) == {"id": "item-0"}
+
+
+def test_long_sequence_numbers_are_accepted(make_pipeline: PipelineFactory, dynamodb: Any) -> None:
+    """LocalStack's DynamoDB Streams use 56-digit sequence numbers; AWS uses 21 to 40 digits."""
+    (record,) = change_batch(items=1)[:1]
+    record["dynamodb"]["SequenceNumber"] = "49680486566823875339164415477641284339560002043361886210"
+    outcome = run(make_pipeline(), [record])
+    assert outcome.failed == 0
+    (item,) = scan(dynamodb, SINK)
+    assert item["sk"]["S"].endswith("#49680486566823875339164415477641284339560002043361886210")

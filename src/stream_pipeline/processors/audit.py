@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 
 SECONDS_PER_DAY: Final = 86_400
 SEQUENCE_WIDTH: Final = 40
+"""DynamoDB Streams sequence numbers have 21 to 40 digits; zero-padding to 40 keeps them sortable.
+Longer ones (LocalStack's are 56 digits) are kept as they are, since every record of one stream
+has the same length there."""
+MAX_SEQUENCE_DIGITS: Final = 128
 
 
 def key_string(keys: dict[str, Any]) -> str:
@@ -58,7 +62,7 @@ class AuditProcessor:
         created = record.arrival_epoch_s
         if created is None:
             raise PoisonRecord("dynamodb.ApproximateCreationDateTime is missing")
-        if not record.sequence_number.isdigit() or len(record.sequence_number) > SEQUENCE_WIDTH:
+        if not record.sequence_number.isdigit() or len(record.sequence_number) > MAX_SEQUENCE_DIGITS:
             raise PoisonRecord("dynamodb.SequenceNumber is not a decimal number")
         stamp = datetime.fromtimestamp(created, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         body = record.raw["dynamodb"]

@@ -1,0 +1,48 @@
+"""Integration tier: the examples applied on LocalStack, LocalStack's own event source mappings
+driving the real handler through our local executor.
+
+The stacks are applied in their own Terraform workspace and with their own names, so they never
+touch a pipeline that `make up` brought up in the same LocalStack.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import pytest
+
+from stack_support import Stack, remaining_resources
+from stream_pipeline_local import localstack
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[None]:
+    started_here = localstack.pid() is None or not localstack.healthy()
+    localstack.STATE.mkdir(exist_ok=True)
+    localstack.start()
+    yield
+    if started_here and not os.environ.get("KEEP_LOCALSTACK"):
+        localstack.stop()
+
+
+def _stack(example: str, name: str) -> Iterator[Stack]:
+    stack = Stack(example, name)
+    stack.apply()
+    yield stack
+    stack.destroy()
+    leftovers = remaining_resources(name)
+    assert leftovers == [], f"destroy left {leftovers}"
+
+
+@pytest.fixture(scope="session")
+def kinesis_stack(emulator: None) -> Iterator[Stack]:
+    yield from _stack("kinesis-alleycat", "it-alleycat")
+
+
+@pytest.fixture(scope="session")
+def dynamodb_stack(emulator: None) -> Iterator[Stack]:
+    yield from _stack("dynamodb-streams", "it-ddb")

@@ -1,0 +1,208 @@
+"""examples/kinesis-alleycat on LocalStack: records in, standings out, poison to the queue, alarms."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from stack_support import Stack, client, wait_for
+from support import expected_standings, standings_in, telemetry
+
+ROOT = Path(__file__).resolve().parents[2]
+KNOWN_DRIFT = {
+    # LocalStack ignores tags on CreateStream, so the first plan after apply wants to add them again.
+    "module.pipeline.module.stream.aws_kinesis_stream.this[0]": {"tags_all"},
+}
+
+
+def put(stream: str, messages: list[Any]) -> list[dict[str, Any]]:
+    """PutRecords with the racer as partition key; returns what was sent with its shard and sequence number."""
+    entries = [
+        {"Data": m if isinstance(m, bytes) else json.dumps(m).encode(), "PartitionKey": str(k)} for k, m in messages
+    ]
+    sent = []
+    for start in range(0, len(entries), 500):
+        chunk = entries[start : start + 500]
+        response = client("kinesis").put_records(StreamName=stream, Records=chunk)
+        assert response["FailedRecordCount"] == 0
+        for entry, result in zip(chunk, response["Records"], strict=True):
+            sent.append({**entry, "SequenceNumber": result["SequenceNumber"], "ShardId": result["ShardId"]})
+    return sent
+
+
+def as_event_record(entry: dict[str, Any]) -> dict[str, Any]:
+    import base64
+
+    return {"kinesis": {"data": base64.b64encode(entry["Data"]).decode()}}
+
+
+def changed_attributes(change: dict[str, Any]) -> set[str]:
+    before, after = change.get("before") or {}, change.get("after") or {}
+    unknown = change.get("after_unknown") or {}
+    return {key for key in set(before) | set(after) if before.get(key) != after.get(key) or unknown.get(key)}
+
+
+def test_plan_after_apply_is_empty_but_for_the_known_emulator_drift(kinesis_stack: Stack) -> None:
+    plan = kinesis_stack.plan()
+    changes = {
+        rc["address"]: changed_attributes(rc["change"])
+        for rc in plan["resource_changes"]
+        if rc["change"]["actions"] != ["no-op"]
+    }
+    assert changes == KNOWN_DRIFT
+
+
+def test_policies_pass_on_the_plan_of_the_applied_stack(kinesis_stack: Stack) -> None:
+    """On an applied stack every value is known, so no scenario is skipped (the inline policy included)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
+        json.dump(kinesis_stack.plan(), handle)
+        handle.flush()
+        result = subprocess.run(
+            [str(ROOT / ".venv-policy" / "bin" / "terraform-compliance"), "-f", str(ROOT / "tests" / "policy"),
+             "-p", handle.name, "--no-ansi"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "12 scenarios (12 passed)" in result.stdout
+
+
+def test_race_telemetry_becomes_standings(kinesis_stack: Stack) -> None:
+    stream, sink = kinesis_stack.outputs["stream_name"], kinesis_stack.outputs["sink_table_name"]
+    messages = [
+        (racer, telemetry(racer, second, race=race, event="final" if second == 3 else "update"))
+        for race in (1, 2)
+        for second in (1, 2, 3)
+        for racer in range(1, 9)
+    ]
+    sent = put(stream, messages)
+    expected = expected_standings([as_event_record(e) for e in sent])
+    stored = wait_for(lambda: standings_in(client("dynamodb"), sink), lambda s: s == expected)
+    assert stored == expected
+    assert len(stored) == 16
+    assert all("final_output" in entry for entry in stored.values())
+
+
+def _failure_ranges(queue_url: str) -> list[dict[str, Any]]:
+    sqs = client("sqs")
+    found = []
+    for _ in range(5):
+        response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for message in response.get("Messages", []):
+            found.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        if not response.get("Messages"):
+            break
+    return found
+
+
+def _records_in(info: dict[str, Any]) -> set[str]:
+    """The sequence numbers that an on-failure message's range covers, read back from the stream."""
+    kinesis = client("kinesis")
+    batch = info["KinesisBatchInfo"]
+    iterator = kinesis.get_shard_iterator(
+        StreamName=batch["streamArn"].split("/")[-1],
+        ShardId=batch["shardId"],
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        StartingSequenceNumber=batch["startSequenceNumber"],
+    )["ShardIterator"]
+    end = int(batch["endSequenceNumber"])
+    covered: set[str] = set()
+    while iterator:
+        page = kinesis.get_records(ShardIterator=iterator, Limit=1000)
+        covered |= {r["SequenceNumber"] for r in page["Records"] if int(r["SequenceNumber"]) <= end}
+        if not page["Records"] or int(page["Records"][-1]["SequenceNumber"]) >= end:
+            break
+        iterator = page["NextShardIterator"]
+    return covered
+
+
+def test_poison_goes_to_the_failure_queue_and_every_record_is_accounted_for(kinesis_stack: Stack) -> None:
+    stream, sink = kinesis_stack.outputs["stream_name"], kinesis_stack.outputs["sink_table_name"]
+    queue_url = kinesis_stack.outputs["on_failure_queue_url"]
+    race = 7
+    messages: list[tuple[int, Any]] = []
+    for second in (1, 2, 3, 4):
+        messages.extend((racer, telemetry(racer, second, race=race)) for racer in range(1, 7))
+        if second in (2, 3):  # poison mixed in, on two racers' own partitions
+            messages.append((second, b"\xff not json"))
+            messages.append((second + 2, {**telemetry(second + 2, second, race=race), "cadence": "fast"}))
+    sent = put(stream, messages)
+    poison = {e["SequenceNumber"] for e in sent if b"fast" in e["Data"] or e["Data"].startswith(b"\xff")}
+    good = [e for e in sent if e["SequenceNumber"] not in poison]
+    assert len(poison) == 4
+    assert len(good) == 24
+
+    failed: set[str] = set()
+    infos: list[dict[str, Any]] = []
+
+    def account() -> tuple[set[str], dict[tuple[str, str], dict[str, Any]]]:
+        for info in _failure_ranges(queue_url):
+            infos.append(info)
+            failed.update(_records_in(info))
+        standings = {k: v for k, v in standings_in(client("dynamodb"), sink).items() if k[0] == f"RACE#{race}"}
+        return failed, standings
+
+    def settled(state: tuple[set[str], dict[tuple[str, str], dict[str, Any]]]) -> bool:
+        covered, standings = state
+        applied = sum(entry["message_count"] for entry in standings.values())
+        return poison <= covered and applied + len(covered - poison) == len(good)
+
+    covered, standings = wait_for(account, settled, timeout=120, every=2)
+
+    assert poison <= covered, "every poison record must reach the on-failure queue"
+    assert all(info["requestContext"]["condition"] == "RetryAttemptsExhausted" for info in infos)
+    assert all(info["requestContext"]["approximateInvokeCount"] == 4 for info in infos)  # 1 + 3 retries
+    expected = expected_standings([as_event_record(e) for e in good if e["SequenceNumber"] not in covered])
+    assert standings == expected, "the sink holds exactly the good records that did not go to the queue"
+    applied = sum(entry["message_count"] for entry in standings.values())
+    in_queue = len(covered - poison)
+    assert applied + in_queue + len(poison) == len(sent), "records in = sink + queue: none lost, none doubled"
+
+
+def test_handler_metrics_reach_the_log_group_as_emf(kinesis_stack: Stack) -> None:
+    logs = client("logs")
+    group = kinesis_stack.outputs["log_group_name"]
+    put(kinesis_stack.outputs["stream_name"], [(1, telemetry(1, 1, race=99))])
+
+    def emf_lines() -> list[dict[str, Any]]:
+        events = logs.filter_log_events(logGroupName=group, filterPattern="_aws")["events"]
+        return [json.loads(e["message"]) for e in events if e["message"].startswith("{")]
+
+    lines = wait_for(emf_lines, bool)
+    assert lines
+    directive = lines[-1]["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "StreamPipeline"
+    assert {m["Name"] for m in directive["Metrics"]} >= {"RecordsProcessed", "RecordsFailed", "ProcessingLatency"}
+    assert lines[-1]["service"] == kinesis_stack.outputs["function_name"]
+
+
+def test_errors_alarm_fires_and_notifies_through_sns(kinesis_stack: Stack) -> None:
+    sqs, sns, cloudwatch = client("sqs"), client("sns"), client("cloudwatch")
+    inbox = sqs.create_queue(QueueName="it-alarm-inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=kinesis_stack.outputs["sns_topic_arn"], Protocol="sqs", Endpoint=inbox_arn)
+    try:
+        # A direct invoke that is not a stream event makes the handler raise: a function error.
+        response = client("lambda").invoke(FunctionName=kinesis_stack.outputs["function_name"], Payload=b'{"x": 1}')
+        assert response.get("FunctionError") == "Unhandled"
+        alarm = f"{kinesis_stack.outputs['function_name']}-lambda-errors"
+        state = wait_for(
+            lambda: cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"],
+            lambda value: value == "ALARM",
+            timeout=60,
+        )
+        assert state == "ALARM"
+
+        def alarm_messages() -> list[dict[str, Any]]:
+            received = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            bodies = [json.loads(json.loads(m["Body"])["Message"]) for m in received.get("Messages", [])]
+            return [b for b in bodies if b.get("AlarmName") == alarm and b.get("NewStateValue") == "ALARM"]
+
+        messages = wait_for(alarm_messages, bool, timeout=30)
+        assert messages
+        assert messages[0]["Trigger"]["MetricName"] == "Errors"
+    finally:
+        sqs.delete_queue(QueueUrl=inbox)

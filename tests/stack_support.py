@@ -1,0 +1,63 @@
+"""Helpers of the integration tier: clients for LocalStack, the stacks under test, polling."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from stream_pipeline_local import localstack
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+WORKSPACE = "integration-tests"
+ALARM_PERIOD = "10"  # LocalStack evaluates an alarm every period x evaluation periods
+
+
+def client(service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=localstack.ENDPOINT,
+        region_name=localstack.REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+class Stack:
+    def __init__(self, example: str, name: str) -> None:
+        self.example = example
+        self.variables = ["-var", f"name={name}", "-var", f"alarm_period_seconds={ALARM_PERIOD}"]
+        self.outputs: dict[str, Any] = {}
+
+    def apply(self) -> None:
+        self.outputs = localstack.apply(self.example, *self.variables, workspace=WORKSPACE)
+
+    def plan(self) -> dict[str, Any]:
+        return localstack.plan_json(self.example, *self.variables, workspace=WORKSPACE)
+
+    def destroy(self) -> None:
+        localstack.destroy(self.example, *self.variables, workspace=WORKSPACE)
+
+
+def remaining_resources(prefix: str) -> list[str]:
+    found = [f"function {f['FunctionName']}" for f in client("lambda").list_functions()["Functions"]]
+    found += [f"stream {s}" for s in client("kinesis").list_streams()["StreamNames"]]
+    found += [f"table {t}" for t in client("dynamodb").list_tables()["TableNames"]]
+    found += [f"queue {q}" for q in client("sqs").list_queues().get("QueueUrls", [])]
+    found += [f"topic {t['TopicArn']}" for t in client("sns").list_topics()["Topics"]]
+    found += [f"alarm {a['AlarmName']}" for a in client("cloudwatch").describe_alarms()["MetricAlarms"]]
+    found += [f"dashboard {d['DashboardName']}" for d in client("cloudwatch").list_dashboards()["DashboardEntries"]]
+    return sorted(item for item in found if prefix in item)
+
+
+def wait_for[T](probe: Callable[[], T], done: Callable[[T], bool], timeout: float = 60, every: float = 1.0) -> T:
+    """Poll ``probe`` until ``done`` holds; return its last value either way (the test asserts on it)."""
+    deadline = time.monotonic() + timeout
+    value = probe()
+    while not done(value) and time.monotonic() < deadline:
+        time.sleep(every)
+        value = probe()
+    return value
