@@ -127,12 +127,22 @@ EXAMPLE ?= kinesis-alleycat
 up: $(VENV)/.stamp $(ZIP) ## Bring the whole pipeline up on LocalStack, no Docker needed (EXAMPLE=dynamodb-streams for the other)
 	$(PY) -m stream_pipeline_local.localstack up --example $(EXAMPLE)
 
+RACERS ?= 100
+DURATION ?= 60
+
+.PHONY: load
+load: $(VENV)/.stamp ## Race RACERS simulated racers (1-1000) for DURATION seconds into `make up`'s stack
+	AWS_ENDPOINT_URL=http://127.0.0.1:$${LOCALSTACK_PORT:-4566} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+	AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
+	$(PY) -m stream_pipeline_local.load --racers $(RACERS) --seconds $(DURATION) --example $(EXAMPLE)
+
 .PHONY: down
 down: $(VENV)/.stamp ## Destroy the local pipeline and stop LocalStack
 	$(PY) -m stream_pipeline_local.localstack down
 
 .PHONY: bench
-bench: $(VENV)/.stamp $(ZIP) ## Benchmarks: ratios against baselines measured in the same run
+bench: $(VENV)/.stamp $(ZIP) ## Benchmarks P1-P6 (P5: 1,000 racers x 60 s on LocalStack; P5=0 skips it)
+	$(TF) init $(TF_INIT_FLAGS) -test-directory=tests/terraform >/dev/null
 	$(PY) bench/run.py
 
 .PHONY: clean

@@ -5,6 +5,11 @@ P2  sink write requests for 5,000 records from 1,000 racers, against one write p
 P3  CloudWatch API calls per batch.
 P4  cold import of stream_pipeline.handler in a fresh interpreter / `import boto3` alone.
     Also prints the size of dist/lambda.zip.
+P5  end to end on LocalStack through the warm local executor: RACERS x 1 msg/s for DURATION s into
+    examples/kinesis-alleycat (1,000 x 60 by default): records in against sink + on-failure queue,
+    the consumer's lag (ProcessingLatency p50/p99 from the EMF lines), and the drain time after the
+    last put. Target: p99 <= 5 s and nothing lost. Skipped with P5=0.
+P6  wall time of the mocked `terraform test` suite, per run block.
 
 Timings take the median of interleaved repetitions, so that a noisy neighbour hits both sides.
 """
@@ -117,6 +122,41 @@ def p4_import(repeats: int = 9) -> tuple[float, float, float]:
     return handler, boto, handler / boto
 
 
+def p5_end_to_end(racers: int, seconds: int) -> dict[str, object]:
+    from stream_pipeline_local import localstack, measure
+
+    started_here = localstack.pid() is None or not localstack.healthy()
+    localstack.STATE.mkdir(exist_ok=True)
+    localstack.start()
+    variables = ("-var", "name=bench-alleycat")
+    try:
+        outputs = localstack.apply("kinesis-alleycat", *variables, workspace="bench")
+        try:
+            report = measure.drive(
+                outputs, racers=racers, seconds=seconds, race_id=int(time.time()) % 100_000,
+                client=localstack.client, drain_timeout_s=600, out=sys.stderr,
+            )  # fmt: skip
+        finally:
+            localstack.destroy("kinesis-alleycat", *variables, workspace="bench")
+    finally:
+        if started_here:
+            localstack.stop()
+    return report.as_dict()
+
+
+def p6_terraform_test() -> tuple[float, int]:
+    terraform = os.environ.get("TF", "terraform")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CLI_CONFIG_FILE" or Path(v).exists()}
+    started = time.perf_counter()
+    result = subprocess.run(
+        [terraform, "test", "-test-directory=tests/terraform", "-no-color"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    runs = result.stdout.count("... pass")
+    return elapsed, runs
+
+
 def report(label: str, value: str, baseline: str, ratio: str) -> None:
     print(f"{label:<24}{value:>18}   vs {baseline:<34}{ratio}")
 
@@ -143,6 +183,18 @@ def main() -> int:
     )
     if zip_path.exists():
         report("lambda zip", f"{zip_path.stat().st_size:,} bytes", "", "")
+    elapsed, runs = p6_terraform_test()
+    report("P6 terraform test", f"{elapsed:.1f} s", f"{runs} run blocks", f"{elapsed / max(runs, 1):.2f} s per run")
+    if os.environ.get("P5", "1") != "0":
+        racers, seconds = int(os.environ.get("RACERS", "1000")), int(os.environ.get("DURATION", "60"))
+        p5 = p5_end_to_end(racers, seconds)
+        report("P5 records", f"{p5['records_in']:,} in", f"sink {p5['in_sink']:,} + queue {p5['in_failure_queue']:,}",
+               "balanced" if p5["balanced"] else "NOT BALANCED")  # fmt: skip
+        report("P5 rate", f"{p5['achieved_rate']:,.0f} rec/s", f"target {racers:,} rec/s for {seconds} s",
+               f"throttled {p5['throttled']:,}")  # fmt: skip
+        lag = f"p50 {p5['latency_p50_ms'] / 1000:.2f} s, max {p5['latency_max_ms'] / 1000:.2f} s"
+        report("P5 consumer lag", f"p99 {p5['latency_p99_ms'] / 1000:.2f} s", lag, "(target p99 <= 5 s)")
+        report("P5 drain", f"{p5['drain_after_last_put_s']:.1f} s", "after the last put", "")
     return 0
 
 

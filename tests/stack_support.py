@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
 from stream_pipeline_local import localstack
 
 if TYPE_CHECKING:
@@ -16,14 +14,7 @@ WORKSPACE = "integration-tests"
 ALARM_PERIOD = "10"  # LocalStack evaluates an alarm every period x evaluation periods
 
 
-def client(service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=localstack.ENDPOINT,
-        region_name=localstack.REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+client = localstack.client
 
 
 class Stack:

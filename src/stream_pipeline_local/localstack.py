@@ -33,7 +33,9 @@ import time
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
+
+import boto3.session
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -56,6 +58,9 @@ NOOP_AGENT = """public class NoopAgent {
     public static void premain(String args, java.lang.instrument.Instrumentation inst) {}
 }
 """
+
+
+_STARTED: dict[int, subprocess.Popen[bytes]] = {}
 
 
 class LocalStackError(RuntimeError):
@@ -260,15 +265,16 @@ def start() -> None:
         "STREAM_PIPELINE_RUNTIME_DIR": str(paths["runtime"]),
         "PYTHONPATH": str(STATE / "plugins"),
     }
-    log = (STATE / "localstack.log").open("ab")
-    process = subprocess.Popen(
-        [str(paths["venv"] / "bin" / "python"), "-m", "localstack.runtime.main"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    with (STATE / "localstack.log").open("ab") as log:
+        process = subprocess.Popen(
+            [str(paths["venv"] / "bin" / "python"), "-m", "localstack.runtime.main"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    _STARTED[process.pid] = process  # keep the handle: stop() reaps it, and no "still running" warning
     (STATE / "localstack.pid").write_text(str(process.pid))
     say(f"Starting LocalStack on {ENDPOINT} (pid {process.pid}, log .localstack/localstack.log)")
     deadline = time.monotonic() + 90
@@ -284,6 +290,7 @@ def start() -> None:
 
 def stop() -> None:
     running = pid()
+    started_here = _STARTED.pop(running, None) if running is not None else None
     if running is None:
         say("LocalStack is not running")
         (STATE / "localstack.pid").unlink(missing_ok=True)
@@ -294,8 +301,21 @@ def stop() -> None:
         time.sleep(0.2)
     if pid() is not None:
         os.killpg(running, signal.SIGKILL)
+    if started_here is not None:
+        started_here.wait(timeout=10)
     (STATE / "localstack.pid").unlink(missing_ok=True)
     say(f"LocalStack stopped (pid {running})")
+
+
+def client(service: str) -> Any:
+    """A boto3 client for this LocalStack (fake credentials; LocalStack accepts any)."""
+    return boto3.session.Session().client(  # type: ignore[call-overload]  # service is a runtime name
+        service,
+        endpoint_url=ENDPOINT,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",  # noqa: S106 - LocalStack's fake credentials
+    )
 
 
 # ---------------------------------------------------------------- terraform

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from stack_support import Stack, client, wait_for
+from stream_pipeline_local import measure
 from support import expected_standings, standings_in, telemetry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,10 +172,14 @@ def test_handler_metrics_reach_the_log_group_as_emf(kinesis_stack: Stack) -> Non
         events = logs.filter_log_events(logGroupName=group, filterPattern="_aws")["events"]
         return [json.loads(e["message"]) for e in events if e["message"].startswith("{")]
 
-    lines = wait_for(emf_lines, bool)
-    assert lines
+    def with_latency(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [line for line in lines if "ProcessingLatency" in line]
+
+    lines = wait_for(lambda: with_latency(emf_lines()), bool)
+    assert lines, "no EMF line with a processed record reached the log group"
     directive = lines[-1]["_aws"]["CloudWatchMetrics"][0]
     assert directive["Namespace"] == "StreamPipeline"
+    assert directive["Dimensions"] == [["SourceType", "service"]]
     assert {m["Name"] for m in directive["Metrics"]} >= {"RecordsProcessed", "RecordsFailed", "ProcessingLatency"}
     assert lines[-1]["service"] == kinesis_stack.outputs["function_name"]
 
@@ -206,3 +211,14 @@ def test_errors_alarm_fires_and_notifies_through_sns(kinesis_stack: Stack) -> No
         assert messages[0]["Trigger"]["MetricName"] == "Errors"
     finally:
         sqs.delete_queue(QueueUrl=inbox)
+
+
+def test_smoke_race_every_record_is_accounted_for(kinesis_stack: Stack) -> None:
+    """A quick size of the P5 benchmark (make bench runs 1,000 racers for 60 s): 200 racers, 20 s."""
+    report = measure.drive(
+        kinesis_stack.outputs, racers=200, seconds=20, race_id=4242, client=client, drain_timeout_s=120
+    )
+    assert report.records_in == 4000
+    assert report.balanced, report.as_dict()
+    assert report.in_failure_queue == 0
+    assert report.latency_samples > 0

@@ -1,0 +1,148 @@
+"""Drive a race through a deployed Kinesis pipeline and account for every record.
+
+Used by the integration tier's smoke test (a small race) and by ``make bench`` (P5, the full race):
+records in must equal records in the sink plus records in the on-failure queue, and the report
+says how far behind the consumer ran (ProcessingLatency from the handler's EMF lines: arrival in
+the stream to processed) and how long after the last put the last record landed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3.session
+
+from stream_pipeline_local import load
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+@dataclass(frozen=True)
+class RaceReport:
+    racers: int
+    seconds: int
+    records_in: int
+    in_sink: int
+    in_failure_queue: int
+    throttled: int
+    achieved_rate: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+    latency_max_ms: float
+    latency_samples: int
+    drain_after_last_put_s: float
+
+    @property
+    def balanced(self) -> bool:
+        return self.records_in == self.in_sink + self.in_failure_queue
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "balanced": self.balanced}
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
+
+
+def default_client(service: str) -> Any:
+    """A client from the usual AWS variables (endpoint, region, credentials)."""
+    return boto3.session.Session().client(service)  # type: ignore[call-overload]  # service is a runtime name
+
+
+def sink_count(dynamodb: Any, table: str, race_id: int) -> int:
+    total = 0
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": f"RACE#{race_id}"}},
+        "ProjectionExpression": "message_count",
+        "ConsistentRead": True,
+    }
+    while True:
+        page = dynamodb.query(**kwargs)
+        total += sum(int(item["message_count"]["N"]) for item in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return total
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def queued_records(sqs: Any, queue_url: str, wait_s: int = 0) -> int:
+    """Records named by the on-failure messages (their batch sizes); the messages are consumed."""
+    count = 0
+    while True:
+        response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_s)
+        messages = response.get("Messages", [])
+        if not messages:
+            return count
+        for message in messages:
+            count += int(json.loads(message["Body"])["KinesisBatchInfo"]["batchSize"])
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def latency_samples(logs: Any, group: str, since_ms: int) -> list[float]:
+    samples: list[float] = []
+    kwargs: dict[str, Any] = {"logGroupName": group, "startTime": since_ms, "filterPattern": "ProcessingLatency"}
+    while True:
+        page = logs.filter_log_events(**kwargs)
+        for event in page["events"]:
+            if event["message"].startswith("{"):
+                value = json.loads(event["message"]).get("ProcessingLatency", [])
+                samples.extend(value if isinstance(value, list) else [value])
+        if "nextToken" not in page:
+            return samples
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def drive(
+    outputs: dict[str, Any],
+    *,
+    racers: int,
+    seconds: int,
+    race_id: int,
+    client: Callable[[str], Any] = default_client,
+    drain_timeout_s: float = 300,
+    out: Any = None,
+) -> RaceReport:
+    """Race ``racers`` for ``seconds`` into the stack's stream and wait until every record is accounted for."""
+    kinesis, dynamodb, sqs, logs = (client(service) for service in ("kinesis", "dynamodb", "sqs", "logs"))
+    started_ms = int(time.time() * 1000)
+    summary = load.run(
+        load.KinesisTarget(str(outputs["stream_name"]), client=kinesis),
+        racers=racers,
+        seconds=seconds,
+        race_id=race_id,
+        **({"out": out} if out is not None else {}),
+    )
+    queued = 0
+    deadline = time.monotonic() + drain_timeout_s
+    in_sink = sink_count(dynamodb, str(outputs["sink_table_name"]), race_id)
+    while in_sink + queued < summary.acknowledged and time.monotonic() < deadline:
+        time.sleep(0.5)
+        queued += queued_records(sqs, str(outputs["on_failure_queue_url"]))
+        in_sink = sink_count(dynamodb, str(outputs["sink_table_name"]), race_id)
+    drained = time.time() - summary.last_ack_epoch
+    queued += queued_records(sqs, str(outputs["on_failure_queue_url"]), wait_s=1)
+    time.sleep(1)  # the last EMF lines reach the log group after the last write
+    samples = latency_samples(logs, str(outputs["log_group_name"]), started_ms)
+    return RaceReport(
+        racers=racers,
+        seconds=seconds,
+        records_in=summary.acknowledged,
+        in_sink=in_sink,
+        in_failure_queue=queued,
+        throttled=summary.throttled,
+        achieved_rate=summary.achieved_rate,
+        latency_p50_ms=percentile(samples, 0.50),
+        latency_p99_ms=percentile(samples, 0.99),
+        latency_max_ms=max(samples, default=math.nan),
+        latency_samples=len(samples),
+        drain_after_last_put_s=drained,
+    )
