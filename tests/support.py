@@ -299,3 +299,20 @@ class FakeClock:
 
     def remaining(self) -> float:
         return self.remaining_ms
+
+
+def lambda_runtime_dir(target: Path) -> Path:
+    """A folder with what the python3.13 Lambda runtime provides besides the standard library:
+    boto3 and its dependencies (linked from this venv). Nothing else, so a dependency missing from
+    the zip fails to import, as it would in AWS."""
+    import boto3
+    import botocore
+    import jmespath
+
+    target.mkdir(parents=True, exist_ok=True)
+    for module in (boto3, botocore, jmespath):
+        (target / module.__name__).symlink_to(Path(module.__file__ or "").parent)
+    site = Path(botocore.__file__ or "").parent.parent
+    for name in ("s3transfer", "dateutil", "urllib3", "six.py"):
+        (target / name).symlink_to(site / name)
+    return target

@@ -34,7 +34,7 @@ import boto3
 from stream_pipeline_local import localstack
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 PUT_RECORDS_LIMIT: Final = 500
 BATCH_WRITE_LIMIT: Final = 25
@@ -143,6 +143,33 @@ def race(racers: int, seconds: int, race_id: int, seed: int) -> Iterator[tuple[i
         yield second, [(r.racer_id, r.message(second, second == seconds, now_ms)) for r in field_]
 
 
+def deliver(
+    items: list[Any],
+    attempt: Callable[[list[Any]], tuple[list[Any], int]],
+    summary: Summary,
+    sleep: Callable[[float], None],
+) -> None:
+    """Send ``items`` until every one is accepted: ``attempt`` returns the rejected ones and how many
+    were throttled; those are retried with full-jitter backoff. Nothing is dropped unless the target
+    refuses for GIVE_UP_AFTER_S, and then it is counted as failed after retries."""
+    tries = 0
+    deadline = time.monotonic() + GIVE_UP_AFTER_S
+    while items:
+        rejected, throttled = attempt(items)
+        summary.acknowledged += len(items) - len(rejected)
+        summary.throttled += throttled
+        summary.last_ack_epoch = time.time()
+        if not rejected:
+            return
+        if time.monotonic() > deadline:
+            summary.failed_after_retries += len(rejected)
+            return
+        summary.retried += len(rejected)
+        sleep(random.uniform(0, min(2.0, 0.05 * 2**tries)))  # noqa: S311 - jitter, not crypto
+        tries += 1
+        items = rejected
+
+
 class KinesisTarget:
     def __init__(self, stream: str, client: Any = None) -> None:
         self.stream = stream
@@ -153,32 +180,18 @@ class KinesisTarget:
             chunk = messages[start : start + PUT_RECORDS_LIMIT]
             entries = [{"Data": json.dumps(m).encode(), "PartitionKey": str(k)} for k, m in chunk]
             summary.records_sent += len(entries)
-            self._put_until_accepted(entries, summary, sleep)
+            deliver(entries, lambda batch: self._put(batch, summary), summary, sleep)
 
-    def _put_until_accepted(self, entries: list[dict[str, Any]], summary: Summary, sleep: Any) -> None:
-        attempt = 0
-        deadline = time.monotonic() + GIVE_UP_AFTER_S
-        while entries:
-            response = self.client.put_records(StreamName=self.stream, Records=entries)
-            failed = []
-            for entry, result in zip(entries, response["Records"], strict=True):
-                if "ErrorCode" in result:
-                    failed.append(entry)
-                    code = result["ErrorCode"]
-                    summary.errors[code] = summary.errors.get(code, 0) + 1
-                    if code == "ProvisionedThroughputExceededException":
-                        summary.throttled += 1
-            summary.acknowledged += len(entries) - len(failed)
-            summary.last_ack_epoch = time.time()
-            if not failed:
-                return
-            if time.monotonic() > deadline:
-                summary.failed_after_retries += len(failed)
-                return
-            summary.retried += len(failed)
-            sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))  # noqa: S311 - jitter, not crypto
-            attempt += 1
-            entries = failed
+    def _put(self, entries: list[dict[str, Any]], summary: Summary) -> tuple[list[dict[str, Any]], int]:
+        response = self.client.put_records(StreamName=self.stream, Records=entries)
+        rejected, throttled = [], 0
+        for entry, result in zip(entries, response["Records"], strict=True):
+            if "ErrorCode" in result:
+                rejected.append(entry)
+                code = result["ErrorCode"]
+                summary.errors[code] = summary.errors.get(code, 0) + 1
+                throttled += code == "ProvisionedThroughputExceededException"
+        return rejected, throttled
 
 
 class TableTarget:
@@ -191,23 +204,12 @@ class TableTarget:
             chunk = messages[start : start + BATCH_WRITE_LIMIT]
             requests = [{"PutRequest": {"Item": _item(m)}} for _, m in chunk]
             summary.records_sent += len(requests)
-            attempt = 0
-            deadline = time.monotonic() + GIVE_UP_AFTER_S
-            while requests:
-                response = self.client.batch_write_item(RequestItems={self.table: requests})
-                unprocessed = response.get("UnprocessedItems", {}).get(self.table, [])
-                summary.acknowledged += len(requests) - len(unprocessed)
-                summary.last_ack_epoch = time.time()
-                if not unprocessed:
-                    break
-                summary.throttled += len(unprocessed)
-                if time.monotonic() > deadline:
-                    summary.failed_after_retries += len(unprocessed)
-                    break
-                summary.retried += len(unprocessed)
-                sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))  # noqa: S311 - jitter, not crypto
-                attempt += 1
-                requests = unprocessed
+            deliver(requests, self._write, summary, sleep)
+
+    def _write(self, requests: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+        response = self.client.batch_write_item(RequestItems={self.table: requests})
+        unprocessed: list[dict[str, Any]] = response.get("UnprocessedItems", {}).get(self.table, [])
+        return unprocessed, len(unprocessed)
 
 
 def _item(message: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from stream_pipeline_executor.process import WorkerProcess, runtime_version
-from support import load_event
+from support import lambda_runtime_dir, load_event
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -140,17 +140,7 @@ def test_the_real_zip_runs_in_a_worker(tmp_path: Path) -> None:
     zip_path = ROOT / "dist" / "lambda.zip"
     task = tmp_path / "code"
     zipfile.ZipFile(zip_path).extractall(task)
-    runtime = tmp_path / "runtime"
-    runtime.mkdir()
-    import boto3
-    import botocore
-    import jmespath
-
-    for module in (boto3, botocore, jmespath):
-        (runtime / module.__name__).symlink_to(Path(module.__file__ or "").parent)
-    site = Path(botocore.__file__ or "").parent.parent
-    for name in ("s3transfer", "dateutil", "urllib3", "six.py"):
-        (runtime / name).symlink_to(site / name)
+    runtime = lambda_runtime_dir(tmp_path / "runtime")
     process = worker(task, "stream_pipeline.handler.lambda_handler", runtime=runtime)
     try:
         outcome = process.invoke("r1", "arn", json.dumps(load_event("kinesis_event.json")))

@@ -9,10 +9,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-import boto3
-import botocore
-import jmespath
 import pytest
+
+from support import lambda_runtime_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 ZIP = ROOT / "dist" / "lambda.zip"
@@ -57,13 +56,7 @@ def test_the_zip_runs_with_nothing_but_the_runtime(tmp_path: Path, package: Path
     as the python3.13 runtime provides them: a dependency missing from the zip fails here."""
     task = tmp_path / "task"
     zipfile.ZipFile(package).extractall(task)
-    runtime = tmp_path / "runtime"
-    runtime.mkdir()
-    for module in (boto3, botocore, jmespath):
-        (runtime / module.__name__).symlink_to(Path(module.__file__ or "").parent)
-    for name in ("s3transfer", "dateutil", "urllib3", "six.py"):
-        site = Path(botocore.__file__ or "").parent.parent
-        (runtime / name).symlink_to(site / name)
+    runtime = lambda_runtime_dir(tmp_path / "runtime")
     event = {"Records": [json.loads((ROOT / "tests/fixtures/kinesis_event.json").read_text())["Records"][0]]}
     script = f"""
 import json, sys
