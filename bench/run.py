@@ -134,7 +134,7 @@ def p5_end_to_end(racers: int, seconds: int) -> dict[str, object]:
         try:
             report = measure.drive(
                 outputs, racers=racers, seconds=seconds, race_id=int(time.time()) % 100_000,
-                client=localstack.client, drain_timeout_s=600, out=sys.stderr,
+                client=localstack.client, drain_timeout_s=300, out=sys.stderr,
             )  # fmt: skip
         finally:
             localstack.destroy("kinesis-alleycat", *variables, workspace="bench")
@@ -142,6 +142,38 @@ def p5_end_to_end(racers: int, seconds: int) -> dict[str, object]:
         if started_here:
             localstack.stop()
     return report.as_dict()
+
+
+def p5_emulator_ingest(batches: int = 60) -> list[tuple[int, float]]:
+    """Where P5's time goes: PutRecords(500) latency on LocalStack's Kinesis as the stream grows,
+    with no consumer attached. Returns (records already in the stream, seconds) samples."""
+    import json as _json
+
+    from stream_pipeline_local import localstack
+
+    started_here = localstack.pid() is None or not localstack.healthy()
+    localstack.STATE.mkdir(exist_ok=True)
+    localstack.start()
+    kinesis = localstack.client("kinesis")
+    stream = f"bench-ingest-{int(time.time())}"
+    kinesis.create_stream(StreamName=stream, ShardCount=2)
+    samples = []
+    try:
+        while (
+            kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamStatus"] != "ACTIVE"
+        ):
+            time.sleep(0.2)
+        data = _json.dumps(race_batch(1, 1)[0]).encode()
+        for batch in range(batches):
+            records = [{"Data": data, "PartitionKey": str(i)} for i in range(500)]
+            started = time.perf_counter()
+            kinesis.put_records(StreamName=stream, Records=records)
+            samples.append((batch * 500, time.perf_counter() - started))
+    finally:
+        kinesis.delete_stream(StreamName=stream, EnforceConsumerDeletion=True)
+        if started_here:
+            localstack.stop()
+    return samples
 
 
 def p6_terraform_test() -> tuple[float, int]:
@@ -158,7 +190,7 @@ def p6_terraform_test() -> tuple[float, int]:
 
 
 def report(label: str, value: str, baseline: str, ratio: str) -> None:
-    print(f"{label:<24}{value:>18}   vs {baseline:<34}{ratio}")
+    print(f"{label:<24}{value:>18}   vs {baseline:<34} {ratio}")
 
 
 def main() -> int:
@@ -186,6 +218,12 @@ def main() -> int:
     elapsed, runs = p6_terraform_test()
     report("P6 terraform test", f"{elapsed:.1f} s", f"{runs} run blocks", f"{elapsed / max(runs, 1):.2f} s per run")
     if os.environ.get("P5", "1") != "0":
+        ingest = p5_emulator_ingest()
+        first, last = ingest[0], ingest[-1]
+        baseline = f"PutRecords(500) at {last[0]:,} vs {first[1] * 1000:,.0f} ms at 0"
+        report("P5 emulator ingest", f"{last[1] * 1000:,.0f} ms", baseline, f"ratio {last[1] / first[1]:.1f}")
+        for records, seconds_taken in ingest[::10]:
+            print(f"    PutRecords(500) with {records:>6,} records in the stream: {seconds_taken * 1000:7.1f} ms")
         racers, seconds = int(os.environ.get("RACERS", "1000")), int(os.environ.get("DURATION", "60"))
         p5 = p5_end_to_end(racers, seconds)
         report("P5 records", f"{p5['records_in']:,} in", f"sink {p5['in_sink']:,} + queue {p5['in_failure_queue']:,}",

@@ -111,6 +111,10 @@ class StreamRecord:
         return dict(keys), (dict(new) if new is not None else None), (dict(old) if old is not None else None)
 
 
+_KINESIS: Final = SourceType.KINESIS
+_NUMBERS: Final = (int, float)
+
+
 def from_raw(index: int, raw: Any) -> StreamRecord:
     """Build a :class:`StreamRecord`; raise :class:`PoisonRecord` if the envelope is unusable.
 
@@ -123,19 +127,20 @@ def from_raw(index: int, raw: Any) -> StreamRecord:
     source = raw.get("eventSource")
     if source == "aws:kinesis":
         body = raw.get("kinesis")
-        if not isinstance(body, dict) or not isinstance(body.get("sequenceNumber"), str):
+        sequence = body.get("sequenceNumber") if type(body) is dict else None
+        if type(sequence) is not str:
             raise PoisonRecord("kinesis.sequenceNumber is missing")
-        arrival = body.get("approximateArrivalTimestamp")
-        data = body.get("data")
+        arrival = body.get("approximateArrivalTimestamp")  # type: ignore[union-attr]
+        data = body.get("data")  # type: ignore[union-attr]
         event_id = raw.get("eventID") or ""
         return StreamRecord(
-            index=index,
-            source=SourceType.KINESIS,
-            sequence_number=body["sequenceNumber"],
-            shard_id=event_id.split(":", 1)[0] if ":" in event_id else "",
-            arrival_epoch_s=float(arrival) if isinstance(arrival, int | float) else None,
-            size_bytes=(len(data) * 3) // 4 if isinstance(data, str) else 0,
-            raw=raw,
+            index,
+            _KINESIS,
+            sequence,
+            event_id.partition(":")[0] if ":" in event_id else "",
+            float(arrival) if type(arrival) in _NUMBERS else None,
+            (len(data) * 3) // 4 if type(data) is str else 0,
+            raw,
         )
     if source == "aws:dynamodb":
         body = raw.get("dynamodb")

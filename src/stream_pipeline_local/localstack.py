@@ -49,6 +49,8 @@ PORT: Final = int(os.environ.get("LOCALSTACK_PORT", "4566"))
 ENDPOINT: Final = f"http://{HOST}:{PORT}"
 REGION: Final = "us-east-1"
 WORKSPACE: Final = "localstack"
+LOCAL_WORKSPACES: Final = ("localstack", "integration-tests", "bench")
+"""Terraform workspaces that only ever point at this ephemeral LocalStack (PERSISTENCE=0)."""
 PINS = {
     "localstack": ROOT / "requirements" / "localstack.txt",
     "runtime": ROOT / "requirements" / "lambda-runtime.txt",
@@ -253,6 +255,7 @@ def start() -> None:
             f"Stop it, or run on another port: LOCALSTACK_PORT=4567 make up"
         )
     paths = install()
+    forget_local_state()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LOCALSTACK_"))},
         "GATEWAY_LISTEN": f"{HOST}:{PORT}",
@@ -261,6 +264,10 @@ def start() -> None:
         "PERSISTENCE": "0",
         "DISABLE_EVENTS": "1",
         "DNS_ADDRESS": "0",  # no DNS server: nothing here resolves through LocalStack
+        # Kinesis emulator: no artificial 500 ms per call, and no snapshot of every stream to disk
+        # every 5 s (its cost grows with the stream; measured with `make bench`, docs/BENCHMARKS.md).
+        "KINESIS_LATENCY": "0",
+        "KINESIS_PERSISTENCE": "0",
         "LAMBDA_RUNTIME_EXECUTOR": "local-python",
         "STREAM_PIPELINE_RUNTIME_DIR": str(paths["runtime"]),
         "PYTHONPATH": str(STATE / "plugins"),
@@ -286,6 +293,14 @@ def start() -> None:
             return
         time.sleep(0.5)
     raise LocalStackError("LocalStack did not become healthy within 90 s; see .localstack/localstack.log")
+
+
+def forget_local_state() -> None:
+    """A fresh LocalStack holds nothing (PERSISTENCE=0), so the state of the LocalStack-only
+    workspaces describes resources that no longer exist: drop it before starting."""
+    for workspace in LOCAL_WORKSPACES:
+        for state in (ROOT / "examples").glob(f"*/terraform.tfstate.d/{workspace}"):
+            shutil.rmtree(state)
 
 
 def stop() -> None:
@@ -350,12 +365,21 @@ def overridden(example: str) -> Iterator[Path]:
 
 
 def terraform(directory: Path, *args: str, capture: bool = False, workspace: str = WORKSPACE) -> str:
+    """Run terraform; its full output goes to .localstack/terraform.log, a summary line to the screen."""
     command = [os.environ.get("TF", "terraform"), f"-chdir={directory}", *args]
-    result = subprocess.run(command, env=terraform_env(workspace), check=False, capture_output=capture, text=True)
+    result = subprocess.run(command, env=terraform_env(workspace), check=False, capture_output=True, text=True)
+    with (STATE / "terraform.log").open("a") as log:
+        log.write(f"$ terraform {' '.join(args)}  ({directory.relative_to(ROOT)}, workspace {workspace})\n")
+        log.write(result.stdout + result.stderr)
     if result.returncode != 0:
-        detail = f"\n{result.stderr}" if capture else ""
-        raise LocalStackError(f"`terraform {' '.join(args)}` failed in {directory.relative_to(ROOT)}{detail}")
-    return result.stdout if capture else ""
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-30:])
+        raise LocalStackError(f"`terraform {' '.join(args)}` failed in {directory.relative_to(ROOT)}:\n{tail}")
+    if capture:
+        return result.stdout
+    for line in result.stdout.splitlines():
+        if line.startswith(("Apply complete!", "Destroy complete!")):
+            say(line)
+    return ""
 
 
 def init(directory: Path, workspace: str = WORKSPACE) -> None:
