@@ -44,7 +44,7 @@ $(VENV)/.stamp: pyproject.toml requirements/lambda.txt
 	@touch $@
 
 .PHONY: venv
-venv: $(VENV)/.stamp ## Create the Python $(PY_VERSION) virtual environment with the dev tools
+venv: $(VENV)/.stamp ## Create the Python 3.13 virtual environment with the dev tools
 
 # terraform-compliance and checkov pin dependencies that clash with the dev tools: one venv each.
 $(POLICY_VENV)/.stamp: requirements/policy.txt
@@ -81,7 +81,7 @@ fmt: $(VENV)/.stamp ## Format Python and Terraform in place
 	$(TF) fmt -recursive .
 
 .PHONY: test-unit
-test-unit: $(VENV)/.stamp $(ZIP) ## Unit tier: handler, sink, packaging (moto, in-process)
+test-unit: $(VENV)/.stamp $(ZIP) ## Unit tier: handler, sink, zip, local executor, load generator (moto, in-process)
 	$(PY) scripts/run_tier.py unit
 
 .PHONY: validate
