@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support import FakeContext, api_calls, race_batch  # noqa: E402 - after the path is set
+from support import FakeContext, api_calls, race_batch, telemetry  # noqa: E402 - after the path is set
 
 os.environ.update(
     {
@@ -125,11 +125,8 @@ def p4_import(repeats: int = 9) -> tuple[float, float, float]:
 def p5_end_to_end(racers: int, seconds: int) -> dict[str, object]:
     from stream_pipeline_local import localstack, measure
 
-    started_here = localstack.pid() is None or not localstack.healthy()
-    localstack.STATE.mkdir(exist_ok=True)
-    localstack.start()
     variables = ("-var", "name=bench-alleycat")
-    try:
+    with localstack.running():
         outputs = localstack.apply("kinesis-alleycat", *variables, workspace="bench")
         try:
             report = measure.drive(
@@ -138,41 +135,30 @@ def p5_end_to_end(racers: int, seconds: int) -> dict[str, object]:
             )  # fmt: skip
         finally:
             localstack.destroy("kinesis-alleycat", *variables, workspace="bench")
-    finally:
-        if started_here:
-            localstack.stop()
     return report.as_dict()
 
 
 def p5_emulator_ingest(batches: int = 60) -> list[tuple[int, float]]:
     """Where P5's time goes: PutRecords(500) latency on LocalStack's Kinesis as the stream grows,
     with no consumer attached. Returns (records already in the stream, seconds) samples."""
-    import json as _json
-
     from stream_pipeline_local import localstack
 
-    started_here = localstack.pid() is None or not localstack.healthy()
-    localstack.STATE.mkdir(exist_ok=True)
-    localstack.start()
-    kinesis = localstack.client("kinesis")
-    stream = f"bench-ingest-{int(time.time())}"
-    kinesis.create_stream(StreamName=stream, ShardCount=2)
     samples = []
-    try:
+    with localstack.running():
+        kinesis = localstack.client("kinesis")
+        stream = f"bench-ingest-{int(time.time())}"
+        kinesis.create_stream(StreamName=stream, ShardCount=2)
         while (
             kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamStatus"] != "ACTIVE"
         ):
             time.sleep(0.2)
-        data = _json.dumps(race_batch(1, 1)[0]).encode()
+        data = json.dumps(telemetry(1, 1)).encode()
         for batch in range(batches):
             records = [{"Data": data, "PartitionKey": str(i)} for i in range(500)]
             started = time.perf_counter()
             kinesis.put_records(StreamName=stream, Records=records)
             samples.append((batch * 500, time.perf_counter() - started))
-    finally:
         kinesis.delete_stream(StreamName=stream, EnforceConsumerDeletion=True)
-        if started_here:
-            localstack.stop()
     return samples
 
 

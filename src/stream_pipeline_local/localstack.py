@@ -295,6 +295,20 @@ def start() -> None:
     raise LocalStackError("LocalStack did not become healthy within 90 s; see .localstack/localstack.log")
 
 
+@contextmanager
+def running() -> Iterator[None]:
+    """LocalStack for the duration of the block: reuse a running one, or start one and stop it after
+    (unless KEEP_LOCALSTACK is set)."""
+    started_here = pid() is None or not healthy()
+    STATE.mkdir(exist_ok=True)
+    start()
+    try:
+        yield
+    finally:
+        if started_here and not os.environ.get("KEEP_LOCALSTACK"):
+            stop()
+
+
 def forget_local_state() -> None:
     """A fresh LocalStack holds nothing (PERSISTENCE=0), so the state of the LocalStack-only
     workspaces describes resources that no longer exist: drop it before starting."""
@@ -450,7 +464,7 @@ def up(example: str) -> None:
     print()
     print("Next:")
     print(
-        "    make load                 # a race of simulated racers into the stream (make load RACERS=1000 SECONDS=60)"
+        "    make load                 # a race of simulated racers into the stream (make load RACERS=1000 DURATION=60)"
     )
     print(f"    AWS_ENDPOINT_URL={ENDPOINT} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION={REGION} \\")
     print(

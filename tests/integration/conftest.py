@@ -7,7 +7,6 @@ touch a pipeline that `make up` brought up in the same LocalStack.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import pytest
@@ -21,12 +20,8 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[None]:
-    started_here = localstack.pid() is None or not localstack.healthy()
-    localstack.STATE.mkdir(exist_ok=True)
-    localstack.start()
-    yield
-    if started_here and not os.environ.get("KEEP_LOCALSTACK"):
-        localstack.stop()
+    with localstack.running():
+        yield
 
 
 def _stack(example: str, name: str) -> Iterator[Stack]:
