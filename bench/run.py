@@ -171,7 +171,7 @@ def p6_terraform_test() -> tuple[float, int]:
         cwd=ROOT, env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     elapsed = time.perf_counter() - started
-    runs = result.stdout.count("... pass")
+    runs = sum(1 for line in result.stdout.splitlines() if line.lstrip().startswith("run ") and line.endswith("pass"))
     return elapsed, runs
 
 
