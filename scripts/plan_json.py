@@ -12,71 +12,31 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OVERRIDE = ROOT / "local" / "provider_override.tf"
-
-
-def terraform_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("AWS_EC2_METADATA_DISABLED", "true")
-    env.pop("AWS_PROFILE", None)
-    if env.get("TF_CLI_CONFIG_FILE") and not Path(env["TF_CLI_CONFIG_FILE"]).exists():
-        env.pop("TF_CLI_CONFIG_FILE")
-    return env
-
-
-def init_flags() -> list[str]:
-    flags = ["-backend=false", "-input=false", "-no-color"]
-    plugin_dir = os.environ.get("TF_PLUGIN_DIR")
-    if plugin_dir:
-        flags.append(f"-plugin-dir={plugin_dir}")
-    return flags
+from stream_pipeline_local.localstack import init_flags, offline_env, overridden
 
 
 def plan_json(example: str, out: Path, variables: list[str]) -> Path:
-    directory = ROOT / "examples" / example
-    if not directory.is_dir():
-        raise SystemExit(f"no example named {example!r} under examples/")
     terraform = os.environ.get("TF", "terraform")
-    env = terraform_env()
-    override = directory / "provider_override.tf"
-    shutil.copyfile(OVERRIDE, override)
-    try:
-        subprocess.run(
-            [terraform, f"-chdir={directory}", "init", *init_flags()], check=True, env=env, stdout=subprocess.DEVNULL
+    env = offline_env()
+    var_args = [arg for v in variables for arg in ("-var", v)]
+    with overridden(example) as directory, tempfile.TemporaryDirectory() as scratch:
+        plan_file = Path(scratch) / "plan.tfplan"
+        for command in (
+            ["init", *init_flags()],
+            ["plan", "-input=false", "-no-color", "-lock=false", f"-out={plan_file}", *var_args],
+        ):
+            subprocess.run([terraform, f"-chdir={directory}", *command], check=True, env=env, stdout=subprocess.DEVNULL)
+        shown = subprocess.run(
+            [terraform, f"-chdir={directory}", "show", "-json", str(plan_file)],
+            check=True,
+            env=env,
+            capture_output=True,
         )
-        with tempfile.TemporaryDirectory() as scratch:
-            plan_file = Path(scratch) / "plan.tfplan"
-            var_args = [arg for v in variables for arg in ("-var", v)]
-            subprocess.run(
-                [
-                    terraform,
-                    f"-chdir={directory}",
-                    "plan",
-                    "-input=false",
-                    "-no-color",
-                    "-lock=false",
-                    f"-out={plan_file}",
-                    *var_args,
-                ],
-                check=True,
-                env=env,
-                stdout=subprocess.DEVNULL,
-            )
-            shown = subprocess.run(
-                [terraform, f"-chdir={directory}", "show", "-json", str(plan_file)],
-                check=True,
-                env=env,
-                capture_output=True,
-            )
-    finally:
-        override.unlink(missing_ok=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(shown.stdout)
     return out

@@ -348,17 +348,33 @@ def client(service: str) -> Any:
 
 
 # ---------------------------------------------------------------- terraform
-def terraform_env(workspace: str = WORKSPACE) -> dict[str, str]:
+def offline_env() -> dict[str, str]:
+    """The environment for terraform without a real account: no profile, no instance metadata, and
+    no TF_CLI_CONFIG_FILE that points at a missing file (terraform warns on every call)."""
     env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN")}
     if env.get("TF_CLI_CONFIG_FILE") and not Path(env["TF_CLI_CONFIG_FILE"]).exists():
         env.pop("TF_CLI_CONFIG_FILE")
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    return env
+
+
+def init_flags() -> list[str]:
+    """`terraform init` flags: the local provider mirror when TF_PLUGIN_DIR names one (the Makefile
+    finds it), the registry otherwise."""
+    flags = ["-input=false", "-no-color"]
+    if os.environ.get("TF_PLUGIN_DIR"):
+        flags.append(f"-plugin-dir={os.environ['TF_PLUGIN_DIR']}")
+    return flags
+
+
+def terraform_env(workspace: str = WORKSPACE) -> dict[str, str]:
+    env = offline_env()
     env |= {
         "AWS_ENDPOINT_URL": ENDPOINT,
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
-        "AWS_EC2_METADATA_DISABLED": "true",
         "TF_WORKSPACE": workspace,
         "TF_IN_AUTOMATION": "1",
     }
@@ -397,12 +413,9 @@ def terraform(directory: Path, *args: str, capture: bool = False, workspace: str
 
 
 def init(directory: Path, workspace: str = WORKSPACE) -> None:
-    flags = ["-input=false", "-no-color"]
-    if os.environ.get("TF_PLUGIN_DIR"):
-        flags.append(f"-plugin-dir={os.environ['TF_PLUGIN_DIR']}")
     env = {k: v for k, v in terraform_env().items() if k != "TF_WORKSPACE"}
     tf = os.environ.get("TF", "terraform")
-    subprocess.run([tf, f"-chdir={directory}", "init", *flags], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([tf, f"-chdir={directory}", "init", *init_flags()], env=env, check=True, stdout=subprocess.DEVNULL)
     subprocess.run([tf, f"-chdir={directory}", "workspace", "select", "-or-create", workspace], env=env, check=True,
                    stdout=subprocess.DEVNULL)  # fmt: skip
 
