@@ -112,7 +112,8 @@ class StreamRecord:
 
 
 _KINESIS: Final = SourceType.KINESIS
-_NUMBERS: Final = (int, float)
+NUMBERS: Final = (int, float)
+"""JSON numbers as the decoder returns them (``type(x) in NUMBERS`` keeps bool out)."""
 
 
 def from_raw(index: int, raw: Any) -> StreamRecord:
@@ -138,7 +139,7 @@ def from_raw(index: int, raw: Any) -> StreamRecord:
             _KINESIS,
             sequence,
             event_id.partition(":")[0] if ":" in event_id else "",
-            float(arrival) if type(arrival) in _NUMBERS else None,
+            float(arrival) if type(arrival) in NUMBERS else None,
             (len(data) * 3) // 4 if type(data) is str else 0,
             raw,
         )

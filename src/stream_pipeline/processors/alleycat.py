@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from stream_pipeline.processors.base import ApplyResult
-from stream_pipeline.records import PoisonRecord, SourceType, StreamRecord
+from stream_pipeline.records import NUMBERS, PoisonRecord, SourceType, StreamRecord
 from stream_pipeline.sink import ConditionFailed, Key, SinkUnavailable
 
 if TYPE_CHECKING:
@@ -124,18 +124,15 @@ def parse_telemetry(message: Any) -> Telemetry:
             and racer >= 0
             and type(klass) is int
             and klass >= 0
-            and type(cadence) in _NUMBERS
+            and type(cadence) in NUMBERS
             and 0 <= cadence <= MAX_READING
-            and type(resistance) in _NUMBERS
+            and type(resistance) in NUMBERS
             and 0 <= resistance <= MAX_READING
             and type(name) is str
             and len(name) <= MAX_NAME_LENGTH
         ):
             return Telemetry(event, timestamp, second, str(race), str(racer), name, str(klass), cadence, resistance)
     return _parse_telemetry_slowly(message)
-
-
-_NUMBERS: Final = (int, float)
 
 
 def _parse_telemetry_slowly(message: Any) -> Telemetry:
