@@ -76,6 +76,18 @@ def quantile_samples(values: Sequence[float], count: int = LATENCY_SAMPLES) -> l
     return [ordered[round(i * last / (count - 1))] for i in range(count)]
 
 
+SOURCES: Final = {"aws:kinesis": SourceType.KINESIS.value, "aws:dynamodb": SourceType.DYNAMODB.value}
+
+
+def source_of(raw_records: Sequence[Any]) -> str:
+    """The batch's source type from the first raw record's ``eventSource``, read before any parsing,
+    so that a batch stuck on a poison first record is still counted under its real ``SourceType``
+    (the dimension the dashboard and the handled-failure alarm watch). ``unknown`` only when even
+    the envelope is unreadable."""
+    first = raw_records[0] if raw_records else None
+    return SOURCES.get(first.get("eventSource"), "unknown") if isinstance(first, dict) else "unknown"
+
+
 class Pipeline:
     """One per execution environment: holds the settings, the sink client and the thread pool."""
 
@@ -131,7 +143,7 @@ class Pipeline:
         done = len(raw_records) if failed_at is None else failed_at
         outcome = BatchOutcome(
             size=len(raw_records),
-            source=parsed[0][0].source.value if parsed else "unknown",
+            source=source_of(raw_records),
             processed=done,
             failures=[{"itemIdentifier": sequence_of(raw)} for raw in raw_records[done:]],
             first_failure_reason=reason,
@@ -187,14 +199,24 @@ class Pipeline:
             return processors.ApplyResult(failed_index=0, reason=f"unexpected {type(exc).__name__}")
 
     def _log_failures(self, raw_records: Sequence[Any], done: int, reason: str) -> None:
-        """One line per failed record: its sequence number and why; never its payload."""
-        for index in range(done, len(raw_records)):
-            raw = raw_records[index]
+        """Two lines at most, never the payload: the record that failed, with its sequence number and
+        why, and one line for the later records that were not attempted (their count and sequence
+        range). One line per record would write megabytes per retry of a large batch and bury the
+        one line that matters."""
+        if done >= len(raw_records):
+            return
+        self.logger.warning(
+            "record failed",
+            extra={"sequence_number": sequence_of(raw_records[done]), "batch_index": done, "reason": reason},
+        )
+        rest = len(raw_records) - done - 1
+        if rest:
             self.logger.warning(
-                "record failed",
+                "records not attempted",
                 extra={
-                    "sequence_number": sequence_of(raw),
-                    "batch_index": index,
-                    "reason": reason if index == done else NOT_ATTEMPTED,
+                    "count": rest,
+                    "first_sequence_number": sequence_of(raw_records[done + 1]),
+                    "last_sequence_number": sequence_of(raw_records[-1]),
+                    "reason": NOT_ATTEMPTED,
                 },
             )

@@ -8,7 +8,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 from stream_pipeline.records import from_raw
-from support import SINK, FakeContext, PipelineFactory, api_calls, change_batch, load_event, scan
+from support import SINK, FakeContext, PipelineFactory, api_calls, change_batch, ddb_record, load_event, scan
 
 
 def run(pipeline: Any, batch: list[dict[str, Any]]) -> Any:
@@ -80,3 +80,33 @@ def test_long_sequence_numbers_are_accepted(make_pipeline: PipelineFactory, dyna
     assert outcome.failed == 0
     (item,) = scan(dynamodb, SINK)
     assert item["sk"]["S"].endswith("#49680486566823875339164415477641284339560002043361886210")
+
+
+def test_binary_attributes_are_stored_as_the_source_bytes(make_pipeline: PipelineFactory, dynamodb: Any) -> None:
+    """The event carries B/BS as base64 text; the audit item must hold the bytes, not the text's bytes."""
+    raw = bytes([0, 1, 2])
+    text = "AAEC"  # base64 of 00 01 02
+    image = {
+        "id": {"B": text},
+        "blob": {"B": text},
+        "blobs": {"BS": [text, "/w=="]},
+        "nested": {"M": {"inner": {"B": text}, "list": {"L": [{"B": text}, {"S": "AAEC"}]}}},
+    }
+    record = ddb_record("INSERT", "ignored", new=image, sequence=77)
+    record["dynamodb"]["Keys"] = {"id": {"B": text}}
+    outcome = run(make_pipeline(), [record])
+    assert outcome.failed == 0
+    (item,) = scan(dynamodb, SINK)
+    new_image = item["new_image"]["M"]
+    assert new_image["blob"] == {"B": raw}
+    assert sorted(new_image["blobs"]["BS"]) == [raw, b"\xff"]
+    assert new_image["nested"]["M"]["inner"] == {"B": raw}
+    assert new_image["nested"]["M"]["list"]["L"] == [{"B": raw}, {"S": "AAEC"}]  # strings stay strings
+    assert item["keys"]["M"]["id"] == {"B": raw}
+
+
+def test_a_binary_attribute_that_is_not_base64_is_poison(make_pipeline: PipelineFactory, dynamodb: Any) -> None:
+    record = ddb_record("INSERT", "k", new={"id": {"S": "k"}, "blob": {"B": "not base64!"}}, sequence=78)
+    outcome = run(make_pipeline(), [record])
+    assert outcome.failed == 1
+    assert scan(dynamodb, SINK) == []

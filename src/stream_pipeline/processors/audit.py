@@ -6,8 +6,14 @@ For each INSERT, MODIFY or REMOVE the sink gets one item:
 * ``sk``: the change's creation time and zero-padded sequence number, so that one
   item's history sorts in order (``2026-11-23T08:15:00.000000Z#000…111``);
 * ``event_name``, ``keys``, ``new_image`` and ``old_image`` (as stored: the typed
-  attribute maps pass through unchanged, so sets and binary survive), ``expires_at``
+  attribute maps pass through, so sets and exact numbers survive), ``expires_at``
   for DynamoDB's TTL.
+
+Binary values are the one exception to "pass through": the stream event carries
+``B``/``BS`` as base64 *text*, and boto3 base64-encodes whatever it is given for a
+binary attribute, so passing the text on would store the text's bytes (``AAEC``)
+instead of the source's bytes (``00 01 02``). :func:`with_binary_bytes` decodes
+them, at any depth of maps and lists, so the audit item holds what the source held.
 
 Every attribute is derived from the record alone, so a redelivered record writes the
 very same item again: no duplicates, and plain (idempotent) ``BatchWriteItem`` puts
@@ -16,6 +22,7 @@ of 25 at a time suffice.
 
 from __future__ import annotations
 
+import binascii
 import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -36,6 +43,30 @@ SEQUENCE_WIDTH: Final = 40
 Longer ones (LocalStack's are 56 digits) are kept as they are, since every record of one stream
 has the same length there."""
 MAX_SEQUENCE_DIGITS: Final = 128
+
+
+def with_binary_bytes(value: Any) -> Any:
+    """One typed attribute value with its ``B``/``BS`` base64 text decoded to bytes, recursively."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return value
+    ((kind, inner),) = value.items()
+    try:
+        if kind == "B":
+            return {"B": binascii.a2b_base64(inner, strict_mode=True)}
+        if kind == "BS":
+            return {"BS": [binascii.a2b_base64(member, strict_mode=True) for member in inner]}
+    except (binascii.Error, TypeError, ValueError):
+        raise PoisonRecord("a binary attribute is not valid base64") from None
+    if kind == "M" and isinstance(inner, dict):
+        return {"M": binary_map(inner)}
+    if kind == "L" and isinstance(inner, list):
+        return {"L": [with_binary_bytes(member) for member in inner]}
+    return value
+
+
+def binary_map(attributes: dict[str, Any]) -> dict[str, Any]:
+    """A typed attribute map (an image or a key) with every binary value as bytes."""
+    return {name: with_binary_bytes(value) for name, value in attributes.items()}
 
 
 def key_string(keys: dict[str, Any]) -> str:
@@ -74,12 +105,12 @@ class AuditProcessor:
             "sequence_number": {"S": record.sequence_number},
             "source_arn": {"S": str(record.raw.get("eventSourceARN", ""))},
             "created_at": {"S": stamp},
-            "keys": {"M": body["Keys"]},
+            "keys": {"M": binary_map(body["Keys"])},
             "expires_at": {"N": str(int(created) + self.ttl_seconds)},
         }
         for source_field, sink_field in (("NewImage", "new_image"), ("OldImage", "old_image")):
             if source_field in body:
-                item[sink_field] = {"M": body[source_field]}
+                item[sink_field] = {"M": binary_map(body[source_field])}
         return item
 
     def apply(self, parsed: Sequence[tuple[StreamRecord, Item]], sink: Sink | None, pool: Executor) -> ApplyResult:
