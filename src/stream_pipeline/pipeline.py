@@ -85,7 +85,8 @@ def source_of(raw_records: Sequence[Any]) -> str:
     (the dimension the dashboard and the handled-failure alarm watch). ``unknown`` only when even
     the envelope is unreadable."""
     first = raw_records[0] if raw_records else None
-    return SOURCES.get(first.get("eventSource"), "unknown") if isinstance(first, dict) else "unknown"
+    source = first.get("eventSource") if isinstance(first, dict) else None
+    return SOURCES.get(source, "unknown") if isinstance(source, str) else "unknown"
 
 
 class Pipeline:
