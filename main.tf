@@ -32,41 +32,55 @@ module "consumer" {
 module "alarms" {
   source = "./modules/alarms"
 
-  enabled                     = var.enabled && var.alarms.enabled
-  name                        = var.name
-  source_type                 = var.source_type
-  function_name               = module.consumer.function_name
-  function_timeout_seconds    = module.consumer.function_timeout_seconds
-  stream_name                 = module.stream.stream_name
-  stream_retention_hours      = module.stream.retention_hours
-  sink_table_name             = module.consumer.sink_table_name
-  on_failure_queue_name       = module.consumer.on_failure_queue_name
-  email_addresses             = var.alarms.email_addresses
-  period_seconds              = var.alarms.period_seconds
-  notify_on_ok                = var.alarms.notify_on_ok
-  notify_on_insufficient_data = var.alarms.notify_on_insufficient_data
-  thresholds                  = var.alarms.thresholds
-  silent_stream               = var.alarms.silent_stream
-  budget                      = var.alarms.budget
-  billing_alarm               = var.alarms.billing_alarm
-  tags                        = var.tags
+  enabled                      = var.enabled && var.alarms.enabled
+  name                         = var.name
+  source_type                  = var.source_type
+  function_name                = module.consumer.function_name
+  function_timeout_seconds     = module.consumer.function_timeout_seconds
+  event_source_mapping_uuid    = module.consumer.event_source_mapping_uuid
+  event_source_mapping_metrics = module.consumer.event_source_mapping_metrics
+  maximum_record_age_seconds   = module.consumer.maximum_record_age_seconds
+  metrics_namespace            = module.consumer.metrics_namespace
+  service_name                 = module.consumer.service_name
+  stream_name                  = module.stream.stream_name
+  kinesis_consumer_name        = module.stream.kinesis_consumer_name
+  stream_retention_hours       = module.stream.retention_hours
+  sink_table_name              = module.consumer.sink_table_name
+  on_failure_queue_name        = module.consumer.on_failure_queue_name
+  sns_topic_arn                = var.alarms.sns_topic_arn
+  email_addresses              = var.alarms.email_addresses
+  paging                       = var.alarms.paging
+  period_seconds               = var.alarms.period_seconds
+  local_emulator               = var.alarms.local_emulator
+  notify_on_ok                 = var.alarms.notify_on_ok
+  notify_on_insufficient_data  = var.alarms.notify_on_insufficient_data
+  thresholds                   = var.alarms.thresholds
+  silent_stream                = var.alarms.silent_stream
+  budget                       = var.alarms.budget
+  billing_alarm                = var.alarms.billing_alarm
+  tags                         = var.tags
 }
 
 module "dashboard" {
   source = "./modules/dashboard"
 
-  enabled                  = var.enabled && var.dashboard.enabled
-  name                     = var.name
-  source_type              = var.source_type
-  period_seconds           = var.dashboard.period_seconds
-  function_name            = module.consumer.function_name
-  function_timeout_seconds = module.consumer.function_timeout_seconds
-  stream_name              = module.stream.stream_name
-  stream_label             = module.stream.stream_label
-  shard_count              = module.stream.shard_count
-  sink_table_name          = module.consumer.sink_table_name
-  on_failure_queue_name    = module.consumer.on_failure_queue_name
-  metrics_namespace        = module.consumer.metrics_namespace
-  service_name             = module.consumer.service_name
-  alarm_arns               = module.alarms.alarm_arns
+  enabled                      = var.enabled && var.dashboard.enabled
+  name                         = var.name
+  source_type                  = var.source_type
+  period_seconds               = var.dashboard.period_seconds
+  function_name                = module.consumer.function_name
+  function_timeout_seconds     = module.consumer.function_timeout_seconds
+  event_source_mapping_uuid    = module.consumer.event_source_mapping_uuid
+  event_source_mapping_metrics = module.consumer.event_source_mapping_metrics
+  stream_name                  = module.stream.stream_name
+  stream_label                 = module.stream.stream_label
+  kinesis_consumer_name        = module.stream.kinesis_consumer_name
+  shard_count                  = module.stream.shard_count
+  source_billing_mode          = module.stream.billing_mode
+  sink_table_name              = module.consumer.sink_table_name
+  sink_billing_mode            = module.consumer.sink_billing_mode
+  on_failure_queue_name        = module.consumer.on_failure_queue_name
+  metrics_namespace            = module.consumer.metrics_namespace
+  service_name                 = module.consumer.service_name
+  alarm_arns                   = module.alarms.alarm_arns
 }

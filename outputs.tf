@@ -53,9 +53,19 @@ output "alarm_names" {
   value       = module.alarms.alarm_names
 }
 
-output "composite_alarm_name" {
-  description = "The pipeline-unhealthy composite alarm name."
-  value       = module.alarms.composite_alarm_name
+output "composite_alarm_names" {
+  description = "The paging composite alarms, by severity (`critical`: records at risk or lost; `warning`: degraded)."
+  value       = module.alarms.composite_alarm_names
+}
+
+output "event_source_mapping_uuid" {
+  description = "The event source mapping UUID (dimension EventSourceMappingUUID of its metrics)."
+  value       = module.consumer.event_source_mapping_uuid
+}
+
+output "maximum_record_age_seconds" {
+  description = "The age at which Lambda gives a record up to the on-failure destination."
+  value       = module.consumer.maximum_record_age_seconds
 }
 
 output "dashboard_name" {

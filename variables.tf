@@ -210,10 +210,14 @@ variable "event_source_mapping" {
       starting_position_timestamp in RFC 3339).
     - maximum_retry_attempts 3 (the record is tried 4 times), then the batch goes to the queue.
     - maximum_record_age_seconds: null means half the stream retention, capped at 7 days, so a
-      record sent to the queue is still in the stream for the other half, to be replayed.
+      record sent to the queue is still in the stream for the other half, to be replayed. It must
+      be below the retention (a plan above it is refused: records would expire unseen).
     - tumbling_window_seconds: 0 to 900, null for none.
     - filter_patterns: Lambda filter patterns (JSON strings), e.g.
       `{"eventName": ["INSERT", "MODIFY"]}`. Filtered-out records are dropped by Lambda on purpose.
+    - metrics true: the mapping's EventCount metrics (polled, filtered, invoked, failed, dropped and
+      on-failure-delivered counts), which the alarms need to see records dropped. Billed as custom
+      metrics (about $0.30 per metric per month); false turns them off.
   EOT
   type = object({
     enabled                         = optional(bool, true)
@@ -227,6 +231,7 @@ variable "event_source_mapping" {
     maximum_record_age_seconds      = optional(number)
     tumbling_window_seconds         = optional(number)
     filter_patterns                 = optional(list(string), [])
+    metrics                         = optional(bool, true)
   })
   default  = {}
   nullable = false
@@ -309,24 +314,38 @@ variable "on_failure_queue_kms_key_arn" {
 }
 
 variable "alarms" {
-  description = "Alarm settings; see modules/alarms for the reason behind every default threshold."
+  description = <<-EOT
+    Alarm settings; see modules/alarms for the reason behind every default threshold.
+    - paging `composite` (default): two composite alarms page (records at risk or lost; pipeline
+      degraded) and the member alarms notify nobody, so an incident pages once. `each`: every
+      member alarm notifies.
+    - sns_topic_arn: notify an existing topic instead of creating one.
+    - period_seconds 300; 10 or 30 only with local_emulator = true (LocalStack), because AWS
+      publishes these metrics once a minute.
+  EOT
   type = object({
     enabled                     = optional(bool, true)
     email_addresses             = optional(list(string), [])
+    sns_topic_arn               = optional(string)
+    paging                      = optional(string, "composite")
     period_seconds              = optional(number, 300)
+    local_emulator              = optional(bool, false)
     notify_on_ok                = optional(bool, true)
     notify_on_insufficient_data = optional(bool, false)
     silent_stream               = optional(bool, false)
     thresholds = optional(object({
-      errors                          = optional(number, 0)
-      duration_share_of_timeout       = optional(number, 0.8)
-      throttles                       = optional(number, 0)
-      iterator_age_ms                 = optional(number, 30000)
-      iterator_age_share_of_retention = optional(number, 0.5)
-      kinesis_throughput_exceeded     = optional(number, 0)
-      sink_write_throttles            = optional(number, 0)
-      on_failure_messages             = optional(number, 0)
-      silent_stream_periods           = optional(number, 3)
+      errors                      = optional(number, 0)
+      records_failed              = optional(number, 0)
+      failed_invoke_events        = optional(number, 0)
+      duration_share_of_timeout   = optional(number, 0.8)
+      throttles                   = optional(number, 0)
+      iterator_age_ms             = optional(number, 30000)
+      record_age_share            = optional(number, 0.5)
+      replay_window_share         = optional(number, 0.5)
+      kinesis_throughput_exceeded = optional(number, 0)
+      sink_write_throttles        = optional(number, 0)
+      on_failure_messages         = optional(number, 0)
+      silent_stream_periods       = optional(number, 3)
     }), {})
     budget = optional(object({
       enabled   = optional(bool, false)
@@ -339,6 +358,20 @@ variable "alarms" {
   })
   default  = {}
   nullable = false
+
+  # Checked here too, so that the error points at the caller's module block.
+  validation {
+    condition     = var.alarms.period_seconds >= 60 ? var.alarms.period_seconds % 60 == 0 : (var.alarms.local_emulator && contains([10, 30], var.alarms.period_seconds))
+    error_message = "The alarms.period_seconds must be a multiple of 60. AWS publishes these metrics once a minute, so 10 or 30 would leave the alarms in INSUFFICIENT_DATA; they are accepted only with alarms.local_emulator = true, for LocalStack."
+  }
+  validation {
+    condition     = var.alarms.period_seconds * var.alarms.thresholds.silent_stream_periods <= 86400
+    error_message = "The alarms.period_seconds x alarms.thresholds.silent_stream_periods must be at most 86400: CloudWatch evaluates an alarm over one day at most."
+  }
+  validation {
+    condition     = contains(["composite", "each"], var.alarms.paging)
+    error_message = "The alarms.paging must be `composite` (one page per incident) or `each` (every alarm notifies)."
+  }
 }
 
 variable "dashboard" {

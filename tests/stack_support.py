@@ -20,7 +20,14 @@ client = localstack.client
 class Stack:
     def __init__(self, example: str, name: str) -> None:
         self.example = example
-        self.variables = ["-var", f"name={name}", "-var", f"alarm_period_seconds={ALARM_PERIOD}"]
+        self.variables = [
+            "-var",
+            f"name={name}",
+            "-var",
+            f"alarm_period_seconds={ALARM_PERIOD}",
+            "-var",
+            "local_emulator=true",
+        ]
         self.outputs: dict[str, Any] = {}
 
     def apply(self) -> None:

@@ -39,6 +39,7 @@ module "pipeline" {
   alarms = {
     email_addresses = var.alarm_emails
     period_seconds  = var.alarm_period_seconds
+    local_emulator  = var.local_emulator
     budget          = { enabled = var.budget_enabled, limit_usd = 5 }
   }
 }

@@ -29,7 +29,13 @@ variable "budget_enabled" {
 }
 
 variable "alarm_period_seconds" {
-  description = "Period of the alarms: 300 s as in the workshop; the LocalStack tests use 10 to see an alarm fire within seconds."
+  description = "Period of the alarms: 300 s as in the workshop; the LocalStack tests use 10 (with local_emulator) to see an alarm fire within seconds."
   type        = number
   default     = 300
+}
+
+variable "local_emulator" {
+  description = "Set only when applying to LocalStack: allows alarm periods below AWS's one minute."
+  type        = bool
+  default     = false
 }

@@ -47,5 +47,6 @@ module "pipeline" {
   alarms = {
     email_addresses = var.alarm_emails
     period_seconds  = var.alarm_period_seconds
+    local_emulator  = var.local_emulator
   }
 }

@@ -3,8 +3,9 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.0, < 7.0"
+      source = "hashicorp/aws"
+      # 5.79.0 added metrics_config to aws_lambda_event_source_mapping (hashicorp/terraform-provider-aws#40322).
+      version = ">= 5.79.0, < 7.0"
     }
   }
 }

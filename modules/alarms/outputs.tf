@@ -1,10 +1,10 @@
 output "sns_topic_arn" {
-  description = "The alarm topic ARN."
-  value       = try(aws_sns_topic.this[0].arn, null)
+  description = "The topic the alarms notify: the one created here, or sns_topic_arn."
+  value       = local.topic_arn
 }
 
 output "kms_key_arn" {
-  description = "The key that encrypts the alarm topic."
+  description = "The key that encrypts the topic created here, or null."
   value       = try(aws_kms_key.this[0].arn, null)
 }
 
@@ -14,10 +14,10 @@ output "alarm_names" {
 }
 
 output "alarm_arns" {
-  description = "ARNs of every alarm made here (metric, composite, billing), for the dashboard's alarm widget."
+  description = "ARNs of every alarm made here (composite, metric, billing), for the dashboard's alarm widget."
   value = concat(
+    [for alarm in aws_cloudwatch_composite_alarm.severity : alarm.arn],
     [for alarm in aws_cloudwatch_metric_alarm.this : alarm.arn],
-    [for alarm in aws_cloudwatch_composite_alarm.unhealthy : alarm.arn],
     [for alarm in aws_cloudwatch_metric_alarm.billing : alarm.arn],
   )
 }
@@ -27,9 +27,14 @@ output "alarm_thresholds" {
   value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.threshold }
 }
 
-output "composite_alarm_name" {
-  description = "The pipeline-unhealthy composite alarm."
-  value       = try(aws_cloudwatch_composite_alarm.unhealthy[0].alarm_name, null)
+output "alarm_severities" {
+  description = "The severity of each metric alarm, by key: `critical` (records at risk or lost) or `warning`."
+  value       = { for key, alarm in local.alarms : key => alarm.severity }
+}
+
+output "composite_alarm_names" {
+  description = "The paging composite alarms, by severity (`critical`, `warning`)."
+  value       = { for severity, alarm in aws_cloudwatch_composite_alarm.severity : severity => alarm.alarm_name }
 }
 
 output "budget_name" {

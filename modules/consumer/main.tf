@@ -144,6 +144,15 @@ resource "aws_lambda_event_source_mapping" "this" {
   tumbling_window_in_seconds         = var.event_source_mapping.tumbling_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]
 
+  # EventCount metrics (billed as custom metrics): dropped, failed-invoke and on-failure-delivered
+  # counts per mapping, which the alarms module watches.
+  dynamic "metrics_config" {
+    for_each = var.event_source_mapping.metrics ? [1] : []
+    content {
+      metrics = ["EventCount"]
+    }
+  }
+
   destination_config {
     on_failure {
       destination_arn = aws_sqs_queue.on_failure[0].arn
@@ -170,6 +179,10 @@ resource "aws_lambda_event_source_mapping" "this" {
     precondition {
       condition     = var.event_source_mapping.starting_position != "AT_TIMESTAMP" || local.kinesis
       error_message = "The starting_position `AT_TIMESTAMP` is supported for Kinesis only."
+    }
+    precondition {
+      condition     = local.maximum_record_age_seconds < var.stream_retention_hours * 3600
+      error_message = "The event_source_mapping.maximum_record_age_seconds (${local.maximum_record_age_seconds} s) must be below the stream retention (${var.stream_retention_hours * 3600} s): otherwise records expire from the stream before Lambda hands them to the on-failure destination, and are lost without a trace."
     }
   }
 

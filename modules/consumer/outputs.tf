@@ -48,6 +48,11 @@ output "sink_table_name" {
   value       = try(aws_dynamodb_table.sink[0].name, null)
 }
 
+output "sink_billing_mode" {
+  description = "The sink table's billing mode (`PROVISIONED` or `PAY_PER_REQUEST`), or null."
+  value       = try(aws_dynamodb_table.sink[0].billing_mode, null)
+}
+
 output "sink_table_arn" {
   description = "The DynamoDB sink table ARN, or null."
   value       = try(aws_dynamodb_table.sink[0].arn, null)
@@ -59,8 +64,18 @@ output "event_source_mapping_uuid" {
 }
 
 output "metrics_namespace" {
-  description = "The namespace of the handler's EMF metrics."
-  value       = var.function.metrics_namespace
+  description = "The namespace of the handler's EMF metrics (METRICS_NAMESPACE, also when set through function.environment)."
+  value       = local.environment["METRICS_NAMESPACE"]
+}
+
+output "maximum_record_age_seconds" {
+  description = "The mapping's effective maximum record age: the age at which Lambda gives a record up to the on-failure destination."
+  value       = local.maximum_record_age_seconds
+}
+
+output "event_source_mapping_metrics" {
+  description = "Whether the mapping publishes its EventCount metrics."
+  value       = var.event_source_mapping.metrics
 }
 
 output "service_name" {

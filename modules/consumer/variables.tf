@@ -149,10 +149,14 @@ variable "event_source_mapping" {
       starting_position_timestamp in RFC 3339).
     - maximum_retry_attempts 3 (the record is tried 4 times), then the batch goes to the queue.
     - maximum_record_age_seconds: null means half the stream retention, capped at 7 days, so a
-      record sent to the queue is still in the stream for the other half, to be replayed.
+      record sent to the queue is still in the stream for the other half, to be replayed. It must
+      be below the retention (a plan above it is refused: records would expire unseen).
     - tumbling_window_seconds: 0 to 900, null for none.
     - filter_patterns: Lambda filter patterns (JSON strings), e.g.
       `{"eventName": ["INSERT", "MODIFY"]}`. Filtered-out records are dropped by Lambda on purpose.
+    - metrics true: the mapping's EventCount metrics (polled, filtered, invoked, failed, dropped and
+      on-failure-delivered counts), which the alarms need to see records dropped. Billed as custom
+      metrics (about $0.30 per metric per month); false turns them off.
   EOT
   type = object({
     enabled                         = optional(bool, true)
@@ -166,6 +170,7 @@ variable "event_source_mapping" {
     maximum_record_age_seconds      = optional(number)
     tumbling_window_seconds         = optional(number)
     filter_patterns                 = optional(list(string), [])
+    metrics                         = optional(bool, true)
   })
   default  = {}
   nullable = false

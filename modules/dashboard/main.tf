@@ -5,15 +5,25 @@ locals {
   period  = var.period_seconds
   kinesis = var.source_type == "kinesis"
   source  = var.source_type
-  service = coalesce(var.service_name, var.function_name, "stream-pipeline")
-  fn      = ["FunctionName", var.function_name]
-  stream  = ["StreamName", var.stream_name]
+
+  # What there is to show. A widget whose dimension is unknown is left out, never drawn empty.
+  has_function = var.function_name != null
+  has_stream   = var.stream_name != null
+  efo          = local.kinesis && local.has_stream && var.kinesis_consumer_name != null
+  has_sink     = var.sink_table_name != null
+  has_queue    = var.on_failure_queue_name != null
+  has_esm      = var.event_source_mapping_uuid != null && var.event_source_mapping_metrics
+  has_handler  = var.handler_metrics && var.service_name != null
+
+  fn       = ["FunctionName", var.function_name]
+  stream   = ["StreamName", var.stream_name]
+  consumer = ["StreamName", var.stream_name, "ConsumerName", var.kinesis_consumer_name]
+  esm      = ["EventSourceMappingUUID", var.event_source_mapping_uuid]
+  dim      = ["SourceType", local.source, "service", var.service_name]
 
   # Per-shard write limits of Kinesis, converted to a Sum over one widget period.
   records_capacity = var.shard_count == null ? null : var.shard_count * 1000 * local.period
   bytes_capacity   = var.shard_count == null ? null : var.shard_count * 1048576 * local.period
-
-  dim = ["SourceType", local.source, "service", local.service]
 
   lambda_widgets = [
     {
@@ -32,7 +42,7 @@ locals {
       properties = {
         title = "Lambda duration (ms) against the timeout", region = local.region, period = local.period, view = "timeSeries",
         metrics = [
-          concat(["AWS/Lambda", "Duration"], local.fn, [{ stat = "Average", label = "avg" }]),
+          concat(["AWS/Lambda", "Duration"], local.fn, [{ stat = "p50", label = "p50" }]),
           concat(["AWS/Lambda", "Duration"], local.fn, [{ stat = "p99", label = "p99" }]),
           concat(["AWS/Lambda", "Duration"], local.fn, [{ stat = "Maximum", label = "max" }]),
         ]
@@ -50,6 +60,25 @@ locals {
       }
     },
   ]
+
+  # With enhanced fan-out, GetRecords.* describes the stream's shared-throughput readers, not our
+  # consumer: its lag is SubscribeToShardEvent.MillisBehindLatest (per StreamName and ConsumerName).
+  kinesis_lag_widgets = concat(
+    [for _ in [1] : {
+      type = "metric", width = 8, height = 6,
+      properties = {
+        title   = "Kinesis lag of the enhanced fan-out consumer (ms)", region = local.region, period = local.period, stat = "Maximum", view = "timeSeries",
+        metrics = [concat(["AWS/Kinesis", "SubscribeToShardEvent.MillisBehindLatest"], local.consumer)]
+      }
+    } if local.efo],
+    [for _ in [1] : {
+      type = "metric", width = 8, height = 6,
+      properties = {
+        title   = "Kinesis iterator age (ms)", region = local.region, period = local.period, stat = "Maximum", view = "timeSeries",
+        metrics = [concat(["AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds"], local.stream)]
+      }
+    } if !local.efo],
+  )
 
   kinesis_widgets = [
     {
@@ -69,33 +98,53 @@ locals {
       }
     },
     {
-      type = "metric", width = 8, height = 6,
-      properties = {
-        title   = "Kinesis iterator age (ms)", region = local.region, period = local.period, stat = "Maximum", view = "timeSeries",
-        metrics = [concat(["AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds"], local.stream)]
-      }
-    },
-    {
       type = "metric", width = 12, height = 6,
       properties = {
-        title = "Kinesis throttling (provisioned throughput exceeded)", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
+        title = "Kinesis throttling: producers and this consumer", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
         metrics = [
           concat(["AWS/Kinesis", "WriteProvisionedThroughputExceeded"], local.stream),
-          concat(["AWS/Kinesis", "ReadProvisionedThroughputExceeded"], local.stream),
+          local.efo ? concat(["AWS/Kinesis", "SubscribeToShard.RateExceeded"], local.consumer) : concat(["AWS/Kinesis", "ReadProvisionedThroughputExceeded"], local.stream),
         ]
       }
     },
     {
       type = "metric", width = 12, height = 6,
       properties = {
-        title = "Kinesis producer and consumer success (average)", region = local.region, period = local.period, stat = "Average", view = "timeSeries",
+        title = "Kinesis producers: records rejected by PutRecords", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
         metrics = [
-          concat(["AWS/Kinesis", "PutRecord.Success"], local.stream),
-          concat(["AWS/Kinesis", "PutRecords.Success"], local.stream),
-          concat(["AWS/Kinesis", "GetRecords.Success"], local.stream),
+          concat(["AWS/Kinesis", "PutRecords.FailedRecords"], local.stream),
+          concat(["AWS/Kinesis", "PutRecords.ThrottledRecords"], local.stream),
+          concat(["AWS/Kinesis", "PutRecords.TotalRecords"], local.stream, [{ yAxis = "right" }]),
         ]
       }
     },
+  ]
+
+  # Consumed capacity is a Sum over the period; provisioned capacity is per second. The widget plots
+  # both per second (consumed / PERIOD), and the provisioned line only for a PROVISIONED table.
+  capacity_widgets = [
+    for table in [
+      { title = "DynamoDB source", name = var.stream_name, mode = var.source_billing_mode },
+      { title = "Sink", name = var.sink_table_name, mode = var.sink_billing_mode },
+      ] : {
+      type = "metric", width = 12, height = 6,
+      properties = {
+        title  = "${table.title}: consumed${table.mode == "PROVISIONED" ? " against provisioned" : ""} capacity (units per second)"
+        region = local.region, period = local.period, view = "timeSeries",
+        metrics = concat(
+          [
+            ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", table.name, { id = "cw", stat = "Sum", visible = false }],
+            ["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", table.name, { id = "cr", stat = "Sum", visible = false }],
+            [{ expression = "cw / PERIOD(cw)", label = "consumed write units/s", id = "wps" }],
+            [{ expression = "cr / PERIOD(cr)", label = "consumed read units/s", id = "rps" }],
+          ],
+          table.mode == "PROVISIONED" ? [
+            ["AWS/DynamoDB", "ProvisionedWriteCapacityUnits", "TableName", table.name, { stat = "Average", label = "provisioned write units/s" }],
+            ["AWS/DynamoDB", "ProvisionedReadCapacityUnits", "TableName", table.name, { stat = "Average", label = "provisioned read units/s" }],
+          ] : [],
+        )
+      }
+    }
   ]
 
   dynamodb_source_widgets = [
@@ -103,54 +152,35 @@ locals {
       type = "metric", width = 12, height = 6,
       properties = {
         title = "DynamoDB source: stream records returned, throttled requests", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
-        metrics = [
-          ["AWS/DynamoDB", "ReturnedRecordsCount", "Operation", "GetRecords", "StreamLabel", coalesce(var.stream_label, "unknown"), "TableName", var.stream_name],
-          ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", var.stream_name],
-          ["AWS/DynamoDB", "ReadThrottleEvents", "TableName", var.stream_name],
-        ]
+        metrics = concat(
+          var.stream_label == null ? [] : [["AWS/DynamoDB", "ReturnedRecordsCount", "Operation", "GetRecords", "StreamLabel", var.stream_label, "TableName", var.stream_name]],
+          [
+            ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", var.stream_name],
+            ["AWS/DynamoDB", "ReadThrottleEvents", "TableName", var.stream_name],
+          ],
+        )
       }
     },
-    {
-      type = "metric", width = 12, height = 6,
-      properties = {
-        title = "DynamoDB source: consumed against provisioned capacity", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
-        metrics = [
-          ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", var.stream_name],
-          ["AWS/DynamoDB", "ProvisionedWriteCapacityUnits", "TableName", var.stream_name, { stat = "Average" }],
-          ["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", var.stream_name],
-          ["AWS/DynamoDB", "ProvisionedReadCapacityUnits", "TableName", var.stream_name, { stat = "Average" }],
-        ]
-      }
-    },
+    local.capacity_widgets[0],
   ]
 
-  # Lists are filtered with `for ... if` because a conditional cannot choose between tuples of different shapes.
-  sink_widgets = [for w in [
-    {
-      type = "metric", width = 12, height = 6,
-      properties = {
-        title = "Sink: consumed against provisioned write capacity", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
-        metrics = [
-          ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", var.sink_table_name],
-          ["AWS/DynamoDB", "ProvisionedWriteCapacityUnits", "TableName", var.sink_table_name, { stat = "Average" }],
-        ]
-      }
-    },
+  sink_widgets = [
+    local.capacity_widgets[1],
     {
       type = "metric", width = 12, height = 6,
       properties = {
         title = "Sink: throttled writes", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
-        metrics = [
-          ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", var.sink_table_name],
-          [var.metrics_namespace, "SinkThrottles", "SourceType", local.source, "service", local.service],
-        ]
+        metrics = concat(
+          [["AWS/DynamoDB", "WriteThrottleEvents", "TableName", var.sink_table_name]],
+          local.has_handler ? [concat([var.metrics_namespace, "SinkThrottles"], local.dim)] : [],
+        )
       }
     },
-  ] : w if var.sink_table_name != null]
+  ]
 
-  business_widgets = [
+  handler_widgets = [
     {
-      type = "metric", width = 8, height = 6,
+      type = "metric", width = 12, height = 6,
       properties = {
         title = "Records processed and failed (handler EMF)", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
         metrics = concat(
@@ -164,7 +194,7 @@ locals {
       }
     },
     {
-      type = "metric", width = 8, height = 6,
+      type = "metric", width = 12, height = 6,
       properties = {
         title = "Processing latency, arrival to processed (ms)", region = local.region, period = local.period, view = "timeSeries",
         metrics = [
@@ -174,17 +204,42 @@ locals {
         ]
       }
     },
+  ]
+
+  esm_widgets = [
     {
-      type = "metric", width = 8, height = 6,
+      type = "metric", width = 12, height = 6,
       properties = {
-        title = "Failure path: on-failure queue", region = local.region, period = local.period, stat = "Maximum", view = "timeSeries",
+        title   = "Event source mapping: records polled, invoked, filtered, failed, dropped", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
+        metrics = [for m in ["PolledEventCount", "InvokedEventCount", "FilteredOutEventCount", "FailedInvokeEventCount", "DroppedEventCount"] : concat(["AWS/Lambda", m], local.esm)]
+      }
+    },
+  ]
+
+  failure_metrics = concat(
+    local.has_esm ? [concat(["AWS/Lambda", "OnFailureDestinationDeliveredEventCount"], local.esm)] : [],
+    local.has_function ? [concat(["AWS/Lambda", "DestinationDeliveryFailures"], local.fn)] : [],
+  )
+
+  failure_widgets = concat(
+    [for _ in [1] : {
+      type = "metric", width = 12, height = 6,
+      properties = {
+        title   = "Failure path: records sent to the destination, delivery failures", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
+        metrics = local.failure_metrics
+      }
+    } if length(local.failure_metrics) > 0],
+    [for _ in [1] : {
+      type = "metric", width = 12, height = 6,
+      properties = {
+        title = "Failure path: on-failure queue (messages, age of the oldest in s)", region = local.region, period = local.period, stat = "Maximum", view = "timeSeries",
         metrics = [
           ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", var.on_failure_queue_name],
           ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", var.on_failure_queue_name, { yAxis = "right" }],
         ]
       }
-    },
-  ]
+    } if local.has_queue],
+  )
 
   alarm_widgets = length(var.alarm_arns) == 0 ? [] : [
     {
@@ -193,13 +248,17 @@ locals {
     },
   ]
 
+  # Lists are filtered with `for ... if` because a conditional cannot choose between tuples of different shapes.
   widgets = concat(
     local.alarm_widgets,
-    local.lambda_widgets,
-    [for w in local.kinesis_widgets : w if local.kinesis],
-    [for w in local.dynamodb_source_widgets : w if !local.kinesis],
-    local.sink_widgets,
-    local.business_widgets,
+    [for w in local.lambda_widgets : w if local.has_function],
+    [for w in local.kinesis_widgets : w if local.kinesis && local.has_stream],
+    [for w in local.kinesis_lag_widgets : w if local.kinesis && local.has_stream],
+    [for w in local.dynamodb_source_widgets : w if !local.kinesis && local.has_stream],
+    [for w in local.sink_widgets : w if local.has_sink],
+    [for w in local.handler_widgets : w if local.has_handler],
+    [for w in local.esm_widgets : w if local.has_esm],
+    local.failure_widgets,
   )
 }
 
@@ -208,4 +267,11 @@ resource "aws_cloudwatch_dashboard" "this" {
 
   dashboard_name = var.name
   dashboard_body = jsonencode({ widgets = local.widgets })
+
+  lifecycle {
+    precondition {
+      condition     = length(local.widgets) > 0
+      error_message = "The dashboard would be empty: give it at least one of function_name, stream_name, sink_table_name, on_failure_queue_name or alarm_arns."
+    }
+  }
 }

@@ -40,9 +40,47 @@ variable "period_seconds" {
 }
 
 variable "function_name" {
-  description = "The consumer function."
+  description = "The consumer function; null leaves out the Lambda widgets."
   type        = string
   default     = null
+}
+
+variable "event_source_mapping_uuid" {
+  description = "The event source mapping's UUID; null leaves out the mapping's widget."
+  type        = string
+  default     = null
+}
+
+variable "event_source_mapping_metrics" {
+  description = "Whether the mapping publishes its EventCount metrics (metrics_config); without them its widget would be empty."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "kinesis_consumer_name" {
+  description = "The enhanced fan-out consumer's name, when the function reads through one: the lag and throttling widgets then show SubscribeToShardEvent.MillisBehindLatest and SubscribeToShard.RateExceeded."
+  type        = string
+  default     = null
+}
+
+variable "source_billing_mode" {
+  description = "The DynamoDB source table's billing mode: the provisioned-capacity lines are drawn only for `PROVISIONED`."
+  type        = string
+  default     = null
+}
+
+variable "sink_billing_mode" {
+  description = "The sink table's billing mode: the provisioned-capacity lines are drawn only for `PROVISIONED`."
+  type        = string
+  default     = null
+}
+
+variable "handler_metrics" {
+  description = "Show this project's handler metrics (EMF): records processed and failed, latency, sink throttles. Turn off for a function that is not ours."
+  type        = bool
+  default     = true
+  nullable    = false
 }
 
 variable "function_timeout_seconds" {
@@ -53,7 +91,7 @@ variable "function_timeout_seconds" {
 }
 
 variable "stream_name" {
-  description = "The Kinesis stream name, or the DynamoDB source table name."
+  description = "The Kinesis stream name, or the DynamoDB source table name; null leaves out the stream widgets."
   type        = string
   default     = null
 }
@@ -71,13 +109,13 @@ variable "shard_count" {
 }
 
 variable "sink_table_name" {
-  description = "The sink table, or null."
+  description = "The sink table; null leaves out the sink widgets."
   type        = string
   default     = null
 }
 
 variable "on_failure_queue_name" {
-  description = "The on-failure queue."
+  description = "The on-failure SQS queue; null leaves out the queue widget."
   type        = string
   default     = null
 }
@@ -90,7 +128,7 @@ variable "metrics_namespace" {
 }
 
 variable "service_name" {
-  description = "The `service` dimension of the handler's metrics."
+  description = "The `service` dimension of the handler's metrics (POWERTOOLS_SERVICE_NAME); null leaves out the handler widgets."
   type        = string
   default     = null
 }

@@ -44,6 +44,11 @@ output "kinesis_consumer_arn" {
   value       = try(aws_kinesis_stream_consumer.this[0].arn, null)
 }
 
+output "kinesis_consumer_name" {
+  description = "The enhanced fan-out consumer's name (dimension ConsumerName of its metrics), or null."
+  value       = try(aws_kinesis_stream_consumer.this[0].name, null)
+}
+
 output "dynamodb_table_arn" {
   description = "The DynamoDB source table ARN created here, or null."
   value       = try(aws_dynamodb_table.this[0].arn, null)
@@ -57,6 +62,11 @@ output "retention_hours" {
 output "shard_count" {
   description = "Provisioned Kinesis shards (the dashboard's capacity lines), or null for on-demand and DynamoDB."
   value       = var.source_type == "kinesis" && local.provisioned ? var.kinesis.shard_count : null
+}
+
+output "billing_mode" {
+  description = "The DynamoDB source table's billing mode (`PROVISIONED` or `PAY_PER_REQUEST`) when created here; null otherwise."
+  value       = try(aws_dynamodb_table.this[0].billing_mode, null)
 }
 
 output "kms_key_arn" {

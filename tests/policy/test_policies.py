@@ -111,7 +111,10 @@ MUTATIONS: dict[str, tuple[str, Callable[[dict[str, Any]], None]]] = {
     "unencrypted topic": ("aws_sns_topic", lambda c: _drop(c, "kms_master_key_id")),
     "unencrypted table": ("aws_dynamodb_table", lambda c: _set(c, "server_side_encryption", [{"enabled": False}])),
     "log group kept forever": ("aws_cloudwatch_log_group", lambda c: _set(c, "retention_in_days", 0)),
-    "alarm without action": ("aws_cloudwatch_metric_alarm", lambda c: _drop(c, "alarm_actions")),
+    "alarm that does not say what to do": (
+        "aws_cloudwatch_metric_alarm",
+        lambda c: _set(c, "alarm_description", "Errors above 0."),
+    ),
     "mapping without on-failure destination": (
         "aws_lambda_event_source_mapping",
         lambda c: _set(c, "destination_config", []),
@@ -147,9 +150,12 @@ def test_a_plan_that_breaks_a_policy_fails(plan: dict[str, Any], tmp_path: Path,
     broken = copy.deepcopy(plan)
     targets = [rc for rc in broken["resource_changes"] if rc["type"] == resource_type]
     assert targets, f"the example plans no {resource_type}"
-    mutate(targets[0]["change"])
-    _rewrite_configuration(broken, resource_type, targets[0]["change"])
-    _sync_planned_values(broken, targets[0]["address"], targets[0]["change"])
+    for target in targets:  # every instance: one configuration block stands for all of them
+        mutate(target["change"])
+        _rewrite_configuration(broken, resource_type, copy.deepcopy(target["change"]))
+        _sync_planned_values(broken, target["address"], target["change"])
+        target["change"].pop("_dropped_expression", None)
+        target["change"].pop("_set_expression", None)
     result = compliance(broken, tmp_path)
     assert result.returncode != 0, f"{mutation} passed the policies:\n{result.stdout[-2000:]}"
 

@@ -194,3 +194,65 @@ run "missing_package_is_a_clear_error" {
 
   expect_failures = [aws_lambda_function.this]
 }
+
+run "mapping_publishes_its_event_counts_by_default" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this[0].metrics_config[0].metrics == toset(["EventCount"]) && output.event_source_mapping_metrics == true
+    error_message = "EventCount metrics (dropped, failed, on-failure-delivered) are on by default: the alarms need them."
+  }
+  assert {
+    condition     = output.maximum_record_age_seconds == 43200
+    error_message = "The effective maximum record age (half of 24 h) is an output, for the alarms."
+  }
+}
+
+run "mapping_metrics_can_be_switched_off" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    event_source_mapping = { metrics = false }
+  }
+
+  assert {
+    condition     = length(aws_lambda_event_source_mapping.this[0].metrics_config) == 0 && output.event_source_mapping_metrics == false
+    error_message = "metrics = false leaves the billed EventCount metrics off."
+  }
+}
+
+run "refuses_a_maximum_record_age_at_or_above_the_retention" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    stream_retention_hours = 24
+    event_source_mapping   = { maximum_record_age_seconds = 86400 }
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.this]
+}
+
+run "metrics_namespace_follows_the_environment" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    function = { environment = { METRICS_NAMESPACE = "Team/Orders" } }
+  }
+
+  assert {
+    condition     = output.metrics_namespace == "Team/Orders" && aws_lambda_function.this[0].environment[0].variables["METRICS_NAMESPACE"] == "Team/Orders"
+    error_message = "METRICS_NAMESPACE set through function.environment is what the handler uses, so the dashboard and alarms must use it too."
+  }
+}

@@ -15,7 +15,10 @@ variables {
   on_failure_queue_name    = "pipeline-failures"
   metrics_namespace        = "StreamPipeline"
   service_name             = "pipeline"
-  alarm_arns               = ["arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a", "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:b"]
+  sink_billing_mode        = "PAY_PER_REQUEST"
+
+  event_source_mapping_uuid = "6d9a3b1e-0c3f-4d8e-9a51-1f0c2b7e4a11"
+  alarm_arns                = ["arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a", "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:b"]
 }
 
 run "kinesis_dashboard" {
@@ -33,9 +36,11 @@ run "kinesis_dashboard" {
       "AWS/Lambda/Invocations", "AWS/Lambda/Errors", "AWS/Lambda/Throttles", "AWS/Lambda/Duration", "AWS/Lambda/ConcurrentExecutions", "AWS/Lambda/IteratorAge",
       "AWS/Kinesis/IncomingRecords", "AWS/Kinesis/IncomingBytes", "AWS/Kinesis/GetRecords.IteratorAgeMilliseconds",
       "AWS/Kinesis/WriteProvisionedThroughputExceeded", "AWS/Kinesis/ReadProvisionedThroughputExceeded",
-      "AWS/Kinesis/PutRecord.Success", "AWS/Kinesis/PutRecords.Success", "AWS/Kinesis/GetRecords.Success",
-      "AWS/DynamoDB/ConsumedWriteCapacityUnits", "AWS/DynamoDB/ProvisionedWriteCapacityUnits", "AWS/DynamoDB/WriteThrottleEvents",
+      "AWS/Kinesis/PutRecords.FailedRecords", "AWS/Kinesis/PutRecords.ThrottledRecords", "AWS/Kinesis/PutRecords.TotalRecords",
+      "AWS/DynamoDB/ConsumedWriteCapacityUnits", "AWS/DynamoDB/ConsumedReadCapacityUnits", "AWS/DynamoDB/WriteThrottleEvents",
       "StreamPipeline/SinkThrottles", "StreamPipeline/RecordsProcessed", "StreamPipeline/RecordsFailed", "StreamPipeline/ProcessingLatency",
+      "AWS/Lambda/PolledEventCount", "AWS/Lambda/InvokedEventCount", "AWS/Lambda/FilteredOutEventCount", "AWS/Lambda/FailedInvokeEventCount",
+      "AWS/Lambda/DroppedEventCount", "AWS/Lambda/OnFailureDestinationDeliveredEventCount", "AWS/Lambda/DestinationDeliveryFailures",
       "AWS/SQS/ApproximateNumberOfMessagesVisible", "AWS/SQS/ApproximateAgeOfOldestMessage",
     ])
     error_message = "A Kinesis dashboard shows exactly the Lambda, Kinesis, sink, business and failure-path metrics."
@@ -59,11 +64,11 @@ run "kinesis_dashboard" {
     error_message = "The alarm-status widget lists every alarm."
   }
   assert {
-    condition = one(flatten([
+    condition = contains(flatten([
       for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [
         for m in try(w.properties.metrics, []) : m[0].expression if can(m[0].expression)
       ]
-    ])) == "100 * processed / (processed + failed)"
+    ]), "100 * processed / (processed + failed)")
     error_message = "The success rate is metric math over the EMF counts."
   }
   assert {
@@ -108,6 +113,113 @@ run "dynamodb_dashboard_has_no_kinesis_widgets" {
     ])) == toset(["RecordsProcessed", "RecordsFailed", "InsertEvents", "ModifyEvents", "RemoveEvents", "ProcessingLatency"])
     error_message = "A DynamoDB source shows INSERT/MODIFY/REMOVE counts."
   }
+}
+
+run "capacity_is_per_second_and_provisioned_lines_only_for_provisioned_tables" {
+  command = plan
+  module {
+    source = "./modules/dashboard"
+  }
+
+  variables {
+    sink_billing_mode = "PROVISIONED"
+  }
+
+  assert {
+    condition = [
+      for m in one([for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w if strcontains(w.properties.title, "Sink: consumed")]).properties.metrics :
+      try(m[0].expression, m[1])
+    ] == ["ConsumedWriteCapacityUnits", "ConsumedReadCapacityUnits", "cw / PERIOD(cw)", "cr / PERIOD(cr)", "ProvisionedWriteCapacityUnits", "ProvisionedReadCapacityUnits"]
+    error_message = "Consumed units are a Sum per period: plot them per second (m / PERIOD(m)) next to the provisioned units per second."
+  }
+}
+
+run "on_demand_tables_have_no_provisioned_line" {
+  command = plan
+  module {
+    source = "./modules/dashboard"
+  }
+
+  assert {
+    condition = length([
+      for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w
+      if anytrue([for m in try(w.properties.metrics, []) : contains(["ProvisionedWriteCapacityUnits", "ProvisionedReadCapacityUnits"], try(m[1], ""))])
+    ]) == 0
+    error_message = "An on-demand table has no provisioned capacity to draw."
+  }
+}
+
+run "enhanced_fan_out_graphs_the_consumer_not_getrecords" {
+  command = plan
+  module {
+    source = "./modules/dashboard"
+  }
+
+  variables {
+    kinesis_consumer_name = "pipeline-consumer"
+  }
+
+  assert {
+    condition = toset(flatten([
+      for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [
+        for m in try(w.properties.metrics, []) : join("/", [for p in m : tostring(p) if can(tostring(p))]) if try(m[0], "") == "AWS/Kinesis" && strcontains(try(m[1], ""), "Subscribe")
+      ]
+      ])) == toset([
+      "AWS/Kinesis/SubscribeToShardEvent.MillisBehindLatest/StreamName/pipeline/ConsumerName/pipeline-consumer",
+      "AWS/Kinesis/SubscribeToShard.RateExceeded/StreamName/pipeline/ConsumerName/pipeline-consumer",
+    ])
+    error_message = "With enhanced fan-out, the lag and throttling widgets use the SubscribeToShard metrics per StreamName and ConsumerName."
+  }
+  assert {
+    condition = length(flatten([
+      for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [for m in try(w.properties.metrics, []) : m if contains(["GetRecords.IteratorAgeMilliseconds", "ReadProvisionedThroughputExceeded"], try(m[1], ""))]
+    ])) == 0
+    error_message = "GetRecords metrics do not describe an enhanced fan-out consumer."
+  }
+}
+
+run "only_a_function_shows_only_its_widgets_and_no_null_dimension" {
+  command = plan
+  module {
+    source = "./modules/dashboard"
+  }
+
+  variables {
+    stream_name               = null
+    shard_count               = null
+    sink_table_name           = null
+    on_failure_queue_name     = null
+    event_source_mapping_uuid = null
+    service_name              = null
+    alarm_arns                = []
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [for m in w.properties.metrics : alltrue([for p in m : p != null])]
+    ])) && length(jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets) == 4
+    error_message = "A function alone gets its three Lambda widgets and the delivery-failure widget, every dimension set."
+  }
+}
+
+run "an_empty_dashboard_is_refused" {
+  command = plan
+  module {
+    source = "./modules/dashboard"
+  }
+
+  variables {
+    function_name             = null
+    stream_name               = null
+    shard_count               = null
+    sink_table_name           = null
+    on_failure_queue_name     = null
+    event_source_mapping_uuid = null
+    service_name              = null
+    alarm_arns                = []
+  }
+
+  expect_failures = [aws_cloudwatch_dashboard.this]
 }
 
 run "disabled_dashboard" {

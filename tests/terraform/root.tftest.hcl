@@ -27,10 +27,20 @@ run "kinesis_wiring" {
   }
   assert {
     condition = toset(keys(output.alarm_names)) == toset([
-      "lambda-errors", "lambda-duration", "lambda-throttles", "iterator-age", "iterator-age-retention",
-      "kinesis-write-throughput-exceeded", "kinesis-read-throughput-exceeded", "sink-write-throttles", "on-failure-queue",
+      "lambda-errors", "records-failed", "lambda-throttles", "lambda-duration", "iterator-age", "record-age",
+      "dropped-events", "failed-invoke-events", "on-failure-delivered", "destination-delivery-failures",
+      "kinesis-write-throughput-exceeded", "kinesis-read-throughput-exceeded", "sink-write-throttles",
+      "on-failure-queue", "failure-replay-window",
     ])
     error_message = "A Kinesis pipeline with a sink gets exactly these alarms (silent stream is opt-in)."
+  }
+  assert {
+    condition     = output.composite_alarm_names["critical"] == "pipeline-critical" && output.composite_alarm_names["warning"] == "pipeline-warning"
+    error_message = "The two paging composites are wired through."
+  }
+  assert {
+    condition     = output.maximum_record_age_seconds == 43200
+    error_message = "The effective maximum record age reaches the root (and the alarms)."
   }
   assert {
     condition     = output.dashboard_url == "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards:name=pipeline"
@@ -56,6 +66,10 @@ run "kinesis_with_enhanced_fan_out" {
   assert {
     condition     = output.stream_arn == "arn:aws:kinesis:eu-west-1:123456789012:stream/pipeline"
     error_message = "The stream ARN stays the stream's."
+  }
+  assert {
+    condition     = contains(keys(output.alarm_names), "kinesis-subscribe-rate-exceeded") && !contains(keys(output.alarm_names), "kinesis-read-throughput-exceeded")
+    error_message = "The root passes the consumer's name on, so the alarms watch the subscription."
   }
 }
 
@@ -104,8 +118,8 @@ run "disabled_creates_nothing" {
   assert {
     condition = alltrue([for v in [
       output.stream_arn, output.function_name, output.function_arn, output.on_failure_queue_url, output.on_failure_queue_arn,
-      output.sink_table_name, output.sns_topic_arn, output.dashboard_name, output.dashboard_url, output.composite_alarm_name, output.log_group_name,
-    ] : v == null]) && length(output.alarm_names) == 0
+      output.sink_table_name, output.sns_topic_arn, output.dashboard_name, output.dashboard_url, output.log_group_name,
+    ] : v == null]) && length(output.alarm_names) == 0 && length(output.composite_alarm_names) == 0
     error_message = "With enabled = false every output must be empty."
   }
 }

@@ -706,17 +706,99 @@ run "rejects_duration_share" {
   expect_failures = [var.thresholds]
 }
 
-run "rejects_retention_share_of_100" {
+run "rejects_record_age_share_of_100" {
   command = plan
   module {
     source = "./modules/alarms"
   }
 
   variables {
-    thresholds = { iterator_age_share_of_retention = 1 }
+    thresholds = { record_age_share = 1 }
   }
 
   expect_failures = [var.thresholds]
+}
+
+run "rejects_replay_window_share_of_100" {
+  command = plan
+  module {
+    source = "./modules/alarms"
+  }
+
+  variables {
+    thresholds = { replay_window_share = 1 }
+  }
+
+  expect_failures = [var.thresholds]
+}
+
+run "rejects_alarms_paging" {
+  command = plan
+  module {
+    source = "./modules/alarms"
+  }
+
+  variables {
+    paging = "everyone"
+  }
+
+  expect_failures = [var.paging]
+}
+
+run "rejects_alarms_topic_arn" {
+  command = plan
+  module {
+    source = "./modules/alarms"
+  }
+
+  variables {
+    sns_topic_arn = "oncall"
+  }
+
+  expect_failures = [var.sns_topic_arn]
+}
+
+run "rejects_alarms_maximum_record_age" {
+  command = plan
+  module {
+    source = "./modules/alarms"
+  }
+
+  variables {
+    maximum_record_age_seconds = 30
+  }
+
+  expect_failures = [var.maximum_record_age_seconds]
+}
+
+run "rejects_root_sub_minute_alarm_period_without_local_emulator" {
+  command = plan
+
+  variables {
+    alarms = { period_seconds = 10 }
+  }
+
+  expect_failures = [var.alarms]
+}
+
+run "rejects_root_silent_stream_look_back_over_a_day" {
+  command = plan
+
+  variables {
+    alarms = { period_seconds = 3600, silent_stream = true, thresholds = { silent_stream_periods = 25 } }
+  }
+
+  expect_failures = [var.alarms]
+}
+
+run "rejects_root_alarm_paging" {
+  command = plan
+
+  variables {
+    alarms = { paging = "everyone" }
+  }
+
+  expect_failures = [var.alarms]
 }
 
 run "rejects_silent_periods" {
