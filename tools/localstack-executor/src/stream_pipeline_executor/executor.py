@@ -7,10 +7,15 @@ process per execution environment (see :mod:`stream_pipeline_executor.process`).
 
 Enable it with ``LAMBDA_RUNTIME_EXECUTOR=local-python``; ``STREAM_PIPELINE_RUNTIME_DIR`` names the
 folder that stands in for the runtime's own packages (boto3 and its dependencies).
+
+It also does what CloudWatch Logs does in AWS and LocalStack does not: the function's Embedded
+Metric Format lines become metric data (:mod:`stream_pipeline_executor.emf`), so the handler's
+business metrics, the dashboard's widgets on them and the alarms on them work locally.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -18,11 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from localstack import config
+from localstack.aws.connect import connect_to
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
 from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 
+from stream_pipeline_executor.emf import metric_data
 from stream_pipeline_executor.process import WorkerProcess, runtime_version
+
+LOG = logging.getLogger(__name__)
 
 LOCALHOST = "127.0.0.1"
 PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "SSL_CERT_FILE", "AWS_CA_BUNDLE")
@@ -91,9 +100,23 @@ class LocalPythonExecutor(RuntimeExecutor):  # type: ignore[misc]
             raise LambdaRuntimeException("The execution environment was not started.")
         outcome = self.worker.invoke(payload["invoke-id"], payload["invoked-function-arn"], payload["payload"])
         self.history.append(outcome.logs)
+        self.publish_emf(outcome.logs)
         return InvocationResult(
             request_id=payload["invoke-id"], payload=outcome.payload, is_error=not outcome.ok, logs=outcome.logs
         )
+
+    def publish_emf(self, logs: str) -> None:
+        """PutMetricData for every EMF line of the invocation, in the function's account and region."""
+        calls = metric_data(logs)
+        if not calls:
+            return
+        identity = self.function_version.id
+        cloudwatch = connect_to(aws_access_key_id=identity.account, region_name=identity.region).cloudwatch
+        for namespace, data in calls:
+            try:
+                cloudwatch.put_metric_data(Namespace=namespace, MetricData=data)
+            except Exception:  # metrics must never fail the invocation, as in AWS
+                LOG.exception("EMF bridge: PutMetricData to %s failed", namespace)
 
     def get_logs(self) -> str:
         return "".join(self.history)
