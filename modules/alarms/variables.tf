@@ -200,9 +200,10 @@ variable "thresholds" {
     - records_failed 0: any record the handler reports failed is being retried; Lambda's Errors
       stays at 0 for these, so without this alarm nothing notices until the failure path.
     - failed_invoke_events 0: the mapping's own count of failed invocations.
-    - duration_share_of_timeout 0.8: p99 duration above 80% of the timeout means batches are about
-      to time out (seed 002 saw its timeout exceeded); p99, not the average, which hides the slow
-      tail; it follows the timeout you set, unlike seed 000's fixed 10 s.
+    - duration_share_of_timeout 0.8: maximum duration above 80% of the timeout (2 of 3 periods)
+      means batches are about to time out (seed 002 saw its timeout exceeded); the maximum, not
+      the average, which hides the slow tail; it follows the timeout you set, unlike seed 000's
+      fixed 10 s.
     - throttles 0: a throttled stream consumer falls behind at once.
     - iterator_age_ms 30000: the consumer is 30 s behind (seed 000), 2 of 3 periods.
     - record_age_share 0.5: records at risk when the consumer is half the maximum record age

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Drills run last: they take every alarm to ALARM and fill the failure queue, which the other
+    tests of the shared stacks must not see."""
+    items.sort(key=lambda item: item.get_closest_marker("drill") is not None)
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[None]:
     with localstack.running():

@@ -184,35 +184,6 @@ def test_handler_metrics_reach_the_log_group_as_emf(kinesis_stack: Stack) -> Non
     assert lines[-1]["service"] == kinesis_stack.outputs["function_name"]
 
 
-def test_errors_alarm_fires_and_notifies_through_sns(kinesis_stack: Stack) -> None:
-    sqs, sns, cloudwatch = client("sqs"), client("sns"), client("cloudwatch")
-    inbox = sqs.create_queue(QueueName="it-alarm-inbox")["QueueUrl"]
-    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=kinesis_stack.outputs["sns_topic_arn"], Protocol="sqs", Endpoint=inbox_arn)
-    try:
-        # A direct invoke that is not a stream event makes the handler raise: a function error.
-        response = client("lambda").invoke(FunctionName=kinesis_stack.outputs["function_name"], Payload=b'{"x": 1}')
-        assert response.get("FunctionError") == "Unhandled"
-        alarm = f"{kinesis_stack.outputs['function_name']}-lambda-errors"
-        state = wait_for(
-            lambda: cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"],
-            lambda value: value == "ALARM",
-            timeout=60,
-        )
-        assert state == "ALARM"
-
-        def alarm_messages() -> list[dict[str, Any]]:
-            received = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-            bodies = [json.loads(json.loads(m["Body"])["Message"]) for m in received.get("Messages", [])]
-            return [b for b in bodies if b.get("AlarmName") == alarm and b.get("NewStateValue") == "ALARM"]
-
-        messages = wait_for(alarm_messages, bool, timeout=30)
-        assert messages
-        assert messages[0]["Trigger"]["MetricName"] == "Errors"
-    finally:
-        sqs.delete_queue(QueueUrl=inbox)
-
-
 def test_smoke_race_every_record_is_accounted_for(kinesis_stack: Stack) -> None:
     """A quick size of the P5 benchmark (make bench runs 1,000 racers for 60 s): 200 racers, 20 s."""
     report = measure.drive(

@@ -177,8 +177,8 @@ run "duration_alarms_on_the_slow_tail" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.this["lambda-duration"].extended_statistic == "p99" && aws_cloudwatch_metric_alarm.this["lambda-duration"].statistic == null
-    error_message = "The duration alarm uses p99: the average hides the slow tail that times out."
+    condition     = aws_cloudwatch_metric_alarm.this["lambda-duration"].statistic == "Maximum" && aws_cloudwatch_metric_alarm.this["lambda-duration"].datapoints_to_alarm == 2
+    error_message = "The duration alarm uses the Maximum (2 of 3 periods): the average hides the slow tail that times out."
   }
 }
 
