@@ -266,7 +266,8 @@ def check_composites_and_metric_math(
 
     (sink_alarm,) = cloudwatch.describe_alarms(AlarmNames=[f"{name}-sink-write-throttles"])["MetricAlarms"]
     queries = {q["Id"]: q for q in sink_alarm["Metrics"]}
-    assert queries["e"]["Expression"] == "FILL(m, 0)" and queries["e"]["ReturnData"] is True
+    assert queries["e"]["Expression"] == "FILL(m, 0)"
+    assert queries["e"]["ReturnData"] is True
     stat = queries["m"]["MetricStat"]
     assert (stat["Metric"]["Namespace"], stat["Metric"]["MetricName"]) == ("AWS/DynamoDB", "WriteThrottleEvents")
     assert stat["Metric"]["Dimensions"] == [{"Name": "TableName", "Value": values["TableName"]}]
