@@ -22,6 +22,8 @@ module "consumer" {
   stream_arn                   = module.stream.stream_arn
   stream_kms_key_arn           = module.stream.kms_key_arn
   stream_retention_hours       = module.stream.retention_hours
+  shard_count                  = module.stream.shard_count
+  stream_mode                  = module.stream.stream_mode
   function                     = var.function
   event_source_mapping         = var.event_source_mapping
   sink                         = var.sink
@@ -61,11 +63,14 @@ module "alarms" {
   tags                         = var.tags
 }
 
+# Dashboards, like IAM roles, are global: the region in the name keeps two regions apart.
+data "aws_region" "current" {}
+
 module "dashboard" {
   source = "./modules/dashboard"
 
   enabled                      = var.enabled && var.dashboard.enabled
-  name                         = var.name
+  name                         = "${var.name}-${data.aws_region.current.id}"
   source_type                  = var.source_type
   period_seconds               = var.dashboard.period_seconds
   function_name                = module.consumer.function_name

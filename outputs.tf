@@ -23,6 +23,31 @@ output "function_arn" {
   value       = module.consumer.function_arn
 }
 
+output "role_name" {
+  description = "The function's execution role name (to attach policies of your own)."
+  value       = module.consumer.role_name
+}
+
+output "role_arn" {
+  description = "The function's execution role ARN."
+  value       = module.consumer.role_arn
+}
+
+output "log_group_arn" {
+  description = "The consumer's log group ARN."
+  value       = module.consumer.log_group_arn
+}
+
+output "sink_table_arn" {
+  description = "The DynamoDB sink table ARN, or null."
+  value       = module.consumer.sink_table_arn
+}
+
+output "source_table_arn" {
+  description = "The DynamoDB source table ARN when this module created it, or null."
+  value       = module.stream.dynamodb_table_arn
+}
+
 output "log_group_name" {
   description = "The consumer's log group."
   value       = module.consumer.log_group_name

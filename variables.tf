@@ -87,7 +87,8 @@ variable "dynamodb" {
     - Otherwise a source table is created with streams on: stream_view_type (NEW_AND_OLD_IMAGES by
       default, so the audit trail holds both sides of every change), hash_key/range_key, on-demand
       billing by default (no capacity to guess; PROVISIONED takes read_capacity/write_capacity),
-      point-in-time recovery on, encryption with the AWS-owned key unless kms_key_arn is set.
+      point-in-time recovery on, encryption with the AWS-managed key `aws/dynamodb` (KMS charges
+      apply) unless kms_key_arn names a customer key.
   EOT
   type = object({
     existing_stream_arn    = optional(string)
@@ -135,9 +136,16 @@ variable "function" {
       (the package is pure Python, so both work; arm64 is about 20% cheaper per GB-second).
     - memory_mb 128 (the workshop's measured sweet spot for this I/O-bound work) and timeout_seconds 30.
     - reserved_concurrency 10: a ceiling so a backlog cannot starve the account's other functions;
-      it must be at least shards x parallelization factor, or the stream throttles itself. -1 means none.
-    - package_path/handler: null uses this project's zip (`make package`) and handler. Set both to
-      ship your own code; `source_code_hash` follows the file.
+      it must be at least shards x parallelization factor, or the stream throttles itself (a plan
+      below it is refused; for an on-demand stream, against the 4 shards it starts with, since its
+      shard count changes on its own). -1 means none.
+    - package_path/handler: null uses this project's committed zip (modules/consumer/package) and
+      handler, so no build step is needed. Set package_path to ship your own zip (for a processor
+      of your own: `scripts/package.py --add`, see examples/custom-processor); `source_code_hash`
+      follows the file. Or s3_bucket/s3_key (and s3_object_version) for a package published to S3.
+    - policy_statements: extra statements for the function's role, for a processor of your own that
+      reads or writes elsewhere: `{ sid, actions, resources }`, no wildcard actions. Ours stay least
+      privilege.
     - record_processor: RECORD_PROCESSOR (`alleycat`, `audit` or `module:function`); null picks
       `alleycat` for Kinesis and `audit` for DynamoDB.
     - environment: extra variables, merged over the ones this module sets.
@@ -152,6 +160,9 @@ variable "function" {
     reserved_concurrency = optional(number, 10)
     tracing              = optional(bool, false)
     package_path         = optional(string)
+    s3_bucket            = optional(string)
+    s3_key               = optional(string)
+    s3_object_version    = optional(string)
     handler              = optional(string, "stream_pipeline.handler.lambda_handler")
     record_processor     = optional(string)
     metrics_namespace    = optional(string, "StreamPipeline")
@@ -160,6 +171,11 @@ variable "function" {
     log_kms_key_arn      = optional(string)
     environment          = optional(map(string), {})
     layers               = optional(list(string), [])
+    policy_statements = optional(list(object({
+      sid       = string
+      actions   = list(string)
+      resources = list(string)
+    })), [])
   })
   default  = {}
   nullable = false
@@ -193,6 +209,17 @@ variable "function" {
     error_message = "The function.log_level must be `DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`."
   }
   validation {
+    condition     = (var.function.s3_bucket == null) == (var.function.s3_key == null) && (var.function.s3_bucket == null || var.function.package_path == null) && (var.function.s3_object_version == null || var.function.s3_bucket != null)
+    error_message = "The function package comes from one place: package_path (a local zip), or s3_bucket and s3_key together (with s3_object_version optionally), not both."
+  }
+  validation {
+    condition = alltrue([for st in var.function.policy_statements : (
+      can(regex("^[A-Za-z0-9]{1,100}$", st.sid)) && length(st.actions) > 0 && length(st.resources) > 0 &&
+      alltrue([for a in st.actions : can(regex("^[a-z0-9-]+:[A-Za-z0-9]+$", a))])
+    )])
+    error_message = "Each function.policy_statements entry needs an alphanumeric sid, at least one resource, and actions named in full, such as `dynamodb:PutItem` (no wildcards: the role stays least privilege)."
+  }
+  validation {
     condition     = var.function.record_processor == null || can(regex("^(alleycat|audit|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$", var.function.record_processor))
     error_message = "The function.record_processor must be `alleycat`, `audit` or `package.module:function`."
   }
@@ -212,7 +239,6 @@ variable "event_source_mapping" {
     - maximum_record_age_seconds: null means half the stream retention, capped at 7 days, so a
       record sent to the queue is still in the stream for the other half, to be replayed. It must
       be below the retention (a plan above it is refused: records would expire unseen).
-    - tumbling_window_seconds: 0 to 900, null for none.
     - filter_patterns: Lambda filter patterns (JSON strings), e.g.
       `{"eventName": ["INSERT", "MODIFY"]}`. Filtered-out records are dropped by Lambda on purpose.
     - metrics true: the mapping's EventCount metrics (polled, filtered, invoked, failed, dropped and
@@ -229,7 +255,6 @@ variable "event_source_mapping" {
     bisect_batch_on_function_error  = optional(bool, true)
     maximum_retry_attempts          = optional(number, 3)
     maximum_record_age_seconds      = optional(number)
-    tumbling_window_seconds         = optional(number)
     filter_patterns                 = optional(list(string), [])
     metrics                         = optional(bool, true)
   })
@@ -269,10 +294,6 @@ variable "event_source_mapping" {
     error_message = "The event_source_mapping.maximum_record_age_seconds must be from 60 to 604800, or null for half the stream retention."
   }
   validation {
-    condition     = var.event_source_mapping.tumbling_window_seconds == null || try(var.event_source_mapping.tumbling_window_seconds >= 0 && var.event_source_mapping.tumbling_window_seconds <= 900, false)
-    error_message = "The event_source_mapping.tumbling_window_seconds must be from 0 to 900, or null."
-  }
-  validation {
     condition     = length(var.event_source_mapping.filter_patterns) <= 5 && alltrue([for p in var.event_source_mapping.filter_patterns : can(jsondecode(p))])
     error_message = "The event_source_mapping.filter_patterns must be at most 5 JSON documents, such as `{\"eventName\": [\"INSERT\", \"MODIFY\"]}`."
   }
@@ -280,7 +301,9 @@ variable "event_source_mapping" {
 
 variable "sink" {
   description = <<-EOT
-    The optional DynamoDB sink table (`pk`/`sk` strings, TTL on `expires_at`, point-in-time recovery).
+    The optional DynamoDB sink table (`pk`/`sk` strings, TTL on `expires_at`, point-in-time recovery,
+    encrypted with the AWS-managed key `aws/dynamodb` (KMS charges apply) unless kms_key_arn names a
+    customer key).
     On-demand by default: it absorbs the Alleycat race without the write throttling the blog post
     shows. PROVISIONED takes read_capacity/write_capacity (the post's table throttled at 5 WCU with
     1,000 racers; our one-write-per-racer-per-batch needs about racers / batching window WCU).

@@ -4,7 +4,7 @@ P1  handler throughput on a 10,000-record Kinesis batch (no sink) / bare base64 
 P2  sink write requests for 5,000 records from 1,000 racers, against one write per record.
 P3  CloudWatch API calls per batch.
 P4  cold import of stream_pipeline.handler in a fresh interpreter / `import boto3` alone.
-    Also prints the size of dist/lambda.zip.
+    Also prints the size of the Lambda package (modules/consumer/package/lambda.zip).
 P5  end to end on LocalStack through the warm local executor: RACERS x 1 msg/s for DURATION s into
     examples/kinesis-alleycat (1,000 x 60 by default): records in against sink + on-failure queue,
     the consumer's lag (ProcessingLatency p50/p99 from the EMF lines), and the drain time after the
@@ -180,7 +180,7 @@ def report(label: str, value: str, baseline: str, ratio: str) -> None:
 
 
 def main() -> int:
-    zip_path = ROOT / "dist" / "lambda.zip"
+    zip_path = ROOT / "modules" / "consumer" / "package" / "lambda.zip"
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     real, bare, ratio = p1_throughput()
     report(

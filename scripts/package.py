@@ -1,6 +1,6 @@
 """Build the Lambda zip deterministically: the same sources give the same bytes.
 
-    python scripts/package.py --out dist/lambda.zip [--arch x86_64|arm64]
+    python scripts/package.py [--out modules/consumer/package/lambda.zip] [--arch x86_64|arm64] [--add DIR ...]
 
 * Runtime dependencies come from ``requirements/lambda.txt`` (exact pins), installed
   for the Lambda runtime's Python version and platform, without their dependencies:
@@ -11,6 +11,9 @@
   needs is missing.
 * Entries are sorted, timestamps fixed to 1980-01-01 and permissions to 0644, and
   ``__pycache__`` left out, so the hash changes only when the code does.
+* ``--add DIR_OR_FILE`` (repeatable) adds a team's own package or module next to ours, for
+  ``RECORD_PROCESSOR=my_team.records:handle`` without forking (examples/custom-processor);
+  pure Python only, and it may not replace a module the zip already carries.
 """
 
 from __future__ import annotations
@@ -59,6 +62,20 @@ def install_dependencies(target: Path, python_version: str, arch: str) -> None:
     shutil.copytree(ROOT / "src" / "stream_pipeline", target / "stream_pipeline")
 
 
+def add_extra(target: Path, extra: Path) -> None:
+    """Copy a team's package directory or module file into the package root."""
+    if not extra.exists():
+        raise SystemExit(f"--add {extra}: no such file or directory.")
+    if (target / extra.name).exists():
+        raise SystemExit(f"--add {extra}: the package already has {extra.name!r}; rename your module.")
+    if extra.is_dir():
+        shutil.copytree(extra, target / extra.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    elif extra.suffix == ".py":
+        shutil.copy2(extra, target / extra.name)
+    else:
+        raise SystemExit(f"--add {extra}: give a package directory or a .py module.")
+
+
 def write_zip(source: Path, out: Path) -> None:
     files = sorted(
         (p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"),
@@ -75,15 +92,19 @@ def write_zip(source: Path, out: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=ROOT / "dist" / "lambda.zip")
+    parser.add_argument("--out", type=Path, default=ROOT / "modules" / "consumer" / "package" / "lambda.zip")
     parser.add_argument("--build-dir", type=Path, default=ROOT / "build" / "package")
     parser.add_argument("--python-version", default="3.13")
     parser.add_argument("--arch", choices=sorted(PLATFORMS), default="x86_64")
+    parser.add_argument("--add", type=Path, action="append", default=[], metavar="DIR_OR_FILE",
+                        help="a package directory or .py module of your own to ship next to ours")  # fmt: skip
     args = parser.parse_args()
 
     shutil.rmtree(args.build_dir, ignore_errors=True)
     args.build_dir.mkdir(parents=True)
     install_dependencies(args.build_dir, args.python_version, args.arch)
+    for extra in args.add:
+        add_extra(args.build_dir, extra.resolve())
     write_zip(args.build_dir, args.out)
 
     digest = hashlib.sha256(args.out.read_bytes()).digest()

@@ -15,7 +15,9 @@ LAMBDA_METRICS: Final = "https://docs.aws.amazon.com/lambda/latest/dg/monitoring
 ESM_METRICS: Final = f"{LAMBDA_METRICS}#event-source-mapping-metrics"
 KINESIS_METRICS: Final = "https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-cloudwatch.html"
 DYNAMODB_METRICS: Final = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html"
-SQS_METRICS: Final = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html"
+SQS_METRICS: Final = (
+    "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html"
+)
 HANDLER_METRICS: Final = "README.md, Metrics and logs (the handler's EMF)"
 
 
@@ -32,7 +34,9 @@ CATALOG: Final = {
     "Throttles": Metric("AWS/Lambda", "Throttles", ("FunctionName",), LAMBDA_METRICS),
     "Duration": Metric("AWS/Lambda", "Duration", ("FunctionName",), LAMBDA_METRICS),
     "IteratorAge": Metric("AWS/Lambda", "IteratorAge", ("FunctionName",), LAMBDA_METRICS),
-    "DestinationDeliveryFailures": Metric("AWS/Lambda", "DestinationDeliveryFailures", ("FunctionName",), LAMBDA_METRICS),
+    "DestinationDeliveryFailures": Metric(
+        "AWS/Lambda", "DestinationDeliveryFailures", ("FunctionName",), LAMBDA_METRICS
+    ),
     "DroppedEventCount": Metric("AWS/Lambda", "DroppedEventCount", ("EventSourceMappingUUID",), ESM_METRICS),
     "FailedInvokeEventCount": Metric("AWS/Lambda", "FailedInvokeEventCount", ("EventSourceMappingUUID",), ESM_METRICS),
     "OnFailureDestinationDeliveredEventCount": Metric(

@@ -374,7 +374,8 @@ resource "aws_cloudwatch_metric_alarm" "billing" {
 resource "aws_budgets_budget" "monthly" {
   count = local.enabled && var.budget.enabled ? 1 : 0
 
-  name         = "${var.name}-monthly"
+  # Budgets are account-wide: the region keeps the same pipeline name in two regions apart.
+  name         = "${var.name}-${data.aws_region.current.id}-monthly"
   budget_type  = "COST"
   limit_amount = format("%.2f", var.budget.limit_usd)
   limit_unit   = "USD"

@@ -65,6 +65,13 @@ locals {
       Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
       Resource = keys
     } if length(keys) > 0],
+    # A processor of your own that reads or writes elsewhere: the caller's statements, no wildcards.
+    [for st in var.function.policy_statements : {
+      Sid      = st.sid
+      Effect   = "Allow"
+      Action   = st.actions
+      Resource = st.resources
+    }],
     [for _ in [1] : {
       # X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions: "*" only.
       Sid      = "SendTraces"
@@ -75,10 +82,20 @@ locals {
   ) : []
 }
 
+data "aws_region" "current" {}
+
+locals {
+  # IAM is global: the region in the name lets the same pipeline name live in two regions. Within
+  # IAM's 64 characters; a long name is cut and kept unique with a hash of the whole.
+  region    = data.aws_region.current.id
+  role_full = "${var.name}-${local.region}"
+  role_name = length(local.role_full) <= 64 ? local.role_full : "${substr(var.name, 0, 64 - length(local.region) - 8)}-${substr(sha1(var.name), 0, 6)}-${local.region}"
+}
+
 resource "aws_iam_role" "this" {
   count = local.enabled ? 1 : 0
 
-  name = "${var.name}-role"
+  name = local.role_name
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{

@@ -1,9 +1,14 @@
 locals {
-  enabled      = var.enabled
-  create_sink  = local.enabled && var.sink.create
-  kinesis      = var.source_type == "kinesis"
-  package_path = coalesce(var.function.package_path, "${path.module}/../../dist/lambda.zip")
-  log_group    = "/aws/lambda/${var.name}"
+  enabled     = var.enabled
+  create_sink = local.enabled && var.sink.create
+  kinesis     = var.source_type == "kinesis"
+  from_s3     = var.function.s3_bucket != null
+  # The committed, deterministic package: no build step for a module used from a git source.
+  package_path = local.from_s3 ? null : coalesce(var.function.package_path, "${path.module}/package/lambda.zip")
+  # An on-demand stream starts with 4 shards and changes on its own; a provisioned one has its count.
+  shards_for_concurrency = local.kinesis ? (var.stream_mode == "ON_DEMAND" ? 4 : var.shard_count) : null
+  least_concurrency      = local.shards_for_concurrency == null ? null : local.shards_for_concurrency * var.event_source_mapping.parallelization_factor
+  log_group              = "/aws/lambda/${var.name}"
 
   # Half the retention, so a record sent to the queue can still be replayed from the stream; Lambda caps it at 7 days.
   maximum_record_age_seconds = coalesce(
@@ -101,7 +106,10 @@ resource "aws_lambda_function" "this" {
   architectures                  = [var.function.architecture]
   handler                        = var.function.handler
   filename                       = local.package_path
-  source_code_hash               = fileexists(local.package_path) ? filebase64sha256(local.package_path) : null
+  source_code_hash               = local.from_s3 ? null : (fileexists(local.package_path) ? filebase64sha256(local.package_path) : null)
+  s3_bucket                      = var.function.s3_bucket
+  s3_key                         = var.function.s3_key
+  s3_object_version              = var.function.s3_object_version
   memory_size                    = var.function.memory_mb
   timeout                        = var.function.timeout_seconds
   reserved_concurrent_executions = var.function.reserved_concurrency
@@ -119,8 +127,12 @@ resource "aws_lambda_function" "this" {
 
   lifecycle {
     precondition {
-      condition     = fileexists(local.package_path)
-      error_message = "The Lambda package ${local.package_path} does not exist. Run `make package` in this repository, or set function.package_path to your own zip."
+      condition     = local.from_s3 || fileexists(coalesce(local.package_path, "-"))
+      error_message = "The Lambda package ${coalesce(local.package_path, "-")} does not exist. Set function.package_path to your zip, or s3_bucket and s3_key to a package in S3."
+    }
+    precondition {
+      condition     = var.function.reserved_concurrency == -1 || local.least_concurrency == null || var.function.reserved_concurrency >= coalesce(local.least_concurrency, 0)
+      error_message = "The function.reserved_concurrency (${var.function.reserved_concurrency}) is below the ${coalesce(local.least_concurrency, 0)} concurrent batches the stream needs (${coalesce(local.shards_for_concurrency, 0)} shards${var.stream_mode == "ON_DEMAND" ? " an on-demand stream starts with" : ""} x parallelization factor ${var.event_source_mapping.parallelization_factor}): the stream would throttle its own consumer. Raise it, or set -1 for no reservation."
     }
   }
 
@@ -141,7 +153,6 @@ resource "aws_lambda_event_source_mapping" "this" {
   bisect_batch_on_function_error     = var.event_source_mapping.bisect_batch_on_function_error
   maximum_retry_attempts             = var.event_source_mapping.maximum_retry_attempts
   maximum_record_age_in_seconds      = local.maximum_record_age_seconds
-  tumbling_window_in_seconds         = var.event_source_mapping.tumbling_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]
 
   # EventCount metrics (billed as custom metrics): dropped, failed-invoke and on-failure-delivered
@@ -158,6 +169,8 @@ resource "aws_lambda_event_source_mapping" "this" {
       destination_arn = aws_sqs_queue.on_failure[0].arn
     }
   }
+
+  tags = var.tags
 
   dynamic "filter_criteria" {
     for_each = length(var.event_source_mapping.filter_patterns) > 0 ? [1] : []

@@ -18,6 +18,11 @@ output "role_arn" {
   value       = try(aws_iam_role.this[0].arn, null)
 }
 
+output "role_name" {
+  description = "The execution role name (to attach policies of your own)."
+  value       = try(aws_iam_role.this[0].name, null)
+}
+
 output "role_policy_json" {
   description = "The execution role's inline policy document."
   value       = try(aws_iam_role_policy.this[0].policy, null)
@@ -26,6 +31,11 @@ output "role_policy_json" {
 output "log_group_name" {
   description = "The function's log group."
   value       = try(aws_cloudwatch_log_group.this[0].name, null)
+}
+
+output "log_group_arn" {
+  description = "The function's log group ARN (for subscription filters and metric filters)."
+  value       = try(aws_cloudwatch_log_group.this[0].arn, null)
 }
 
 output "on_failure_queue_url" {

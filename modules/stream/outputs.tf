@@ -59,6 +59,11 @@ output "retention_hours" {
   value       = var.source_type == "kinesis" ? var.kinesis.retention_hours : 24
 }
 
+output "stream_mode" {
+  description = "The Kinesis stream mode (`PROVISIONED` or `ON_DEMAND`)."
+  value       = var.kinesis.stream_mode
+}
+
 output "shard_count" {
   description = "Provisioned Kinesis shards (the dashboard's capacity lines), or null for on-demand and DynamoDB."
   value       = var.source_type == "kinesis" && local.provisioned ? var.kinesis.shard_count : null
@@ -70,6 +75,6 @@ output "billing_mode" {
 }
 
 output "kms_key_arn" {
-  description = "The customer KMS key that encrypts the stream or table, or null for AWS-managed and AWS-owned keys."
+  description = "The customer KMS key that encrypts the stream or table, or null for the AWS-managed keys (`aws/kinesis`, `aws/dynamodb`)."
   value       = var.source_type == "kinesis" ? var.kinesis.kms_key_arn : var.dynamodb.kms_key_arn
 }

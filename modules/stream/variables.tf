@@ -85,7 +85,8 @@ variable "dynamodb" {
     - Otherwise a source table is created with streams on: stream_view_type (NEW_AND_OLD_IMAGES by
       default, so the audit trail holds both sides of every change), hash_key/range_key, on-demand
       billing by default (no capacity to guess; PROVISIONED takes read_capacity/write_capacity),
-      point-in-time recovery on, encryption with the AWS-owned key unless kms_key_arn is set.
+      point-in-time recovery on, encryption with the AWS-managed key `aws/dynamodb` (KMS charges
+      apply) unless kms_key_arn names a customer key.
   EOT
   type = object({
     existing_stream_arn    = optional(string)

@@ -256,3 +256,132 @@ run "metrics_namespace_follows_the_environment" {
     error_message = "METRICS_NAMESPACE set through function.environment is what the handler uses, so the dashboard and alarms must use it too."
   }
 }
+
+run "package_from_s3" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    function = { s3_bucket = "artifacts", s3_key = "stream-pipeline/0.2.0/lambda.zip", s3_object_version = "3" }
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.this[0].s3_bucket == "artifacts" && aws_lambda_function.this[0].s3_key == "stream-pipeline/0.2.0/lambda.zip" &&
+      aws_lambda_function.this[0].s3_object_version == "3" && aws_lambda_function.this[0].filename == null
+    )
+    error_message = "A package published to S3 is deployed from S3, with no local file."
+  }
+}
+
+run "the_committed_package_is_the_default" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  assert {
+    condition     = endswith(aws_lambda_function.this[0].filename, "modules/consumer/package/lambda.zip") && aws_lambda_function.this[0].source_code_hash == filebase64sha256("modules/consumer/package/lambda.zip")
+    error_message = "With no package given, the module deploys its own committed zip, pinned by its hash."
+  }
+}
+
+run "extra_policy_statements_are_added_to_ours" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    function = { policy_statements = [{ sid = "WriteOrders", actions = ["dynamodb:PutItem"], resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders"] }] }
+  }
+
+  assert {
+    condition = contains([
+      for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Sid if st.Action == ["dynamodb:PutItem"] && st.Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders"]
+    ], "WriteOrders") && contains([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Sid], "ReadThisStream")
+    error_message = "The caller's statement is added, and ours are kept."
+  }
+}
+
+run "refuses_reserved_concurrency_below_shards_times_parallelization" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    shard_count          = 4
+    function             = { reserved_concurrency = 7 }
+    event_source_mapping = { parallelization_factor = 2 }
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "refuses_reserved_concurrency_below_an_on_demand_streams_first_shards" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    stream_mode          = "ON_DEMAND"
+    function             = { reserved_concurrency = 3 }
+    event_source_mapping = { parallelization_factor = 1 }
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "accepts_enough_reserved_concurrency_or_none" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    shard_count          = 4
+    function             = { reserved_concurrency = 8 }
+    event_source_mapping = { parallelization_factor = 2 }
+  }
+
+  assert {
+    condition     = aws_lambda_function.this[0].reserved_concurrent_executions == 8
+    error_message = "4 shards x 2 = 8 concurrent batches: a reservation of 8 is enough."
+  }
+}
+
+run "role_name_carries_the_region_and_the_mapping_is_tagged" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    tags = { Team = "data" }
+  }
+
+  assert {
+    condition     = aws_iam_role.this[0].name == "pipeline-eu-west-1" && aws_lambda_event_source_mapping.this[0].tags == tomap({ Team = "data" })
+    error_message = "IAM is global: the role name carries the region; the mapping carries the tags."
+  }
+}
+
+run "a_long_name_keeps_the_role_within_64_characters" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    name = "a-very-long-pipeline-name-that-fills-fifty-six-charactr"
+  }
+
+  assert {
+    condition     = length(aws_iam_role.this[0].name) <= 64 && endswith(aws_iam_role.this[0].name, "-eu-west-1")
+    error_message = "The role name stays within IAM's 64 characters and keeps the region."
+  }
+}

@@ -43,12 +43,25 @@ run "kinesis_wiring" {
     error_message = "The effective maximum record age reaches the root (and the alarms)."
   }
   assert {
-    condition     = output.dashboard_url == "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards:name=pipeline"
+    condition     = output.dashboard_url == "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards:name=pipeline-eu-west-1"
     error_message = "The dashboard URL must point at this region's console."
   }
   assert {
     condition     = output.sink_table_name == "pipeline-sink"
     error_message = "The sink is created by default."
+  }
+}
+
+run "extension_points_are_outputs" {
+  command = plan
+
+  assert {
+    condition = (
+      output.role_arn == "arn:aws:iam::123456789012:role/pipeline-role" && output.role_name == "pipeline-eu-west-1" &&
+      output.log_group_arn == "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/pipeline" &&
+      output.sink_table_arn != null && output.source_table_arn == null && output.dashboard_name == "pipeline-eu-west-1"
+    )
+    error_message = "A team extends the stack from the role, log group, tables and mapping outputs; global names carry the region."
   }
 }
 

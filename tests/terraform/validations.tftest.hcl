@@ -550,19 +550,6 @@ run "rejects_record_age" {
   expect_failures = [var.event_source_mapping]
 }
 
-run "rejects_tumbling_window" {
-  command = plan
-  module {
-    source = "./modules/consumer"
-  }
-
-  variables {
-    event_source_mapping = { tumbling_window_seconds = 901 }
-  }
-
-  expect_failures = [var.event_source_mapping]
-}
-
 run "rejects_filter_pattern" {
   command = plan
   module {
@@ -851,4 +838,49 @@ run "rejects_alarm_period" {
   }
 
   expect_failures = [var.period_seconds]
+}
+
+run "rejects_two_package_sources" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    event_source_arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/pipeline"
+    stream_arn       = "arn:aws:kinesis:eu-west-1:123456789012:stream/pipeline"
+    function         = { package_path = "my.zip", s3_bucket = "artifacts", s3_key = "lambda.zip" }
+  }
+
+  expect_failures = [var.function]
+}
+
+run "rejects_s3_bucket_without_key" {
+  command = plan
+
+  variables {
+    function = { s3_bucket = "artifacts" }
+  }
+
+  expect_failures = [var.function]
+}
+
+run "rejects_wildcard_policy_statement" {
+  command = plan
+
+  variables {
+    function = { policy_statements = [{ sid = "Team", actions = ["dynamodb:*"], resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders"] }] }
+  }
+
+  expect_failures = [var.function]
+}
+
+run "rejects_policy_statement_without_resources" {
+  command = plan
+
+  variables {
+    function = { policy_statements = [{ sid = "Team", actions = ["dynamodb:PutItem"], resources = [] }] }
+  }
+
+  expect_failures = [var.function]
 }

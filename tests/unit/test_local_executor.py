@@ -137,7 +137,7 @@ def test_a_dependency_missing_from_the_package_fails_as_in_aws(task: Path) -> No
 
 
 def test_the_real_zip_runs_in_a_worker(tmp_path: Path) -> None:
-    zip_path = ROOT / "dist" / "lambda.zip"
+    zip_path = ROOT / "modules" / "consumer" / "package" / "lambda.zip"
     task = tmp_path / "code"
     zipfile.ZipFile(zip_path).extractall(task)
     runtime = lambda_runtime_dir(tmp_path / "runtime")

@@ -14,13 +14,13 @@ import pytest
 from support import lambda_runtime_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-ZIP = ROOT / "dist" / "lambda.zip"
+ZIP = ROOT / "modules" / "consumer" / "package" / "lambda.zip"
 
 
 @pytest.fixture(scope="module")
 def package() -> Path:
     if not ZIP.exists():
-        pytest.fail("dist/lambda.zip is missing: run `make package` (make test builds it first)")
+        pytest.fail("modules/consumer/package/lambda.zip is missing: it is committed; run `make package` to rebuild it")
     return ZIP
 
 
@@ -41,14 +41,18 @@ def test_zip_entries_are_sorted_with_fixed_timestamps(package: Path) -> None:
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
 
 
-def test_same_sources_give_the_same_bytes(tmp_path: Path, package: Path) -> None:
+def test_the_committed_zip_is_what_the_sources_build(tmp_path: Path, package: Path) -> None:
+    """The zip is committed so that the module plans from a git source with no build step; a fresh
+    build must give the very same bytes, so it can never go stale."""
     out = tmp_path / "again.zip"
     subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "package.py"), "--out", str(out), "--build-dir", str(tmp_path / "b")],
         check=True,
         capture_output=True,
     )
-    assert out.read_bytes() == package.read_bytes()
+    assert out.read_bytes() == package.read_bytes(), (
+        "modules/consumer/package/lambda.zip is stale: run `make package` and commit the zip"
+    )
 
 
 def test_the_zip_runs_with_nothing_but_the_runtime(tmp_path: Path, package: Path) -> None:
