@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from support import lambda_runtime_dir
+from support import kinesis_record, lambda_runtime_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 ZIP = ROOT / "modules" / "consumer" / "package" / "lambda.zip"
@@ -78,3 +78,50 @@ print("RESULT", json.dumps(h.lambda_handler({json.dumps(event)!r} and json.loads
     assert result.returncode == 0, result.stderr
     assert 'RESULT {"batchItemFailures": []}' in result.stdout
     assert '"RecordsProcessed"' in result.stdout
+
+
+def test_a_teams_processor_added_to_the_package_runs_with_nothing_but_the_runtime(tmp_path: Path) -> None:
+    """examples/custom-processor: `package.py --add` ships my_team next to stream_pipeline, and
+    RECORD_PROCESSOR=my_team.orders:handle processes good orders and fails the bad one, in order."""
+    out = tmp_path / "custom.zip"
+    team = ROOT / "examples" / "custom-processor" / "processors" / "my_team"
+    build = [
+        sys.executable,
+        str(ROOT / "scripts" / "package.py"),
+        "--out",
+        str(out),
+        "--build-dir",
+        str(tmp_path / "b"),
+    ]
+    subprocess.run([*build, "--add", str(team)], check=True, capture_output=True)
+    names = zipfile.ZipFile(out).namelist()
+    assert {"my_team/orders.py", "stream_pipeline/handler.py"} <= set(names)
+
+    refused = subprocess.run(
+        [*build, "--add", str(ROOT / "src" / "stream_pipeline")], capture_output=True, text=True, check=False
+    )
+    assert refused.returncode != 0
+    assert "already has 'stream_pipeline'" in refused.stderr
+
+    task = tmp_path / "task"
+    zipfile.ZipFile(out).extractall(task)
+    runtime = lambda_runtime_dir(tmp_path / "runtime")
+    orders = [{"order_id": "o-1", "total": 12.5}, {"order_id": "o-2", "total": -1}, {"order_id": "o-3", "total": 3}]
+    event = {"Records": [kinesis_record(order) for order in orders]}
+    script = f"""
+import json, sys
+sys.path[:0] = [{str(task)!r}, {str(runtime)!r}]
+import stream_pipeline.handler as h
+class Ctx:
+    function_name = "f"; memory_limit_in_mb = 128; aws_request_id = "r"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:f"
+    def get_remaining_time_in_millis(self): return 30000
+print("RESULT", json.dumps(h.lambda_handler(json.loads({json.dumps(event)!r}), Ctx())))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "SINK_", "ORDERS_"))}
+    env["RECORD_PROCESSOR"] = "my_team.orders:handle"
+    result = subprocess.run([sys.executable, "-S", "-c", script], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    failed = [r["kinesis"]["sequenceNumber"] for r in event["Records"][1:]]
+    assert f"RESULT {json.dumps({'batchItemFailures': [{'itemIdentifier': s} for s in failed]})}" in result.stdout
+    assert "non-negative total" in result.stdout
