@@ -117,8 +117,12 @@ docs-check: $(VENV)/.stamp
 test-integration: $(VENV)/.stamp $(POLICY_VENV)/.stamp ## Both examples on LocalStack, driven end to end (starts and stops LocalStack)
 	$(PY) scripts/run_tier.py integration
 
+.PHONY: test-consumer
+test-consumer: $(VENV)/.stamp ## Consumer tier: the module imported as teams import it (git::file:// clone, no build step), offline
+	$(PY) scripts/run_tier.py consumer
+
 .PHONY: test
-test: lint docs-check validate test-unit test-terraform test-policy test-integration ## Everything CI runs: lint, docs, validate, every test tier
+test: lint docs-check validate test-unit test-terraform test-consumer test-policy test-integration ## Everything CI runs: lint, docs, validate, every test tier
 
 EXAMPLE ?= kinesis-alleycat
 

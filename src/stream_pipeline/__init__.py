@@ -1,3 +1,3 @@
 """Stream pipeline consumer: a Lambda handler for Kinesis and DynamoDB Streams that never loses a record."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

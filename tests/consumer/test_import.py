@@ -1,0 +1,301 @@
+"""Consumer tier: the module imported as other teams import it, offline (provider mirror, fake keys).
+
+Every configuration here gets the module from a ``git::file://`` clone of HEAD, at a tag, in a
+fresh directory outside the repository: no build step, no virtual environment, nothing but
+Terraform. The plan JSON is then read for what a team would trip over: null dimensions, names
+that collide, a package that is not there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+ROOT = Path(__file__).resolve().parents[2]
+REF = "v0.2.0"
+PROVIDERS = """
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+
+provider "aws" {
+  alias                       = "eu"
+  region                      = "eu-west-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A clone of HEAD with the release tag, as a git URL Terraform can fetch offline."""
+    clone = tmp_path_factory.mktemp("upstream") / "terraform-aws-stream-pipeline"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    subprocess.run(["git", "-C", str(clone), "tag", "--force", REF], check=True, capture_output=True)
+    assert not (clone / ".venv").exists()
+    yield f"git::file://{clone}"
+
+
+def terraform(directory: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TF_WORKSPACE"}
+    if env.get("TF_CLI_CONFIG_FILE") and not Path(env["TF_CLI_CONFIG_FILE"]).exists():
+        env.pop("TF_CLI_CONFIG_FILE")
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    result = subprocess.run(
+        [os.environ.get("TF", "terraform"), f"-chdir={directory}", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check:
+        assert result.returncode == 0, f"terraform {' '.join(args)}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+    return result
+
+
+def init(directory: Path) -> None:
+    plugins = os.environ.get("TF_PLUGIN_DIR")
+    terraform(directory, "init", "-input=false", "-no-color", *([f"-plugin-dir={plugins}"] if plugins else []))
+
+
+def plan(directory: Path, *variables: str) -> dict[str, Any]:
+    init(directory)
+    terraform(directory, "plan", "-input=false", "-no-color", "-out=tfplan", *variables)
+    shown: dict[str, Any] = json.loads(terraform(directory, "show", "-json", "tfplan").stdout)
+    return shown
+
+
+def workspace(tmp_path: Path, config: str) -> Path:
+    directory = tmp_path / "team-repo"
+    directory.mkdir()
+    (directory / "providers.tf").write_text(PROVIDERS)
+    (directory / "main.tf").write_text(config)
+    return directory
+
+
+def planned(plan_doc: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return [
+        {"address": rc["address"], **(rc["change"]["after"] or {})}
+        for rc in plan_doc.get("resource_changes", [])
+        if rc["type"] == resource_type and rc["change"]["actions"] != ["no-op"]
+    ]
+
+
+def null_dimensions(plan_doc: dict[str, Any]) -> list[str]:
+    """Alarms with a null dimension value, and dashboard metrics with a null in them."""
+    found = [
+        alarm["address"]
+        for alarm in planned(plan_doc, "aws_cloudwatch_metric_alarm")
+        if any(value is None for value in (alarm.get("dimensions") or {}).values())
+    ]
+    for dashboard in planned(plan_doc, "aws_cloudwatch_dashboard"):
+        body = json.loads(dashboard["dashboard_body"])
+        for widget in body["widgets"]:
+            for metric in widget["properties"].get("metrics", []):
+                if any(part is None for part in metric):
+                    found.append(f"{dashboard['address']}: {metric}")
+    return found
+
+
+def readme_snippet() -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Use the module") :]
+    return section[section.index("```hcl") + len("```hcl") : section.index("```", section.index("```hcl") + 6)]
+
+
+def test_the_readme_snippet_plans_from_a_git_source_with_no_build_step(source: str, tmp_path: Path) -> None:
+    snippet = readme_snippet()
+    pinned = re.search(
+        r'source = "git::https://github.com/<org>/terraform-aws-stream-pipeline.git\?ref=(v[0-9.]+)"', snippet
+    )
+    assert pinned, "the README snippet must pin a git source to a release ref"
+    assert pinned.group(1) == REF
+    config = snippet.replace("https://github.com/<org>/terraform-aws-stream-pipeline.git", source.removeprefix("git::"))
+    directory = workspace(tmp_path, config)
+    plan_doc = plan(directory)
+
+    (function,) = planned(plan_doc, "aws_lambda_function")
+    assert function["filename"].endswith("modules/consumer/package/lambda.zip")
+    assert ".terraform/modules/pipeline/" in function["filename"], "the package comes with the module download"
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert function["source_code_hash"] in changelog, "the CHANGELOG records the release's package hash"
+    assert len(planned(plan_doc, "aws_cloudwatch_metric_alarm")) == 15
+    assert null_dimensions(plan_doc) == []
+
+
+def test_children_alone_two_instances_and_two_regions(source: str, tmp_path: Path) -> None:
+    stream_arn = "arn:aws:kinesis:us-east-1:123456789012:stream/orders"
+    config = f"""
+module "alarms_with_only_a_name" {{
+  source = "{source}//modules/alarms?ref={REF}"
+  name   = "lonely"
+}}
+
+# The README's billing setup: a second alarms instance in us-east-1, with the billing alarm only.
+module "billing" {{
+  source          = "{source}//modules/alarms?ref={REF}"
+  name            = "billing"
+  email_addresses = ["finance@example.com"]
+  billing_alarm   = {{ enabled = true, threshold_usd = 1 }}
+}}
+
+module "dashboard_of_a_function" {{
+  source        = "{source}//modules/dashboard?ref={REF}"
+  name          = "fn-only"
+  function_name = "someone-elses-function"
+  handler_metrics = false
+}}
+
+module "consumer_alone" {{
+  source           = "{source}//modules/consumer?ref={REF}"
+  name             = "consumer-alone"
+  event_source_arn = "{stream_arn}"
+  stream_arn       = "{stream_arn}"
+  shard_count      = 1
+}}
+
+module "stream_alone" {{
+  source = "{source}//modules/stream?ref={REF}"
+  name   = "stream-alone"
+}}
+
+module "first" {{
+  source = "{source}?ref={REF}"
+  name   = "first"
+  tags   = {{ Team = "data" }}
+  alarms = {{ budget = {{ enabled = true }}, email_addresses = ["oncall@example.com"] }}
+}}
+
+module "second" {{
+  source = "{source}?ref={REF}"
+  name   = "second"
+  source_type = "dynamodb"
+}}
+
+module "first_in_europe" {{
+  source    = "{source}?ref={REF}"
+  providers = {{ aws = aws.eu }}
+  name      = "first"
+  alarms    = {{ budget = {{ enabled = true }}, email_addresses = ["oncall@example.com"] }}
+}}
+"""
+    plan_doc = plan(workspace(tmp_path, config))
+    assert null_dimensions(plan_doc) == []
+
+    alarms = planned(plan_doc, "aws_cloudwatch_metric_alarm")
+    assert not [a for a in alarms if a["address"].startswith("module.alarms_with_only_a_name.")]
+    billing = [a["alarm_name"] for a in alarms if a["address"].startswith("module.billing.")]
+    assert billing == ["billing-estimated-charges"]
+    assert [t["name"] for t in planned(plan_doc, "aws_sns_topic") if "module.billing." in t["address"]] == [
+        "billing-alarms"
+    ]
+
+    (dashboard,) = [
+        d for d in planned(plan_doc, "aws_cloudwatch_dashboard") if "dashboard_of_a_function" in d["address"]
+    ]
+    metrics = [m[1] for w in json.loads(dashboard["dashboard_body"])["widgets"] for m in w["properties"]["metrics"]]
+    assert "RecordsFailed" not in metrics, "handler_metrics = false: no EMF widget for someone else's function"
+    assert "Errors" in metrics
+
+    def names(resource_type: str, attribute: str, region: str | None = None) -> list[str]:
+        found = []
+        for resource in planned(plan_doc, resource_type):
+            in_europe = resource["address"].startswith("module.first_in_europe.")
+            if region is None or (region == "eu") == in_europe:
+                found.append(resource[attribute])
+        return found
+
+    # Account-wide names must differ across regions, regional ones within a region.
+    for resource_type, attribute in [
+        ("aws_iam_role", "name"),
+        ("aws_cloudwatch_dashboard", "dashboard_name"),
+        ("aws_budgets_budget", "name"),
+    ]:
+        every = names(resource_type, attribute)
+        assert len(every) == len(set(every)), (resource_type, every)
+    for region in ("us", "eu"):
+        for resource_type, attribute in [
+            ("aws_lambda_function", "function_name"),
+            ("aws_kinesis_stream", "name"),
+            ("aws_sqs_queue", "name"),
+            ("aws_dynamodb_table", "name"),
+            ("aws_sns_topic", "name"),
+            ("aws_cloudwatch_metric_alarm", "alarm_name"),
+            ("aws_cloudwatch_composite_alarm", "alarm_name"),
+            ("aws_kms_alias", "name"),
+        ]:
+            regional = names(resource_type, attribute, region)
+            assert len(regional) == len(set(regional)), (region, resource_type, regional)
+
+    (mapping,) = [
+        m for m in planned(plan_doc, "aws_lambda_event_source_mapping") if m["address"].startswith("module.first.")
+    ]
+    assert mapping["tags"] == {"Team": "data"}
+    (budget,) = [b for b in planned(plan_doc, "aws_budgets_budget") if b["address"].startswith("module.first.")]
+    assert budget["tags"] == {"Team": "data"}
+
+
+def test_a_child_missing_what_it_needs_is_refused_with_a_sentence(source: str, tmp_path: Path) -> None:
+    config = f"""
+module "empty_dashboard" {{
+  source = "{source}//modules/dashboard?ref={REF}"
+  name   = "empty"
+}}
+
+module "mapping_alarms_without_the_mapping" {{
+  source                       = "{source}//modules/alarms?ref={REF}"
+  name                         = "half"
+  function_name                = "f"
+  event_source_mapping_metrics = true
+}}
+"""
+    directory = workspace(tmp_path, config)
+    init(directory)
+    result = terraform(directory, "plan", "-input=false", "-no-color", check=False)
+    assert result.returncode != 0
+    errors = " ".join(result.stderr.split())
+    assert "The dashboard would be empty: give it at least one of function_name" in errors
+    assert "needs event_source_mapping_uuid (event_source_mapping_metrics is on)" in errors
+    assert "Traceback" not in errors
+
+
+def test_a_teams_own_processor_plans_from_the_clone(source: str, tmp_path: Path) -> None:
+    clone = Path(source.removeprefix("git::file://"))
+    package = tmp_path / "lambda.zip"
+    subprocess.run(
+        [sys.executable, str(clone / "scripts" / "package.py"), "--out", str(package), "--build-dir",
+         str(tmp_path / "build"), "--add", str(clone / "examples" / "custom-processor" / "processors" / "my_team")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    directory = tmp_path / "custom-processor"
+    shutil.copytree(clone / "examples" / "custom-processor", directory)
+    main = directory / "main.tf"
+    main.write_text(main.read_text().replace('source = "../.."', f'source = "{source}?ref={REF}"'))
+    (directory / "provider_override.tf").write_text((clone / "local" / "provider_override.tf").read_text())
+    plan_doc = plan(directory, "-var", f"package_path={package}")
+
+    (function,) = planned(plan_doc, "aws_lambda_function")
+    assert function["environment"][0]["variables"]["RECORD_PROCESSOR"] == "my_team.orders:handle"
+    assert function["filename"] == str(package)
+    # The role policy names the stream created in the same apply, so it is unknown at plan here;
+    # tests/terraform/consumer.tftest.hcl checks the rendered statement.
