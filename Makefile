@@ -130,14 +130,22 @@ EXAMPLE ?= kinesis-alleycat
 up: $(VENV)/.stamp package ## Bring the whole pipeline up on LocalStack, no Docker needed (EXAMPLE=dynamodb-streams for the other)
 	$(PY) -m stream_pipeline_local.localstack up --example $(EXAMPLE)
 
+# The standard AWS variables, pointed at `make up`'s LocalStack (the operator command reads nothing else).
+LOCAL_AWS = AWS_ENDPOINT_URL=http://127.0.0.1:$${LOCALSTACK_PORT:-4566} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+	AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+
 RACERS ?= 100
 DURATION ?= 60
 
 .PHONY: load
-load: $(VENV)/.stamp ## Race RACERS simulated racers (1-1000) for DURATION seconds into `make up`'s stack
-	AWS_ENDPOINT_URL=http://127.0.0.1:$${LOCALSTACK_PORT:-4566} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
-	AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
-	$(PY) -m stream_pipeline_local.load --racers $(RACERS) --seconds $(DURATION) --example $(EXAMPLE)
+load: $(VENV)/.stamp ## Race RACERS simulated racers (1-1000) for DURATION seconds into the stack `make up` brought up
+	@test -f .localstack/stack.json || { echo "No local stack: run \`make up\` (or \`make up EXAMPLE=dynamodb-streams\`) first."; exit 3; }
+	$(LOCAL_AWS) $(VENV)/bin/stream-pipeline load --outputs .localstack/stack.json --racers $(RACERS) --seconds $(DURATION)
+
+.PHONY: doctor
+doctor: $(VENV)/.stamp ## Findings on the stack `make up` brought up: evidence and the fix, most severe first
+	@test -f .localstack/stack.json || { echo "No local stack: run \`make up\` first."; exit 3; }
+	$(LOCAL_AWS) $(VENV)/bin/stream-pipeline doctor --outputs .localstack/stack.json
 
 .PHONY: down
 down: $(VENV)/.stamp ## Destroy the local pipeline and stop LocalStack

@@ -467,9 +467,14 @@ def deployed_examples(workspace: str = WORKSPACE) -> list[str]:
     return sorted(found)
 
 
+STACK_FILE = STATE / "stack.json"
+"""The outputs of the stack `make up` brought up last: `make load` and `make doctor` read it."""
+
+
 def up(example: str) -> None:
     start()
     values = apply(example)
+    STACK_FILE.write_text(json.dumps({"example": example, **values}, indent=2))
     print()
     say(f"examples/{example} is running on LocalStack ({ENDPOINT}). Outputs:")
     for name, value in values.items():
@@ -477,7 +482,7 @@ def up(example: str) -> None:
     print()
     print("Next:")
     print(
-        "    make load                 # a race of simulated racers into the stream (make load RACERS=1000 DURATION=60)"
+        "    make load                 # a race of simulated racers into this stack (make load RACERS=1000 DURATION=60)"
     )
     print(f"    AWS_ENDPOINT_URL={ENDPOINT} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION={REGION} \\")
     print(
@@ -485,6 +490,7 @@ def up(example: str) -> None:
         + str(values.get("log_group_name", ""))
         + " --follow   # the handler's logs and EMF lines"
     )
+    print("    make doctor               # findings on the live stack, with evidence and a fix")
     print("    make down                 # destroy and stop LocalStack")
 
 
@@ -492,6 +498,7 @@ def down() -> None:
     if pid() is not None and healthy():
         for example in deployed_examples():
             destroy(example)
+    STACK_FILE.unlink(missing_ok=True)
     stop()
 
 

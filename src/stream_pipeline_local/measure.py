@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3.session
 
-from stream_pipeline_local import load
+from stream_pipeline_ops import load
 
 if TYPE_CHECKING:
     from collections.abc import Callable

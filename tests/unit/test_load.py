@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from stream_pipeline_local import load
+from stream_pipeline_ops import cli, load
 
 
 def test_messages_have_the_simulator_shape_ranges_and_a_final_event() -> None:
@@ -122,6 +122,31 @@ def test_a_race_writes_racer_items_to_a_source_table(aws: None, monkeypatch: pyt
 
 
 def test_the_command_refuses_more_than_a_thousand_racers(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        load.main(["--racers", "1001", "--stream", "s"])
+    assert cli.main(["load", "--racers", "1001", "--stream", "s"]) == cli.EXIT_STACK
     assert "--racers must be from 1 to 1000" in capsys.readouterr().err
+
+
+def test_load_without_a_stack_says_what_to_do(capsys: pytest.CaptureFixture[str]) -> None:
+    """The bug this replaces: `make load` after `make up EXAMPLE=dynamodb-streams` was a KeyError."""
+    assert cli.main(["load", "--seconds", "1"]) == cli.EXIT_STACK
+    err = capsys.readouterr().err
+    assert "Nothing to load" in err
+    assert "Traceback" not in err
+
+
+def test_load_targets_the_source_table_of_a_dynamodb_stack(
+    aws: None, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make up EXAMPLE=dynamodb-streams` then `make load`: the outputs name a table, and the race goes there."""
+    monkeypatch.setattr(load.time, "sleep", lambda _: None)
+    dynamodb_source = boto3.client("dynamodb")
+    dynamodb_source.create_table(
+        TableName="orders",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    outputs = tmp_path / "stack.json"
+    outputs.write_text(json.dumps({"example": "dynamodb-streams", "source_table_name": "orders", "function_name": "f"}))
+    assert cli.main(["load", "--outputs", str(outputs), "--racers", "3", "--seconds", "1", "--json"]) == 0
+    assert len(dynamodb_source.scan(TableName="orders")["Items"]) == 3

@@ -1,7 +1,7 @@
 """The Alleycat race as load: N racers, one telemetry message each per second, for T seconds.
 
-    stream-pipeline-load --racers 1000 --seconds 300 --stream alleycat        # any account or endpoint
-    make load RACERS=1000 SECONDS=60                                          # into `make up`'s stack
+    stream-pipeline load --racers 1000 --seconds 300 --stream alleycat        # any account or endpoint
+    make load RACERS=1000 DURATION=60                                         # into `make up`'s stack
 
 Messages have the Alleycat simulator's shape and ranges (cadence 30-90, resistance 33-86, a seeded
 trend per racer, ``final`` at the last second). The partition key is the racer id, so each racer's
@@ -20,18 +20,14 @@ The endpoint and credentials come from the usual AWS variables (``AWS_ENDPOINT_U
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import boto3
-
-from stream_pipeline_local import localstack
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -243,47 +239,3 @@ def run(
     summary.duration_s = time.monotonic() - started
     progress.update(summary, done=True)
     return summary
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--racers", type=int, default=100, help="1 to 1,000 simulated racers (default 100)")
-    parser.add_argument("--seconds", type=int, default=60, help="race length in seconds (default 60)")
-    parser.add_argument(
-        "--race-id", type=int, default=int(time.time()) % 100_000, help="race id (default: from the clock)"
-    )
-    parser.add_argument("--seed", type=int, default=7, help="seed of the racers' trends")
-    target = parser.add_mutually_exclusive_group()
-    target.add_argument("--stream", help="Kinesis stream name")
-    target.add_argument("--table", help="DynamoDB source table name (the dynamodb-streams example)")
-    parser.add_argument("--example", default=os.environ.get("EXAMPLE"), help="read the target from `make up`'s outputs")
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    args = parser.parse_args(argv)
-    if not 1 <= args.racers <= 1000:
-        parser.error("--racers must be from 1 to 1000")
-    if args.seconds < 1:
-        parser.error("--seconds must be at least 1")
-
-    if args.stream is None and args.table is None:
-        example = args.example or "kinesis-alleycat"
-        outputs = localstack.outputs(example)
-        if "source_table_name" in outputs:
-            args.table = str(outputs["source_table_name"])
-        else:
-            args.stream = str(outputs["stream_name"])
-    chosen = KinesisTarget(args.stream) if args.stream else TableTarget(args.table)
-    summary = run(chosen, racers=args.racers, seconds=args.seconds, race_id=args.race_id, seed=args.seed)
-    if args.json:
-        print(json.dumps({**asdict(summary), "achieved_rate": summary.achieved_rate}))
-    else:
-        print(
-            f"race {args.race_id}: {summary.records_sent:,} records sent to {summary.target} "
-            f"in {summary.duration_s:.1f} s ({summary.achieved_rate:,.0f}/s achieved); "
-            f"acknowledged {summary.acknowledged:,}, throttled {summary.throttled:,}, retried {summary.retried:,}, "
-            f"failed after retries {summary.failed_after_retries:,}"
-        )
-    return 0 if summary.failed_after_retries == 0 else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

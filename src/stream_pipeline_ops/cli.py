@@ -1,0 +1,173 @@
+"""``stream-pipeline``: one command for the people who run the pipeline.
+
+    stream-pipeline doctor --terraform-dir examples/kinesis-alleycat
+    terraform output -json | stream-pipeline doctor --outputs -
+    stream-pipeline doctor --function alleycat --json
+    stream-pipeline load --outputs outputs.json --racers 1000 --seconds 60
+
+The stack comes from ``terraform output -json`` (``--outputs FILE`` or ``-`` for stdin, or
+``--terraform-dir DIR``) or from explicit names; the endpoint, region and credentials from the
+usual AWS variables (``AWS_PROFILE``, ``AWS_REGION``, ``AWS_ENDPOINT_URL``), so the same command
+works against a real account and against LocalStack.
+
+Exit status: ``doctor`` 0 healthy, 1 warnings, 2 something critical; ``load`` 0 when every record
+was accepted, 1 otherwise; 3 when the stack could not be found or reached; 64 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from typing import Any, NoReturn
+
+import boto3
+from rich.console import Console
+from rich.table import Table
+
+from stream_pipeline_ops import doctor, load
+from stream_pipeline_ops.stack import Stack, StackError, resolve
+
+EXIT_STACK: int = 3
+EXIT_USAGE: int = 64
+STYLE = {doctor.Severity.CRITICAL: "bold red", doctor.Severity.WARNING: "yellow", doctor.Severity.INFO: "cyan"}
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def stack_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("which stack")
+    source = group.add_mutually_exclusive_group()
+    source.add_argument("--outputs", metavar="FILE", help="`terraform output -json` of the stack (- for stdin)")
+    source.add_argument("--terraform-dir", metavar="DIR", help="run `terraform output -json` in DIR")
+    group.add_argument("--function", help="the consumer function's name (overrides the outputs)")
+
+
+def client(service: str) -> Any:
+    return boto3.client(service)  # type: ignore[call-overload]  # service is a runtime name
+
+
+def run_doctor(args: argparse.Namespace, console: Console) -> int:
+    stack = resolve(args.outputs, args.terraform_dir, function=args.function)
+    if stack.function_name is None:
+        raise StackError("No function to examine: pass --function NAME, --outputs FILE or --terraform-dir DIR.")
+    if boto3.session.Session().region_name is None:
+        raise StackError("No AWS region: set AWS_REGION (or AWS_PROFILE with a region).")
+    report = doctor.diagnose(client, stack.function_name, args.topic or stack.sns_topic_arn, minutes=args.minutes)
+    findings = report.sorted()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "function": stack.function_name,
+                    "checked": report.checked,
+                    "findings": [f.as_dict() for f in findings],
+                    "exit_code": report.exit_code,
+                },
+                indent=2,
+            )
+        )
+        return report.exit_code
+    if not [f for f in findings if f.severity > doctor.Severity.INFO]:
+        console.print(
+            f"[green]No problems found[/green] in {stack.function_name}: checked {', '.join(report.checked)} "
+            f"over the last {args.minutes} minutes.",
+            soft_wrap=True,
+        )
+    if findings:
+        table = Table(title=f"stream-pipeline doctor: {stack.function_name}", show_lines=True)
+        for column in ("severity", "area", "finding", "evidence", "fix"):
+            table.add_column(column, overflow="fold")
+        for f in findings:
+            table.add_row(f"[{STYLE[f.severity]}]{f.severity}[/]", f.area, f.title, f.evidence, f.fix)
+        console.print(table)
+    return report.exit_code
+
+
+def run_load(args: argparse.Namespace, console: Console) -> int:
+    if not 1 <= args.racers <= 1000:
+        raise StackError("--racers must be from 1 to 1000.")
+    if args.seconds < 1:
+        raise StackError("--seconds must be at least 1.")
+    stack = resolve(args.outputs, args.terraform_dir, stream=args.stream, table=args.table)
+    if args.stream is None and args.table is None and stack.source_table_name is not None:
+        stack = Stack(source_table_name=stack.source_table_name)  # a DynamoDB stack: write its source table
+    if stack.stream_name is None and stack.source_table_name is None:
+        raise StackError(
+            "Nothing to load: pass --stream NAME or --table NAME, or the stack's outputs (--outputs FILE, "
+            "--terraform-dir DIR). After `make up`, `make load` finds the stack by itself."
+        )
+    target = (
+        load.TableTarget(stack.source_table_name)
+        if stack.source_table_name
+        else load.KinesisTarget(stack.stream_name or "")
+    )
+    summary = load.run(target, racers=args.racers, seconds=args.seconds, race_id=args.race_id, seed=args.seed)
+    if args.json:
+        print(json.dumps({**asdict(summary), "achieved_rate": summary.achieved_rate}))
+    else:
+        console.print(
+            f"race {args.race_id}: {summary.records_sent:,} records sent to {summary.target} "
+            f"in {summary.duration_s:.1f} s ({summary.achieved_rate:,.0f}/s achieved); "
+            f"acknowledged {summary.acknowledged:,}, throttled {summary.throttled:,}, retried {summary.retried:,}, "
+            f"failed after retries {summary.failed_after_retries:,}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return 0 if summary.failed_after_retries == 0 else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    top = Parser(prog="stream-pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    doctor_cmd = commands.add_parser(
+        "doctor",
+        help="read the live stack and print findings with evidence and a fix",
+        description=doctor.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    stack_options(doctor_cmd)
+    doctor_cmd.add_argument("--topic", help="the alarm topic ARN (default: from the outputs or the alarms)")
+    doctor_cmd.add_argument("--minutes", type=int, default=60, help="how far back to read metrics (default 60)")
+    doctor_cmd.add_argument("--json", action="store_true", help="findings as JSON, for scripts and CI")
+    doctor_cmd.set_defaults(run=run_doctor)
+
+    load_cmd = commands.add_parser(
+        "load",
+        help="race simulated Alleycat racers into the stream (or the DynamoDB source table)",
+        description=load.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    stack_options(load_cmd)
+    target = load_cmd.add_mutually_exclusive_group()
+    target.add_argument("--stream", help="Kinesis stream name")
+    target.add_argument("--table", help="DynamoDB source table name (the dynamodb-streams example)")
+    load_cmd.add_argument("--racers", type=int, default=100, help="1 to 1,000 simulated racers (default 100)")
+    load_cmd.add_argument("--seconds", type=int, default=60, help="race length in seconds (default 60)")
+    load_cmd.add_argument("--race-id", type=int, default=int(time.time()) % 100_000, help="default: from the clock")
+    load_cmd.add_argument("--seed", type=int, default=7, help="seed of the racers' trends")
+    load_cmd.add_argument("--json", action="store_true", help="print the summary as JSON")
+    load_cmd.set_defaults(run=run_load)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    console = Console()
+    try:
+        code: int = args.run(args, console)
+    except StackError as exc:
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        return EXIT_STACK
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
