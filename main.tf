@@ -27,6 +27,8 @@ module "consumer" {
   function                     = var.function
   event_source_mapping         = var.event_source_mapping
   sink                         = var.sink
+  on_failure_destination       = var.on_failure_destination
+  on_failure_archive_days      = var.on_failure_archive_days
   on_failure_queue_kms_key_arn = var.on_failure_queue_kms_key_arn
   tags                         = var.tags
 }

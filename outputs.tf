@@ -54,13 +54,18 @@ output "log_group_name" {
 }
 
 output "on_failure_queue_url" {
-  description = "The on-failure SQS queue URL."
+  description = "The on-failure SQS queue URL (on_failure_destination `sqs`), or null."
   value       = module.consumer.on_failure_queue_url
 }
 
 output "on_failure_queue_arn" {
   description = "The on-failure SQS queue ARN."
   value       = module.consumer.on_failure_queue_arn
+}
+
+output "on_failure_bucket_name" {
+  description = "The failure archive bucket (on_failure_destination `s3`), or null."
+  value       = module.consumer.on_failure_bucket_name
 }
 
 output "sink_table_name" {

@@ -330,6 +330,37 @@ variable "sink" {
   }
 }
 
+variable "on_failure_destination" {
+  description = <<-EOT
+    Where Lambda sends a batch it gives up on. `sqs` (default): a queue message naming the shard and
+    sequence-number range; the records are replayed from the stream, within its retention (the
+    failure-path alarms watch the queue's depth and age). `s3`: an object in an encrypted, private
+    bucket holding the invocation record *with the records themselves*, so they can be redriven
+    after the stream has dropped them; the right choice for DynamoDB Streams, which keep records
+    only 24 hours.
+  EOT
+  type        = string
+  default     = "sqs"
+  nullable    = false
+
+  validation {
+    condition     = contains(["sqs", "s3"], var.on_failure_destination)
+    error_message = "The on_failure_destination must be `sqs` (a queue message with the sequence range) or `s3` (an object with the records)."
+  }
+}
+
+variable "on_failure_archive_days" {
+  description = "With on_failure_destination `s3`: days an archived failure is kept before S3 expires it (90 by default: a quarter to investigate and redrive)."
+  type        = number
+  default     = 90
+  nullable    = false
+
+  validation {
+    condition     = var.on_failure_archive_days >= 1 && floor(var.on_failure_archive_days) == var.on_failure_archive_days
+    error_message = "The on_failure_archive_days must be a whole number of days, at least 1."
+  }
+}
+
 variable "on_failure_queue_kms_key_arn" {
   description = "Customer KMS key for the on-failure queue; null uses SQS-managed encryption (SSE-SQS), which needs no key policy."
   type        = string

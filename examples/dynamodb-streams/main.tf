@@ -36,6 +36,10 @@ module "pipeline" {
     filter_patterns   = [jsonencode({ eventName = ["INSERT", "MODIFY"] })]
   }
 
+  # DynamoDB Streams keep records 24 hours: a queue message naming a sequence range is useless a
+  # day later, so failures are archived with the records themselves, for stream-pipeline redrive.
+  on_failure_destination = "s3"
+
   alarms = {
     email_addresses = var.alarm_emails
     period_seconds  = var.alarm_period_seconds

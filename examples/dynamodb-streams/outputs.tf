@@ -37,3 +37,8 @@ output "dashboard_url" {
   description = "The CloudWatch dashboard."
   value       = module.pipeline.dashboard_url
 }
+
+output "on_failure_bucket_name" {
+  description = "The failure archive: one object per batch given up, with its records."
+  value       = module.pipeline.on_failure_bucket_name
+}

@@ -39,13 +39,27 @@ locals {
       Action   = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"]
       Resource = [aws_dynamodb_table.sink[0].arn]
     } if local.create_sink],
+    [for _ in [1] : {
+      Sid      = "SendFailuresToTheQueue"
+      Effect   = "Allow"
+      Action   = ["sqs:SendMessage"]
+      Resource = [aws_sqs_queue.on_failure[0].arn]
+    } if !local.archive],
+    # The mapping writes the failure archive with the function's role: objects in, and the listing
+    # Lambda checks the bucket with; nothing else.
+    [for _ in [1] : {
+      Sid      = "WriteTheFailureArchive"
+      Effect   = "Allow"
+      Action   = ["s3:PutObject"]
+      Resource = ["${aws_s3_bucket.on_failure[0].arn}/*"]
+    } if local.archive],
+    [for _ in [1] : {
+      Sid      = "ListTheFailureArchive"
+      Effect   = "Allow"
+      Action   = ["s3:ListBucket"]
+      Resource = [aws_s3_bucket.on_failure[0].arn]
+    } if local.archive],
     [
-      {
-        Sid      = "SendFailuresToTheQueue"
-        Effect   = "Allow"
-        Action   = ["sqs:SendMessage"]
-        Resource = [aws_sqs_queue.on_failure[0].arn]
-      },
       {
         Sid      = "WriteOwnLogs"
         Effect   = "Allow"

@@ -6,9 +6,11 @@ locals {
   # The committed, deterministic package: no build step for a module used from a git source.
   package_path = local.from_s3 ? null : coalesce(var.function.package_path, "${path.module}/package/lambda.zip")
   # An on-demand stream starts with 4 shards and changes on its own; a provisioned one has its count.
-  shards_for_concurrency = local.kinesis ? (var.stream_mode == "ON_DEMAND" ? 4 : var.shard_count) : null
-  least_concurrency      = local.shards_for_concurrency == null ? null : local.shards_for_concurrency * var.event_source_mapping.parallelization_factor
-  log_group              = "/aws/lambda/${var.name}"
+  shards_for_concurrency  = local.kinesis ? (var.stream_mode == "ON_DEMAND" ? 4 : var.shard_count) : null
+  least_concurrency       = local.shards_for_concurrency == null ? null : local.shards_for_concurrency * var.event_source_mapping.parallelization_factor
+  log_group               = "/aws/lambda/${var.name}"
+  archive                 = local.enabled && var.on_failure_destination == "s3"
+  failure_destination_arn = local.archive ? try(aws_s3_bucket.on_failure[0].arn, null) : try(aws_sqs_queue.on_failure[0].arn, null)
 
   # Half the retention, so a record sent to the queue can still be replayed from the stream; Lambda caps it at 7 days.
   maximum_record_age_seconds = coalesce(
@@ -40,7 +42,7 @@ resource "aws_cloudwatch_log_group" "this" {
 }
 
 resource "aws_sqs_queue" "on_failure" {
-  count = local.enabled ? 1 : 0
+  count = local.enabled && var.on_failure_destination == "sqs" ? 1 : 0
 
   # Receives one message per batch that exhausted its retries or its maximum age: the shard and the
   # sequence-number range, to replay from the stream. 14 days, the SQS maximum, to get to it.
@@ -166,7 +168,7 @@ resource "aws_lambda_event_source_mapping" "this" {
 
   destination_config {
     on_failure {
-      destination_arn = aws_sqs_queue.on_failure[0].arn
+      destination_arn = local.failure_destination_arn
     }
   }
 

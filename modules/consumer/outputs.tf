@@ -53,6 +53,16 @@ output "on_failure_queue_name" {
   value       = try(aws_sqs_queue.on_failure[0].name, null)
 }
 
+output "on_failure_bucket_name" {
+  description = "The failure archive bucket (on_failure_destination `s3`), or null."
+  value       = try(aws_s3_bucket.on_failure[0].bucket, null)
+}
+
+output "on_failure_destination_arn" {
+  description = "Where the mapping sends the batches it gives up on: the queue or the archive bucket."
+  value       = local.failure_destination_arn
+}
+
 output "sink_table_name" {
   description = "The DynamoDB sink table name, or null."
   value       = try(aws_dynamodb_table.sink[0].name, null)

@@ -3,6 +3,8 @@
     stream-pipeline doctor --terraform-dir examples/kinesis-alleycat
     terraform output -json | stream-pipeline doctor --outputs -
     stream-pipeline doctor --function alleycat --json
+    stream-pipeline redrive --function alleycat                  # dry run: what would pass now
+    stream-pipeline redrive --function alleycat --apply
     stream-pipeline load --outputs outputs.json --racers 1000 --seconds 60
 
 The stack comes from ``terraform output -json`` (``--outputs FILE`` or ``-`` for stdin, or
@@ -10,7 +12,8 @@ The stack comes from ``terraform output -json`` (``--outputs FILE`` or ``-`` for
 usual AWS variables (``AWS_PROFILE``, ``AWS_REGION``, ``AWS_ENDPOINT_URL``), so the same command
 works against a real account and against LocalStack.
 
-Exit status: ``doctor`` 0 healthy, 1 warnings, 2 something critical; ``load`` 0 when every record
+Exit status: ``doctor`` 0 healthy, 1 warnings, 2 something critical; ``redrive`` 0 when nothing is
+left unresolved (still failing, expired or in doubt), 1 otherwise; ``load`` 0 when every record
 was accepted, 1 otherwise; 3 when the stack could not be found or reached; 64 for a usage error.
 """
 
@@ -21,13 +24,14 @@ import json
 import sys
 import time
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, NoReturn
 
 import boto3
 from rich.console import Console
 from rich.table import Table
 
-from stream_pipeline_ops import doctor, load
+from stream_pipeline_ops import doctor, load, redrive
 from stream_pipeline_ops.stack import Stack, StackError, resolve
 
 EXIT_STACK: int = 3
@@ -123,6 +127,48 @@ def run_load(args: argparse.Namespace, console: Console) -> int:
     return 0 if summary.failed_after_retries == 0 else 1
 
 
+def run_redrive(args: argparse.Namespace, console: Console) -> int:
+    stack = resolve(args.outputs, args.terraform_dir, function=args.function)
+    if stack.function_name is None:
+        raise StackError("No function: pass --function NAME, --outputs FILE or --terraform-dir DIR.")
+    options = redrive.Options(
+        apply=args.apply, check=not args.no_check, discard=frozenset(args.discard), reason=args.reason or "",
+        discard_log=Path(args.discard_log),
+    )  # fmt: skip
+    try:
+        target = redrive.discover(client, stack.function_name, args.ledger_table)
+        with console.status("reading the failure path") as status:
+            summary = redrive.redrive(
+                client, target, options, progress=lambda f: status.update(f"{f.origin} {f.handle[:60]}")
+            )
+    except redrive.RedriveError as exc:
+        raise StackError(str(exc)) from None
+    if args.json:
+        print(json.dumps({"applied": args.apply, **asdict(summary)}, indent=2))
+    else:
+        table = Table(
+            title=f"stream-pipeline redrive {'--apply' if args.apply else '(dry run)'}: {target.function_name}"
+        )
+        table.add_column("")
+        table.add_column("count", justify="right")
+        rows = [
+            ("failures read", summary.failures), ("records fetched", summary.fetched),
+            ("would pass now" if not args.apply else "passing", summary.would_pass), ("re-put", summary.reput),
+            ("still failing", summary.still_failing), ("discarded", summary.discarded), ("expired", summary.expired),
+            ("already redriven", summary.already_done), ("in doubt", summary.in_doubt),
+            ("failures closed", summary.closed),
+        ]  # fmt: skip
+        for label, count in rows:
+            table.add_row(label, f"{count:,}")
+        console.print(table)
+        for why, count in sorted(summary.reasons.items(), key=lambda kv: -kv[1]):
+            console.print(f"  still failing ({count}): {why}", highlight=False, soft_wrap=True)
+        if not args.apply and summary.would_pass:
+            console.print("Dry run: nothing was changed. Run again with --apply to put the passing records back.")
+    unresolved = summary.still_failing + summary.expired + summary.in_doubt
+    return 0 if unresolved == 0 else 1
+
+
 def parser() -> argparse.ArgumentParser:
     top = Parser(prog="stream-pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -138,6 +184,21 @@ def parser() -> argparse.ArgumentParser:
     doctor_cmd.add_argument("--minutes", type=int, default=60, help="how far back to read metrics (default 60)")
     doctor_cmd.add_argument("--json", action="store_true", help="findings as JSON, for scripts and CI")
     doctor_cmd.set_defaults(run=run_doctor)
+
+    redrive_cmd = commands.add_parser(
+        "redrive", help="bring the records in the failure path back, exactly once (dry run by default)",
+        description=redrive.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    stack_options(redrive_cmd)
+    redrive_cmd.add_argument("--apply", action="store_true", help="put the passing records back (default: dry run)")
+    redrive_cmd.add_argument("--discard", action="append", default=[], metavar="SEQUENCE",
+                             help="give up this record (repeatable); needs --reason")  # fmt: skip
+    redrive_cmd.add_argument("--reason", help="why the discarded records are given up (kept in the ledger and the log)")
+    redrive_cmd.add_argument("--discard-log", default="redrive-discarded.jsonl", help="where discarded records go")
+    redrive_cmd.add_argument("--ledger-table", help="the ledger table (default: the function's sink table)")
+    redrive_cmd.add_argument("--no-check", action="store_true", help="do not validate with the deployed processor")
+    redrive_cmd.add_argument("--json", action="store_true", help="the summary as JSON")
+    redrive_cmd.set_defaults(run=run_redrive)
 
     load_cmd = commands.add_parser(
         "load",

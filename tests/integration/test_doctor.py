@@ -38,7 +38,7 @@ def test_a_healthy_stack_has_no_finding(kinesis_stack: Stack, someone_listens: N
 
 
 def test_a_topic_nobody_confirmed_is_the_missing_alerts_row(kinesis_stack: Stack) -> None:
-    assert serious(kinesis_stack) == {"nobody receives the alarms (the workshop's \"missing alerts\")"}
+    assert serious(kinesis_stack) == {'nobody receives the alarms (the workshop\'s "missing alerts")'}
 
 
 def test_a_disabled_mapping(kinesis_stack: Stack, someone_listens: None) -> None:

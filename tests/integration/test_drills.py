@@ -73,6 +73,8 @@ COMMON = [
     Drill("on-failure-queue", "ApproximateNumberOfMessagesVisible", breach=47),
     Drill("failure-replay-window", "ApproximateAgeOfOldestMessage", breach=0.5 * REPLAY_WINDOW_S + 53),
 ]
+QUEUE_ALARMS = {"on-failure-queue", "failure-replay-window"}
+ARCHIVE = [d for d in COMMON if d.alarm not in QUEUE_ALARMS]  # an S3 failure archive has no queue to watch
 KINESIS = [
     *COMMON,
     Drill("kinesis-write-throughput-exceeded", "WriteProvisionedThroughputExceeded", breach=41),
@@ -95,16 +97,17 @@ def real_resources(stack: Stack) -> tuple[dict[str, str], str]:
     function = lam.get_function_configuration(FunctionName=stack.outputs["function_name"])
     env = function["Environment"]["Variables"]
     (mapping,) = lam.list_event_source_mappings(FunctionName=function["FunctionName"])["EventSourceMappings"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=stack.outputs["on_failure_queue_url"], AttributeNames=["QueueArn"])
     source_arn = mapping["EventSourceArn"]
     values = {
         "FunctionName": function["FunctionName"],
         "EventSourceMappingUUID": mapping["UUID"],
-        "QueueName": queue_arn["Attributes"]["QueueArn"].rsplit(":", 1)[-1],
         "TableName": client("dynamodb").describe_table(TableName=env["SINK_TABLE_NAME"])["Table"]["TableName"],
         "service": env["POWERTOOLS_SERVICE_NAME"],
         "SourceType": "kinesis" if ":kinesis:" in source_arn else "dynamodb",
     }
+    if stack.outputs.get("on_failure_queue_url"):
+        queue = sqs.get_queue_attributes(QueueUrl=stack.outputs["on_failure_queue_url"], AttributeNames=["QueueArn"])
+        values["QueueName"] = queue["Attributes"]["QueueArn"].rsplit(":", 1)[-1]
     if values["SourceType"] == "kinesis":
         summary = client("kinesis").describe_stream_summary(StreamName=source_arn.rsplit("/", 1)[-1])
         values["StreamName"] = summary["StreamDescriptionSummary"]["StreamName"]
@@ -177,8 +180,15 @@ def notifications(inbox: str) -> list[dict[str, Any]]:
         found += [json.loads(json.loads(m["Body"])["Message"]) for m in received["Messages"]]
 
 
-def drain(queue_url: str) -> None:
-    client("sqs").purge_queue(QueueUrl=queue_url)
+def drain(stack: Stack) -> None:
+    """Empty the failure path the drill filled: the queue, or the archive bucket."""
+    if stack.outputs.get("on_failure_queue_url"):
+        client("sqs").purge_queue(QueueUrl=stack.outputs["on_failure_queue_url"])
+    if stack.outputs.get("on_failure_bucket_name"):
+        s3 = client("s3")
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.outputs["on_failure_bucket_name"]):
+            for item in page.get("Contents", []):
+                s3.delete_object(Bucket=stack.outputs["on_failure_bucket_name"], Key=item["Key"])
 
 
 def run_drill(stack: Stack, drills: list[Drill], poison: Callable[[], None], good: Callable[[], None]) -> None:
@@ -242,7 +252,7 @@ def run_drill(stack: Stack, drills: list[Drill], poison: Callable[[], None], goo
     finally:
         client("sns").unsubscribe(SubscriptionArn=subscription)
         client("sqs").delete_queue(QueueUrl=inbox)
-        drain(stack.outputs["on_failure_queue_url"])
+        drain(stack)
 
 
 def check_composites_and_metric_math(
@@ -309,4 +319,4 @@ def test_dynamodb_alarms_fire_on_their_incidents_and_stay_ok_when_healthy(dynamo
     def good() -> None:
         dynamodb.put_item(TableName=table, Item={"id": {"S": f"drill-{next(count)}"}, "total": {"N": "1"}})
 
-    run_drill(dynamodb_stack, COMMON, poison, good)
+    run_drill(dynamodb_stack, ARCHIVE, poison, good)

@@ -385,3 +385,40 @@ run "a_long_name_keeps_the_role_within_64_characters" {
     error_message = "The role name stays within IAM's 64 characters and keeps the region."
   }
 }
+
+run "failure_archive_in_s3_keeps_the_records" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    on_failure_destination  = "s3"
+    on_failure_archive_days = 30
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this[0].destination_config[0].on_failure[0].destination_arn == "arn:aws:s3:::pipeline-failures-20261123" && length(aws_sqs_queue.on_failure) == 0
+    error_message = "With s3, the mapping sends failures to the archive bucket, and there is no queue."
+  }
+  assert {
+    condition = (
+      aws_s3_bucket_public_access_block.on_failure[0].block_public_acls && aws_s3_bucket_public_access_block.on_failure[0].restrict_public_buckets &&
+      one(aws_s3_bucket_server_side_encryption_configuration.on_failure[0].rule).apply_server_side_encryption_by_default[0].sse_algorithm == "AES256" &&
+      one(aws_s3_bucket_lifecycle_configuration.on_failure[0].rule).expiration[0].days == 30
+    )
+    error_message = "The archive is private, encrypted, and expires after on_failure_archive_days."
+  }
+  assert {
+    condition     = jsondecode(aws_s3_bucket_policy.on_failure[0].policy).Statement[0].Effect == "Deny" && jsondecode(aws_s3_bucket_policy.on_failure[0].policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false"
+    error_message = "The archive refuses requests without TLS."
+  }
+  assert {
+    condition = (
+      one([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Resource if st.Sid == "WriteTheFailureArchive"]) == ["arn:aws:s3:::pipeline-failures-20261123/*"] &&
+      one([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Action if st.Sid == "WriteTheFailureArchive"]) == ["s3:PutObject"] &&
+      !contains([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Sid], "SendFailuresToTheQueue")
+    )
+    error_message = "The role may put objects into this bucket only, and has no queue grant."
+  }
+}

@@ -884,3 +884,23 @@ run "rejects_policy_statement_without_resources" {
 
   expect_failures = [var.function]
 }
+
+run "rejects_failure_destination" {
+  command = plan
+
+  variables {
+    on_failure_destination = "sns"
+  }
+
+  expect_failures = [var.on_failure_destination]
+}
+
+run "rejects_archive_days" {
+  command = plan
+
+  variables {
+    on_failure_archive_days = 0
+  }
+
+  expect_failures = [var.on_failure_archive_days]
+}

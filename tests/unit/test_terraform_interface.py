@@ -18,6 +18,8 @@ SHARED = [
     ("consumer", "event_source_mapping"),
     ("consumer", "sink"),
     ("consumer", "on_failure_queue_kms_key_arn"),
+    ("consumer", "on_failure_destination"),
+    ("consumer", "on_failure_archive_days"),
 ]
 
 

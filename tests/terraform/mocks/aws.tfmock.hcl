@@ -76,3 +76,10 @@ mock_resource "aws_cloudwatch_composite_alarm" {
     arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:pipeline-pipeline-unhealthy"
   }
 }
+
+mock_resource "aws_s3_bucket" {
+  defaults = {
+    arn    = "arn:aws:s3:::pipeline-failures-20261123"
+    bucket = "pipeline-failures-20261123"
+  }
+}

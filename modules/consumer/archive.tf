@@ -1,0 +1,82 @@
+# The failure archive (on_failure_destination = "s3"): Lambda writes each batch it gives up on as
+# one object, the invocation record with the records themselves, under
+# aws/lambda/<mapping UUID>/<shard>/YYYY/MM/DD/. Private, encrypted, TLS-only, expiring.
+
+resource "aws_s3_bucket" "on_failure" {
+  count = local.archive ? 1 : 0
+
+  #checkov:skip=CKV_AWS_18:Access logging needs a second bucket of the user's; the objects are written by Lambda only and read by the operator command.
+  #checkov:skip=CKV_AWS_144:Cross-region replication of failure records is the user's choice; the records are also in the stream until its retention.
+  #checkov:skip=CKV_AWS_145:SSE-S3 encrypts at rest with no key policy to get wrong; a customer key is a later option.
+  #checkov:skip=CKV2_AWS_62:Event notifications are optional: the mapping's OnFailureDestinationDeliveredEventCount alarm already pages.
+  #checkov:skip=CKV_AWS_21:Objects are written once and never overwritten (unique keys); versioning would only keep deleted ones.
+  # Bucket names are global: the prefix is the pipeline's name and S3 makes it unique.
+  bucket_prefix = substr("${var.name}-failures-", 0, 37)
+  force_destroy = true
+  tags          = var.tags
+}
+
+resource "aws_s3_bucket_ownership_controls" "on_failure" {
+  count = local.archive ? 1 : 0
+
+  bucket = aws_s3_bucket.on_failure[0].id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "on_failure" {
+  count = local.archive ? 1 : 0
+
+  bucket                  = aws_s3_bucket.on_failure[0].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "on_failure" {
+  count = local.archive ? 1 : 0
+
+  bucket = aws_s3_bucket.on_failure[0].id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "on_failure" {
+  count = local.archive ? 1 : 0
+
+  bucket = aws_s3_bucket.on_failure[0].id
+  rule {
+    id     = "expire-archived-failures"
+    status = "Enabled"
+    filter {}
+    expiration {
+      days = var.on_failure_archive_days
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "on_failure" {
+  count = local.archive ? 1 : 0
+
+  bucket = aws_s3_bucket.on_failure[0].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "TlsOnly"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:*"
+      Resource  = [aws_s3_bucket.on_failure[0].arn, "${aws_s3_bucket.on_failure[0].arn}/*"]
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
+  depends_on = [aws_s3_bucket_public_access_block.on_failure]
+}
