@@ -302,6 +302,7 @@ class Options:
     discard: frozenset[str] = frozenset()
     reason: str = ""
     discard_log: Path = Path("redrive-discarded.jsonl")
+    hide_s: int = 900  # with --apply, how long received queue messages stay hidden from other readers
 
 
 def redrive(
@@ -317,7 +318,7 @@ def redrive(
     ledger = Ledger(client("dynamodb"), target.ledger_table, target.source_arn) if target.ledger_table else None
     reason_of = checker(target, options.check)
     summary = Summary()
-    for failure in read_failures(client, target, hide_s=900 if options.apply else 30):
+    for failure in read_failures(client, target, hide_s=options.hide_s if options.apply else 30):
         summary.failures += 1
         settled = redrive_failure(
             client=client, target=target, options=options, ledger=ledger, reason_of=reason_of,
