@@ -5,8 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -14,6 +13,9 @@ from moto import mock_aws
 
 from stream_pipeline_ops import redrive
 from support import ddb_record, telemetry
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 STREAM = "alleycat"
 LEDGER = "alleycat-sink"
@@ -27,10 +29,10 @@ def aws() -> Any:
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
         dynamodb.create_table(
             TableName=LEDGER,
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+            AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("pk", "sk")],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
             BillingMode="PAY_PER_REQUEST",
-        )  # fmt: skip
+        )
         boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="alleycat-failures")
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="alleycat-failures-archive")
         yield
