@@ -130,8 +130,8 @@ def batch_info(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_queue(sqs: Any, queue_arn: str, limit: int, hide_s: int) -> list[Failure]:
-    """Receive every message once. With --apply they stay hidden 15 minutes, long enough to redrive
-    and delete them; a dry run hides them for a moment only."""
+    """Receive every message once; they stay hidden while the run works on them (``hide_s``), and
+    those it does not close are made visible again at the end (:func:`release`)."""
     url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
     found: list[Failure] = []
     seen: set[str] = set()
@@ -327,6 +327,8 @@ def redrive(
         if settled and options.apply:
             close(client, failure)
             summary.closed += 1
+        else:
+            release(client, failure)
         progress(failure)
     return summary
 
@@ -444,6 +446,14 @@ def invoke_function(
             ledger.confirm(shard, sequence, f"invoked:{response.get('ResponseMetadata', {}).get('RequestId', '')}")
             done += 1
     return done, len(records) - done
+
+
+def release(client: Callable[[str], Any], failure: Failure) -> None:
+    """Leave a failure that stays as it was found: a queue message visible again at once."""
+    if failure.origin == "queue":
+        client("sqs").change_message_visibility(
+            QueueUrl=failure.info["_queue_url"], ReceiptHandle=failure.handle, VisibilityTimeout=0
+        )
 
 
 def close(client: Callable[[str], Any], failure: Failure) -> None:

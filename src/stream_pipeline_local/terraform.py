@@ -1,0 +1,139 @@
+"""Terraform against LocalStack: the provider override copied in for one command, the local
+workspaces, apply, plan, outputs, destroy. Full output goes to .localstack/terraform.log."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from stream_pipeline_local.common import ENDPOINT, REGION, ROOT, STATE, WORKSPACE, LocalStackError, say
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+OVERRIDE = ROOT / "local" / "provider_override.tf"
+
+
+def offline_env() -> dict[str, str]:
+    """The environment for terraform without a real account: no profile, no instance metadata, and
+    no TF_CLI_CONFIG_FILE that points at a missing file (terraform warns on every call)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN")}
+    if env.get("TF_CLI_CONFIG_FILE") and not Path(env["TF_CLI_CONFIG_FILE"]).exists():
+        env.pop("TF_CLI_CONFIG_FILE")
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    return env
+
+
+def init_flags() -> list[str]:
+    """`terraform init` flags: the local provider mirror when TF_PLUGIN_DIR names one (the Makefile
+    finds it), the registry otherwise."""
+    flags = ["-input=false", "-no-color"]
+    if os.environ.get("TF_PLUGIN_DIR"):
+        flags.append(f"-plugin-dir={os.environ['TF_PLUGIN_DIR']}")
+    return flags
+
+
+def terraform_env(workspace: str = WORKSPACE) -> dict[str, str]:
+    env = offline_env()
+    env |= {
+        "AWS_ENDPOINT_URL": ENDPOINT,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "TF_WORKSPACE": workspace,
+        "TF_IN_AUTOMATION": "1",
+    }
+    return env
+
+
+@contextmanager
+def overridden(example: str) -> Iterator[Path]:
+    directory = ROOT / "examples" / example
+    if not directory.is_dir():
+        raise LocalStackError(f"No example named {example!r}; see examples/.")
+    override = directory / "provider_override.tf"
+    shutil.copyfile(OVERRIDE, override)
+    try:
+        yield directory
+    finally:
+        override.unlink(missing_ok=True)
+
+
+def terraform(directory: Path, *args: str, capture: bool = False, workspace: str = WORKSPACE) -> str:
+    """Run terraform; its full output goes to .localstack/terraform.log, a summary line to the screen."""
+    command = [os.environ.get("TF", "terraform"), f"-chdir={directory}", *args]
+    result = subprocess.run(command, env=terraform_env(workspace), check=False, capture_output=True, text=True)
+    with (STATE / "terraform.log").open("a") as log:
+        log.write(f"$ terraform {' '.join(args)}  ({directory.relative_to(ROOT)}, workspace {workspace})\n")
+        log.write(result.stdout + result.stderr)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-30:])
+        raise LocalStackError(f"`terraform {' '.join(args)}` failed in {directory.relative_to(ROOT)}:\n{tail}")
+    if capture:
+        return result.stdout
+    for line in result.stdout.splitlines():
+        if line.startswith(("Apply complete!", "Destroy complete!")):
+            say(line)
+    return ""
+
+
+def init(directory: Path, workspace: str = WORKSPACE) -> None:
+    env = {k: v for k, v in terraform_env().items() if k != "TF_WORKSPACE"}
+    tf = os.environ.get("TF", "terraform")
+    subprocess.run([tf, f"-chdir={directory}", "init", *init_flags()], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([tf, f"-chdir={directory}", "workspace", "select", "-or-create", workspace], env=env, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+
+
+def apply(example: str, *extra: str, workspace: str = WORKSPACE) -> dict[str, object]:
+    with overridden(example) as directory:
+        init(directory, workspace)
+        say(f"terraform apply examples/{example} on LocalStack")
+        terraform(directory, "apply", "-auto-approve", "-input=false", "-no-color", *extra, workspace=workspace)
+        return outputs_of(directory, workspace)
+
+
+def outputs_of(directory: Path, workspace: str = WORKSPACE) -> dict[str, object]:
+    raw = json.loads(terraform(directory, "output", "-json", capture=True, workspace=workspace))
+    return {name: value["value"] for name, value in raw.items()}
+
+
+def plan_json(example: str, *extra: str, workspace: str = WORKSPACE) -> dict[str, object]:
+    """The plan of an applied example, as JSON (for drift checks and the policies)."""
+    with overridden(example) as directory, tempfile.TemporaryDirectory() as scratch:
+        init(directory, workspace)
+        plan_file = str(Path(scratch) / "plan.tfplan")
+        terraform(directory, "plan", "-input=false", "-no-color", f"-out={plan_file}", *extra, workspace=workspace)
+        shown: dict[str, object] = json.loads(
+            terraform(directory, "show", "-json", plan_file, capture=True, workspace=workspace)
+        )
+        return shown
+
+
+def outputs(example: str) -> dict[str, object]:
+    with overridden(example) as directory:
+        init(directory)
+        return outputs_of(directory)
+
+
+def destroy(example: str, *extra: str, workspace: str = WORKSPACE) -> None:
+    with overridden(example) as directory:
+        init(directory, workspace)
+        say(f"terraform destroy examples/{example} on LocalStack")
+        terraform(directory, "destroy", "-auto-approve", "-input=false", "-no-color", *extra, workspace=workspace)
+
+
+def deployed_examples(workspace: str = WORKSPACE) -> list[str]:
+    found = []
+    for state in (ROOT / "examples").glob(f"*/terraform.tfstate.d/{workspace}/terraform.tfstate"):
+        resources = json.loads(state.read_text()).get("resources", [])
+        if resources:
+            found.append(state.parents[2].name)
+    return sorted(found)
