@@ -499,8 +499,36 @@ def check_sink(read: Reader, ctx: Context) -> None:
             )
 
 
+def check_archive(read: Reader, bucket: str) -> None:
+    area = "failure path"
+    found = read.call(
+        area,
+        f"the failure archive {bucket}",
+        "s3:ListBucket",
+        "s3",
+        "list_objects_v2",
+        Bucket=bucket,
+        Prefix="aws/lambda/",
+    )
+    if found is None:
+        return
+    read.report.checked.append(area)
+    archived = int(found.get("KeyCount", len(found.get("Contents", []))))
+    if archived:
+        read.report.add(
+            Severity.WARNING,
+            area,
+            f"{archived} failed batch(es) wait in the failure archive",
+            f"s3://{bucket}/aws/lambda/: {archived} object(s), each with its records",
+            "read why in the log group, fix the cause, then: stream-pipeline redrive (a dry run), then --apply",
+        )
+
+
 def check_failure_path(read: Reader, ctx: Context) -> None:
     destination = ctx.mapping.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination", "")
+    if ":s3:" in destination:
+        check_archive(read, destination.rsplit(":", 1)[-1])
+        return
     if ":sqs:" not in destination:
         return
     area = "failure path"
@@ -539,8 +567,7 @@ def check_failure_path(read: Reader, ctx: Context) -> None:
         + (": the replay window is closing" if at_risk else ""),
         f"{queue_name}: {waiting} message(s), oldest {oldest:,.0f} s"
         + (f"; records are sure to stay in the stream {window:,} s after they fail" if window is not None else ""),
-        "read why in the log group, fix the cause, then replay each message's shard and sequence range "
-        "from the stream and delete the message",
+        "read why in the log group, fix the cause, then: stream-pipeline redrive (a dry run), then --apply",
     )
 
 

@@ -224,6 +224,16 @@ def test_failures_in_the_queue_and_a_closing_replay_window() -> None:
     ]
 
 
+def test_failures_in_the_archive() -> None:
+    archive = mapping(DestinationConfig={"OnFailure": {"Destination": "arn:aws:s3:::alleycat-failures-x"}})
+    listed = {
+        ("s3", "list_objects_v2"): {"KeyCount": 2, "Contents": [{"Key": "aws/lambda/a"}, {"Key": "aws/lambda/b"}]}
+    }
+    report = run({**archive, **listed})
+    assert serious(report) == [("warning", "2 failed batch(es) wait in the failure archive")]
+    assert "stream-pipeline redrive" in report.findings[0].fix
+
+
 def test_alarms_in_alarm_and_a_topic_nobody_confirmed() -> None:
     alarms = {
         "MetricAlarms": [{"AlarmName": f"{FN}-dropped-events", "StateValue": "ALARM", "AlarmActions": []}],
