@@ -192,8 +192,11 @@ def expected_standings(records: list[dict[str, Any]]) -> dict[tuple[str, str], d
 
 
 def standings_in(client: Any, table: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """The race standings in the sink (the redrive ledger shares the table under REDRIVE# keys)."""
     result = {}
     for item in scan(client, table):
+        if not item["pk"]["S"].startswith("RACE#"):
+            continue
         entry = {
             "best_output": Decimal(item["best_output"]["N"]),
             "message_count": int(item["message_count"]["N"]),
