@@ -303,3 +303,17 @@ def test_the_command_on_a_healthy_stack_prints_one_reassuring_line(
 def test_without_a_stack_the_command_says_what_to_pass(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["doctor"]) == cli.EXIT_STACK
     assert "pass --function NAME, --outputs FILE or --terraform-dir DIR" in capsys.readouterr().err
+
+
+def test_a_dynamodb_source_reads_its_table_stream() -> None:
+    ddb = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-11-23T00:00:00.000"
+    answers = {
+        **mapping(EventSourceArn=ddb, DestinationConfig={"OnFailure": {"Destination": "arn:aws:s3:::orders-failures"}}),
+        ("dynamodbstreams", "describe_stream"): {"StreamDescription": {"StreamStatus": "ENABLED"}},
+        ("s3", "list_objects_v2"): {"KeyCount": 0},
+    }
+    report = run(answers)
+    assert serious(report) == []
+    assert "stream" in report.checked
+    disabled = {**answers, ("dynamodbstreams", "describe_stream"): {"StreamDescription": {"StreamStatus": "DISABLED"}}}
+    assert serious(run(disabled)) == [("critical", "the table's stream is DISABLED")]
