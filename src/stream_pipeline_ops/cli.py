@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import boto3
+from botocore.exceptions import BotoCoreError
 from rich.console import Console
 from rich.table import Table
 
@@ -61,8 +62,6 @@ def run_doctor(args: argparse.Namespace, console: Console) -> int:
     stack = resolve(args.outputs, args.terraform_dir, function=args.function)
     if stack.function_name is None:
         raise StackError("No function to examine: pass --function NAME, --outputs FILE or --terraform-dir DIR.")
-    if boto3.session.Session().region_name is None:
-        raise StackError("No AWS region: set AWS_REGION (or AWS_PROFILE with a region).")
     report = doctor.diagnose(client, stack.function_name, args.topic or stack.sns_topic_arn, minutes=args.minutes)
     findings = report.sorted()
     if args.json:
@@ -84,7 +83,12 @@ def run_doctor(args: argparse.Namespace, console: Console) -> int:
             f"over the last {args.minutes} minutes.",
             soft_wrap=True,
         )
-    if findings:
+    if findings and not console.is_terminal:  # plain lines for logs and pipes, as brew doctor prints
+        for f in findings:
+            console.print(f"{f.severity}: {f.area}: {f.title}", highlight=False, soft_wrap=True)
+            console.print(f"  evidence: {f.evidence}", highlight=False, soft_wrap=True)
+            console.print(f"  fix: {f.fix}", highlight=False, soft_wrap=True)
+    elif findings:
         table = Table(title=f"stream-pipeline doctor: {stack.function_name}", show_lines=True)
         for column in ("severity", "area", "finding", "evidence", "fix"):
             table.add_column(column, overflow="fold")
@@ -156,6 +160,7 @@ def run_redrive(args: argparse.Namespace, console: Console) -> int:
             ("would pass now" if not args.apply else "passing", summary.would_pass), ("re-put", summary.reput),
             ("still failing", summary.still_failing), ("discarded", summary.discarded), ("expired", summary.expired),
             ("already redriven", summary.already_done), ("in doubt", summary.in_doubt),
+            ("unreadable failures (kept)", summary.unreadable),
             ("failures closed", summary.closed),
         ]  # fmt: skip
         for label, count in rows:
@@ -165,7 +170,7 @@ def run_redrive(args: argparse.Namespace, console: Console) -> int:
             console.print(f"  still failing ({count}): {why}", highlight=False, soft_wrap=True)
         if not args.apply and summary.would_pass:
             console.print("Dry run: nothing was changed. Run again with --apply to put the passing records back.")
-    unresolved = summary.still_failing + summary.expired + summary.in_doubt
+    unresolved = summary.still_failing + summary.expired + summary.in_doubt + summary.unreadable
     return 0 if unresolved == 0 else 1
 
 
@@ -219,11 +224,20 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def require_region() -> None:
+    if boto3.session.Session().region_name is None:
+        raise StackError("No AWS region: set AWS_DEFAULT_REGION (or AWS_PROFILE with a region).")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console = Console()
     try:
+        require_region()
         code: int = args.run(args, console)
+    except BotoCoreError as exc:  # no credentials, no endpoint: a sentence, not a traceback
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] cannot reach AWS: {exc}", highlight=False)
+        return EXIT_STACK
     except StackError as exc:
         Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {exc}", highlight=False)
         return EXIT_STACK

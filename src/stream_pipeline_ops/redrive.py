@@ -66,6 +66,7 @@ class Summary:
     expired: int = 0
     already_done: int = 0
     in_doubt: int = 0
+    unreadable: int = 0
     closed: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
 
@@ -344,6 +345,10 @@ def redrive_failure(
     summary: Summary,
 ) -> bool:
     """Redrive one failure; True when every one of its records is now put back or discarded."""
+    needed = ("shardId", "startSequenceNumber", "endSequenceNumber", "streamArn")
+    if failure.records is None and not all(isinstance(failure.info.get(k), str) for k in needed):
+        summary.unreadable += 1  # not Lambda's failure record: kept for a person to look at
+        return False
     records, expired = (failure.records, False) if failure.records is not None else fetch_from_stream(client, failure)
     summary.fetched += len(records)
     if expired:

@@ -281,7 +281,7 @@ def test_a_deleted_function_is_critical_and_stops_there() -> None:
 def test_the_command_prints_json_and_exits_with_the_severity(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any
 ) -> None:
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setattr(cli, "client", FakeAWS({**HEALTHY, **mapping(State="Disabled")}))
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps({"function_name": {"value": FN, "type": "string", "sensitive": False}}))
@@ -294,7 +294,7 @@ def test_the_command_prints_json_and_exits_with_the_severity(
 def test_the_command_on_a_healthy_stack_prints_one_reassuring_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setattr(cli, "client", FakeAWS(HEALTHY))
     assert cli.main(["doctor", "--function", FN]) == 0
     assert capsys.readouterr().out.startswith(f"No problems found in {FN}: checked function, event source mapping")
@@ -317,3 +317,13 @@ def test_a_dynamodb_source_reads_its_table_stream() -> None:
     assert "stream" in report.checked
     disabled = {**answers, ("dynamodbstreams", "describe_stream"): {"StreamDescription": {"StreamStatus": "DISABLED"}}}
     assert serious(run(disabled)) == [("critical", "the table's stream is DISABLED")]
+
+
+def test_without_a_region_the_command_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    assert cli.main(["doctor", "--function", FN]) == cli.EXIT_STACK
+    assert "No AWS region: set AWS_DEFAULT_REGION" in capsys.readouterr().err

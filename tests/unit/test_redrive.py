@@ -232,3 +232,10 @@ def test_apply_without_a_ledger_and_discard_without_a_reason_are_refused(aws: No
         redrive.redrive(client, no_ledger, redrive.Options(apply=True))
     with pytest.raises(redrive.RedriveError, match="needs --reason"):
         redrive.redrive(client, target(QUEUE_ARN), redrive.Options(discard=frozenset({"1"})))
+
+
+def test_a_message_that_is_not_a_lambda_failure_record_is_kept_and_counted(aws: None) -> None:
+    queue_failure({"shardId": "shardId-000000000000"})  # no sequence range
+    summary = redrive.redrive(client, target(QUEUE_ARN), redrive.Options(apply=True))
+    assert (summary.unreadable, summary.closed) == (1, 0)
+    assert queued() == 1
