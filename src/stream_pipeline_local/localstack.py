@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 from stream_pipeline_local.common import ENDPOINT, REGION, STATE, LocalStackError, say
 from stream_pipeline_local.emulator import client, healthy, pid, running, start, stop
-from stream_pipeline_local.install import install
+from stream_pipeline_local.install import cache_dir, install
 from stream_pipeline_local.terraform import (
     apply,
     deployed_examples,
@@ -79,11 +79,13 @@ def up(example: str) -> None:
     print(
         "    make load                 # a race of simulated racers into this stack (make load RACERS=1000 DURATION=60)"
     )
-    print(f"    AWS_ENDPOINT_URL={ENDPOINT} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION={REGION} \\")
+    # The AWS CLI of LocalStack's own venv (v1: no `logs tail`), so the line works as printed.
+    aws = cache_dir() / "venv" / "bin" / "aws"
+    credentials = "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test"
+    print(f"    AWS_ENDPOINT_URL={ENDPOINT} {credentials} AWS_DEFAULT_REGION={REGION} \\")
     print(
-        "      aws logs tail "
-        + str(values.get("log_group_name", ""))
-        + " --follow   # the handler's logs and EMF lines"
+        f"      {aws} logs filter-log-events --log-group-name {values.get('log_group_name', '')} "
+        "--query 'events[].message' --output text   # the handler's logs and EMF lines"
     )
     print("    make doctor               # findings on the live stack, with evidence and a fix")
     print("    make down                 # destroy and stop LocalStack")
