@@ -7,6 +7,7 @@ touch a pipeline that `make up` brought up in the same LocalStack.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pytest
@@ -30,20 +31,28 @@ def emulator() -> Iterator[None]:
         yield
 
 
-def _stack(example: str, name: str) -> Iterator[Stack]:
-    stack = Stack(example, name)
-    stack.apply()
-    yield stack
-    stack.destroy()
-    leftovers = remaining_resources(name)
-    assert leftovers == [], f"destroy left {leftovers}"
+@pytest.fixture(scope="session")
+def stacks(emulator: None) -> Iterator[dict[str, Stack]]:
+    """Both examples, applied side by side (and destroyed so): Terraform mostly waits on LocalStack's
+    API, so two applies at once take little longer than one. The tier shares them."""
+    both = {"kinesis": Stack("kinesis-alleycat", "it-alleycat"), "dynamodb": Stack("dynamodb-streams", "it-ddb")}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for applied in [pool.submit(stack.apply) for stack in both.values()]:
+            applied.result()
+    yield both
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for destroyed in [pool.submit(stack.destroy) for stack in both.values()]:
+            destroyed.result()
+    for name in ("it-alleycat", "it-ddb"):
+        leftovers = remaining_resources(name)
+        assert leftovers == [], f"destroy left {leftovers}"
 
 
 @pytest.fixture(scope="session")
-def kinesis_stack(emulator: None) -> Iterator[Stack]:
-    yield from _stack("kinesis-alleycat", "it-alleycat")
+def kinesis_stack(stacks: dict[str, Stack]) -> Stack:
+    return stacks["kinesis"]
 
 
 @pytest.fixture(scope="session")
-def dynamodb_stack(emulator: None) -> Iterator[Stack]:
-    yield from _stack("dynamodb-streams", "it-ddb")
+def dynamodb_stack(stacks: dict[str, Stack]) -> Stack:
+    return stacks["dynamodb"]
