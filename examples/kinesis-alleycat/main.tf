@@ -16,12 +16,15 @@ module "pipeline" {
   name        = var.name
   source_type = "kinesis"
 
+  # The sizing is `stream-pipeline plan --avg-rps 1000 --record-bytes 200 --keys 1000` (the race);
+  # tests/unit/test_planner.py keeps these values equal to the planner's.
   kinesis = {
     # One shard takes 1,000 records/s: the post's single shard ran at ~100% and its iterator age
     # grew. Two shards leave half the write capacity free (bytes are far below 1 MiB/s per shard).
-    stream_mode     = "PROVISIONED"
-    shard_count     = 2
-    retention_hours = 24
+    stream_mode      = "PROVISIONED"
+    shard_count      = 2
+    retention_hours  = 24
+    enhanced_fan_out = false # one consumer: the shared read throughput is enough
   }
 
   function = {
@@ -37,7 +40,8 @@ module "pipeline" {
     # ~500 records per shard per second: one batch a second per shard, one write per racer.
     batch_size                      = 1000
     maximum_batching_window_seconds = 1
-    parallelization_factor          = 2 # the post's fix when the iterator age grows; order stays per racer
+    parallelization_factor          = 2     # the post's fix when the iterator age grows; order stays per racer
+    maximum_record_age_seconds      = 43200 # half the retention: the other half to replay a failure
     starting_position               = "LATEST"
   }
 

@@ -5,6 +5,7 @@
     stream-pipeline doctor --function alleycat --json
     stream-pipeline redrive --function alleycat                  # dry run: what would pass now
     stream-pipeline redrive --function alleycat --apply
+    stream-pipeline plan --avg-rps 1000 --record-bytes 200 --keys 1000 --tfvars race.tfvars
     stream-pipeline load --outputs outputs.json --racers 1000 --seconds 60
 
 The stack comes from ``terraform output -json`` (``--outputs FILE`` or ``-`` for stdin, or
@@ -32,7 +33,7 @@ from botocore.exceptions import BotoCoreError
 from rich.console import Console
 from rich.table import Table
 
-from stream_pipeline_ops import doctor, load, redrive
+from stream_pipeline_ops import doctor, load, planner, redrive
 from stream_pipeline_ops.stack import Stack, StackError, resolve
 
 EXIT_STACK: int = 3
@@ -136,9 +137,12 @@ def run_redrive(args: argparse.Namespace, console: Console) -> int:
     if stack.function_name is None:
         raise StackError("No function: pass --function NAME, --outputs FILE or --terraform-dir DIR.")
     options = redrive.Options(
-        apply=args.apply, check=not args.no_check, discard=frozenset(args.discard), reason=args.reason or "",
+        apply=args.apply,
+        check=not args.no_check,
+        discard=frozenset(args.discard),
+        reason=args.reason or "",
         discard_log=Path(args.discard_log),
-    )  # fmt: skip
+    )
     try:
         target = redrive.discover(client, stack.function_name, args.ledger_table)
         with console.status("reading the failure path") as status:
@@ -156,13 +160,18 @@ def run_redrive(args: argparse.Namespace, console: Console) -> int:
         table.add_column("")
         table.add_column("count", justify="right")
         rows = [
-            ("failures read", summary.failures), ("records fetched", summary.fetched),
-            ("would pass now" if not args.apply else "passing", summary.would_pass), ("re-put", summary.reput),
-            ("still failing", summary.still_failing), ("discarded", summary.discarded), ("expired", summary.expired),
-            ("already redriven", summary.already_done), ("in doubt", summary.in_doubt),
+            ("failures read", summary.failures),
+            ("records fetched", summary.fetched),
+            ("would pass now" if not args.apply else "passing", summary.would_pass),
+            ("re-put", summary.reput),
+            ("still failing", summary.still_failing),
+            ("discarded", summary.discarded),
+            ("expired", summary.expired),
+            ("already redriven", summary.already_done),
+            ("in doubt", summary.in_doubt),
             ("unreadable failures (kept)", summary.unreadable),
             ("failures closed", summary.closed),
-        ]  # fmt: skip
+        ]
         for label, count in rows:
             table.add_row(label, f"{count:,}")
         console.print(table)
@@ -172,6 +181,68 @@ def run_redrive(args: argparse.Namespace, console: Console) -> int:
             console.print("Dry run: nothing was changed. Run again with --apply to put the passing records back.")
     unresolved = summary.still_failing + summary.expired + summary.in_doubt + summary.unreadable
     return 0 if unresolved == 0 else 1
+
+
+def run_plan(args: argparse.Namespace, console: Console) -> int:
+    work = planner.Workload(
+        avg_rps=args.avg_rps,
+        peak_rps=args.peak_rps or args.avg_rps,
+        record_bytes=args.record_bytes,
+        consumers=args.consumers,
+        per_record_ms=args.per_record_ms,
+        sink_writes_per_record=args.sink_writes_per_record,
+        keys=args.keys,
+        retention_hours=args.retention_hours,
+        latency_target_s=args.latency_target_s,
+    )
+    try:
+        result = planner.plan(work)
+    except ValueError as exc:
+        raise StackError(f"Cannot plan this workload: {exc}.") from None
+    if args.tfvars:
+        text = planner.tfvars_hcl(result) if args.tfvars.endswith(".tfvars") else json.dumps(result.tfvars(), indent=2)
+        Path(args.tfvars).write_text(text)
+    if args.json:
+        print(json.dumps(planner.as_json(result), indent=2))
+        return 0
+    table = Table(title="stream-pipeline plan", show_lines=True)
+    for column in ("setting", "value", "why"):
+        table.add_column(column, overflow="fold")
+    rows = [
+        (
+            "stream",
+            f"{result.stream_mode}, {result.shard_count} shard(s)",
+            result.reasons["stream_mode"] + "; " + result.reasons["shards"],
+        ),
+        ("enhanced fan-out", "yes" if result.enhanced_fan_out else "no", result.reasons["enhanced_fan_out"]),
+        (
+            "batch",
+            f"{result.batch_size} records, {result.batching_window_s} s window",
+            result.reasons["batch"] + "; " + result.reasons["window"],
+        ),
+        ("parallelization factor", str(result.parallelization_factor), result.reasons["parallelization"]),
+        ("reserved concurrency", str(result.reserved_concurrency), result.reasons["concurrency"]),
+        (
+            "memory, timeout",
+            f"{result.memory_mb} MB, {result.timeout_s} s",
+            result.reasons["memory"] + "; " + result.reasons["timeout"],
+        ),
+        ("maximum record age", f"{result.maximum_record_age_s:,} s", result.reasons["record_age"]),
+        ("sink", result.sink_billing_mode, result.reasons["sink"]),
+        ("alarms", "", result.reasons["alarms"]),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    costs = Table(title=f"monthly cost estimate, USD (us-east-1 list prices recorded {planner.PRICES_RECORDED})")
+    costs.add_column("service")
+    costs.add_column("USD / month", justify="right")
+    for service, usd in result.cost.items():
+        costs.add_row(service, f"{usd:,.2f}")
+    console.print(costs)
+    if args.tfvars:
+        console.print(f"Wrote {args.tfvars}: terraform plan -var-file={args.tfvars}", highlight=False, soft_wrap=True)
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -191,19 +262,47 @@ def parser() -> argparse.ArgumentParser:
     doctor_cmd.set_defaults(run=run_doctor)
 
     redrive_cmd = commands.add_parser(
-        "redrive", help="bring the records in the failure path back, exactly once (dry run by default)",
-        description=redrive.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+        "redrive",
+        help="bring the records in the failure path back, exactly once (dry run by default)",
+        description=redrive.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     stack_options(redrive_cmd)
     redrive_cmd.add_argument("--apply", action="store_true", help="put the passing records back (default: dry run)")
-    redrive_cmd.add_argument("--discard", action="append", default=[], metavar="SEQUENCE",
-                             help="give up this record (repeatable); needs --reason")  # fmt: skip
+    redrive_cmd.add_argument(
+        "--discard",
+        action="append",
+        default=[],
+        metavar="SEQUENCE",
+        help="give up this record (repeatable); needs --reason",
+    )
     redrive_cmd.add_argument("--reason", help="why the discarded records are given up (kept in the ledger and the log)")
     redrive_cmd.add_argument("--discard-log", default="redrive-discarded.jsonl", help="where discarded records go")
     redrive_cmd.add_argument("--ledger-table", help="the ledger table (default: the function's sink table)")
     redrive_cmd.add_argument("--no-check", action="store_true", help="do not validate with the deployed processor")
     redrive_cmd.add_argument("--json", action="store_true", help="the summary as JSON")
     redrive_cmd.set_defaults(run=run_redrive)
+
+    plan_cmd = commands.add_parser(
+        "plan",
+        help="size the stream, the consumer and the sink for a workload, with reasons and a cost estimate",
+        description=planner.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    plan_cmd.add_argument("--avg-rps", type=float, required=True, help="average records per second")
+    plan_cmd.add_argument("--peak-rps", type=float, help="peak records per second (default: the average)")
+    plan_cmd.add_argument("--record-bytes", type=int, default=200, help="bytes per record (default 200)")
+    plan_cmd.add_argument("--consumers", type=int, default=1, help="consumers sharing the stream (default 1)")
+    plan_cmd.add_argument("--per-record-ms", type=float, default=planner.PER_RECORD_MS, help="handler time per record")
+    plan_cmd.add_argument("--sink-writes-per-record", type=float, default=1.0, help="sink writes per record")
+    plan_cmd.add_argument(
+        "--keys", type=int, help="distinct partition keys, if the processor writes once per key per batch"
+    )
+    plan_cmd.add_argument("--retention-hours", type=int, default=24, help="stream retention (default 24)")
+    plan_cmd.add_argument("--latency-target-s", type=float, default=5.0, help="arrival to processed (default 5)")
+    plan_cmd.add_argument("--tfvars", help="write the inputs: FILE.tfvars (HCL) or FILE.tfvars.json")
+    plan_cmd.add_argument("--json", action="store_true", help="the plan as JSON")
+    plan_cmd.set_defaults(run=run_plan, offline=True)
 
     load_cmd = commands.add_parser(
         "load",
@@ -233,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console = Console()
     try:
-        require_region()
+        if not getattr(args, "offline", False):
+            require_region()
         code: int = args.run(args, console)
     except BotoCoreError as exc:  # no credentials, no endpoint: a sentence, not a traceback
         Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] cannot reach AWS: {exc}", highlight=False)

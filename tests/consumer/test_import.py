@@ -304,3 +304,25 @@ def test_a_teams_own_processor_plans_from_the_clone(source: str, tmp_path: Path)
     assert function["filename"] == str(package)
     # The role policy names the stream created in the same apply, so it is unknown at plan here;
     # tests/terraform/consumer.tftest.hcl checks the rendered statement.
+
+
+def test_the_planners_tfvars_plan_as_they_are(source: str, tmp_path: Path) -> None:
+    """`stream-pipeline plan --tfvars` output, given to the module unchanged."""
+    from stream_pipeline_ops import planner
+
+    result = planner.plan(planner.Workload(avg_rps=1000, peak_rps=1000, record_bytes=200, keys=1000))
+    names = list(result.tfvars())
+    config = "\n".join(f'variable "{n}" {{\n  type = any\n}}' for n in names)
+    config += f'\nmodule "pipeline" {{\n  source = "{source}?ref={REF}"\n  name   = "race"\n'
+    config += "".join(f"  {n} = var.{n}\n" for n in names) + "}\n"
+    directory = workspace(tmp_path, config)
+    (directory / "race.tfvars").write_text(planner.tfvars_hcl(result))
+    plan_doc = plan(directory, "-var-file=race.tfvars")
+
+    (stream,) = planned(plan_doc, "aws_kinesis_stream")
+    assert stream["shard_count"] == result.shard_count
+    (mapping,) = planned(plan_doc, "aws_lambda_event_source_mapping")
+    assert (mapping["batch_size"], mapping["parallelization_factor"]) == (1000, 2)
+    assert mapping["maximum_record_age_in_seconds"] == result.maximum_record_age_s
+    (function,) = planned(plan_doc, "aws_lambda_function")
+    assert (function["memory_size"], function["reserved_concurrent_executions"]) == (256, 10)
