@@ -5,6 +5,7 @@
     stream-pipeline doctor --function alleycat --json
     stream-pipeline redrive --function alleycat                  # dry run: what would pass now
     stream-pipeline redrive --function alleycat --apply
+    stream-pipeline dashboard --outputs outputs.json --out dashboard.png
     stream-pipeline plan --avg-rps 1000 --record-bytes 200 --keys 1000 --tfvars race.tfvars
     stream-pipeline load --outputs outputs.json --racers 1000 --seconds 60
 
@@ -29,11 +30,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import boto3
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
-from stream_pipeline_ops import doctor, load, planner, redrive
+from stream_pipeline_ops import doctor, load, planner, redrive, render
 from stream_pipeline_ops.stack import Stack, StackError, resolve
 
 EXIT_STACK: int = 3
@@ -245,6 +246,89 @@ def run_plan(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def run_dashboard(args: argparse.Namespace, console: Console) -> int:
+    if args.body:
+        try:
+            body = json.loads(Path(args.body).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise StackError(f"Cannot read the dashboard body {args.body}: {exc}.") from None
+        name = Path(args.body).stem
+    else:
+        stack = resolve(args.outputs, args.terraform_dir)
+        name = args.name or stack.dashboard_name or ""
+        if not name:
+            raise StackError("No dashboard: pass --name NAME, --body FILE, or the stack's outputs (--outputs FILE).")
+        try:
+            body = json.loads(client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
+        except ClientError as exc:
+            raise StackError(f"Cannot read dashboard {name}: {exc.response['Error'].get('Message', exc)}") from None
+    drawn = render.render(
+        body, client, Path(args.out), title=f"{name}: last {args.minutes} minutes", minutes=args.minutes
+    )
+    points = sum(w.get("points", 0) for w in drawn.widgets)
+    console.print(
+        f"Wrote {args.out}: {len(drawn.widgets)} widgets, {points:,} datapoints.", highlight=False, soft_wrap=True
+    )
+    return 0
+
+
+def run_report(args: argparse.Namespace, console: Console) -> int:
+    stack = resolve(args.outputs, args.terraform_dir, function=args.function)
+    if stack.function_name is None:
+        raise StackError("No function: pass --function NAME, --outputs FILE or --terraform-dir DIR.")
+    try:
+        function = client("lambda").get_function_configuration(FunctionName=stack.function_name)
+        alarms = client("cloudwatch").describe_alarms(
+            AlarmNamePrefix=f"{stack.function_name}-", AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+        )
+    except ClientError as exc:
+        raise StackError(f"Cannot read the stack: {exc.response['Error'].get('Message', exc)}") from None
+    env = function.get("Environment", {}).get("Variables", {})
+    arns = [a["AlarmArn"] for a in alarms.get("CompositeAlarms", []) + alarms.get("MetricAlarms", [])]
+    body = render.report_body(
+        function=stack.function_name,
+        stream=stack.stream_name,
+        namespace=env.get("METRICS_NAMESPACE", "StreamPipeline"),
+        service=env.get("POWERTOOLS_SERVICE_NAME", stack.function_name),
+        source="kinesis" if stack.stream_name else "dynamodb",
+        alarm_arns=arns,
+    )
+    drawn = render.render(
+        body, client, Path(args.out), title=f"Race report: {stack.function_name}", minutes=args.minutes
+    )
+    points = sum(w.get("points", 0) for w in drawn.widgets)
+    console.print(
+        f"Wrote {args.out}: {len(drawn.widgets)} panels, {points:,} datapoints.", highlight=False, soft_wrap=True
+    )
+    return 0
+
+
+def add_drawing_commands(commands: Any) -> None:
+    dashboard_cmd = commands.add_parser(
+        "dashboard",
+        help="draw the deployed CloudWatch dashboard to a PNG, with data from GetMetricData",
+        description=render.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    stack_options(dashboard_cmd)
+    dashboard_cmd.add_argument("--name", help="the dashboard's name (default: from the outputs)")
+    dashboard_cmd.add_argument("--body", help="a dashboard body JSON file instead of GetDashboard")
+    dashboard_cmd.add_argument("--minutes", type=int, default=60, help="how far back (default 60)")
+    dashboard_cmd.add_argument("--out", default="dashboard.png", help="the PNG to write (default dashboard.png)")
+    dashboard_cmd.set_defaults(run=run_dashboard)
+
+    report_cmd = commands.add_parser(
+        "report",
+        help="draw a race report PNG: put vs processed, latency, sink writes, failures, alarms",
+        description=render.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    stack_options(report_cmd)
+    report_cmd.add_argument("--minutes", type=int, default=15, help="how far back (default 15)")
+    report_cmd.add_argument("--out", default="race-report.png", help="the PNG to write (default race-report.png)")
+    report_cmd.set_defaults(run=run_report)
+
+
 def parser() -> argparse.ArgumentParser:
     top = Parser(prog="stream-pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -303,6 +387,8 @@ def parser() -> argparse.ArgumentParser:
     plan_cmd.add_argument("--tfvars", help="write the inputs: FILE.tfvars (HCL) or FILE.tfvars.json")
     plan_cmd.add_argument("--json", action="store_true", help="the plan as JSON")
     plan_cmd.set_defaults(run=run_plan, offline=True)
+
+    add_drawing_commands(commands)
 
     load_cmd = commands.add_parser(
         "load",

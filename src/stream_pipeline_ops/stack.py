@@ -24,6 +24,7 @@ class Stack:
     stream_name: str | None = None
     source_table_name: str | None = None
     sns_topic_arn: str | None = None
+    dashboard_name: str | None = None
 
     @classmethod
     def from_outputs(cls, outputs: dict[str, Any]) -> Stack:
@@ -35,7 +36,13 @@ class Stack:
             stream_name=text.get("stream_name"),
             source_table_name=text.get("source_table_name"),
             sns_topic_arn=text.get("sns_topic_arn"),
+            dashboard_name=text.get("dashboard_name") or _dashboard_from_url(text.get("dashboard_url")),
         )
+
+
+def _dashboard_from_url(url: str | None) -> str | None:
+    """The name in a console URL ending in ``#dashboards:name=NAME``."""
+    return url.rsplit("name=", 1)[-1] if url and "#dashboards:name=" in url else None
 
 
 def read_outputs(outputs: str | None, terraform_dir: str | None) -> dict[str, Any]:
@@ -80,4 +87,5 @@ def resolve(
         stream_name=stream or found.stream_name,
         source_table_name=table or found.source_table_name,
         sns_topic_arn=found.sns_topic_arn,
+        dashboard_name=found.dashboard_name,
     )

@@ -149,6 +149,8 @@ def test_a_plan_that_breaks_a_policy_fails(plan: dict[str, Any], tmp_path: Path,
     resource_type, mutate = MUTATIONS[mutation]
     broken = copy.deepcopy(plan)
     targets = [rc for rc in broken["resource_changes"] if rc["type"] == resource_type]
+    if not targets and resource_type == "aws_sqs_queue":
+        pytest.skip("this example archives failures to S3 (checkov checks the bucket), so it has no queue")
     assert targets, f"the example plans no {resource_type}"
     for target in targets:  # every instance: one configuration block stands for all of them
         mutate(target["change"])

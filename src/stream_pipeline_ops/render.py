@@ -1,0 +1,359 @@
+"""``stream-pipeline dashboard`` and ``report``: a CloudWatch dashboard drawn to one PNG, locally.
+
+The dashboard's JSON (from GetDashboard, or a file such as the module's ``dashboard_body``) is
+laid out on CloudWatch's 24-column grid; every metric widget's metrics, statistics and metric-math
+expressions become one GetMetricData request (CloudWatch evaluates the math), and matplotlib draws
+the series, the horizontal annotations (capacity, timeout) and an alarm widget's states. The same
+code works against a real account and against LocalStack.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+import matplotlib as mpl
+
+mpl.use("Agg")  # no screen: draw to files
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+GRID_COLUMNS: Final = 24
+INCH_PER_COLUMN: Final = 0.75
+INCH_PER_ROW: Final = 0.55
+MAX_QUERIES: Final = 500
+STATE_COLOURS: Final = {"ALARM": "#d13212", "OK": "#1d8102", "INSUFFICIENT_DATA": "#879596"}
+
+
+@dataclass
+class Placed:
+    widget: dict[str, Any]
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass
+class Rendered:
+    """What was drawn, for tests and for the command's summary line."""
+
+    widgets: list[dict[str, Any]] = field(default_factory=list)
+
+
+def layout(widgets: list[dict[str, Any]]) -> list[Placed]:
+    """CloudWatch's grid: explicit x/y where given, else left to right, a new row when full."""
+    placed: list[Placed] = []
+    x = y = row_bottom = 0
+    for widget in widgets:
+        width, height = int(widget.get("width", 6)), int(widget.get("height", 6))
+        if "x" in widget and "y" in widget:
+            px, py = int(widget["x"]), int(widget["y"])
+        else:
+            if x + width > GRID_COLUMNS:
+                x, y = 0, row_bottom
+            px, py = x, y
+            x += width
+        row_bottom = max(row_bottom, py + height)
+        placed.append(Placed(widget, px, py, width, height))
+    return placed
+
+
+def queries(widget: dict[str, Any], index: int) -> list[dict[str, Any]]:
+    """GetMetricData queries for one metric widget: MetricStat per metric, Expression per math line."""
+    props = widget.get("properties", {})
+    found: list[dict[str, Any]] = []
+    for n, line in enumerate(props.get("metrics", [])):
+        options = line[-1] if line and isinstance(line[-1], dict) else {}
+        parts = line[:-1] if options else line
+        query_id = str(options.get("id") or f"w{index}m{n}")
+        label = options.get("label")
+        if "expression" in options:
+            found.append(
+                {
+                    "Id": query_id,
+                    "Expression": options["expression"],
+                    "Label": label or options["expression"],
+                    "ReturnData": options.get("visible", True),
+                }
+            )
+            continue
+        namespace, name, *dims = parts
+        stat = options.get("stat") or props.get("stat") or "Average"
+        found.append(
+            {
+                "Id": query_id,
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": namespace,
+                        "MetricName": name,
+                        "Dimensions": [{"Name": dims[i], "Value": dims[i + 1]} for i in range(0, len(dims) - 1, 2)],
+                    },
+                    "Period": int(options.get("period") or props.get("period") or 300),
+                    "Stat": stat,
+                },
+                "Label": label or f"{name} ({stat})",
+                "ReturnData": options.get("visible", True),
+            }
+        )
+        found[-1]["_yaxis"] = options.get("yAxis", "left")
+    return found
+
+
+def fetch(
+    cloudwatch: Any, batch: list[dict[str, Any]], start: datetime, end: datetime
+) -> dict[str, tuple[list[datetime], list[float]]]:
+    """Series by query id, from GetMetricData (paginated)."""
+    series: dict[str, tuple[list[datetime], list[float]]] = {}
+    clean = [{k: v for k, v in q.items() if not k.startswith("_")} for q in batch]
+    for offset in range(0, len(clean), MAX_QUERIES):
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "MetricDataQueries": clean[offset : offset + MAX_QUERIES],
+                "StartTime": start,
+                "EndTime": end,
+                "ScanBy": "TimestampAscending",
+            }
+            if token:
+                kwargs["NextToken"] = token
+            page = cloudwatch.get_metric_data(**kwargs)
+            for result in page.get("MetricDataResults", []):
+                times, values = series.setdefault(result["Id"], ([], []))
+                times.extend(result.get("Timestamps", []))
+                values.extend(float(v) for v in result.get("Values", []))
+            token = page.get("NextToken")
+            if not token:
+                break
+    return series
+
+
+def render(
+    body: dict[str, Any],
+    client: Callable[[str], Any],
+    out: Path,
+    *,
+    title: str,
+    minutes: int = 60,
+    now: datetime | None = None,
+) -> Rendered:
+    end = now or datetime.now(tz=UTC)
+    start = end - timedelta(minutes=minutes)
+    placed = layout(body.get("widgets", []))
+    metric_queries = {i: queries(p.widget, i) for i, p in enumerate(placed) if p.widget.get("type") == "metric"}
+    every = [q for qs in metric_queries.values() for q in qs]
+    series = fetch(client("cloudwatch"), every, start, end) if every else {}
+
+    rows = max((p.y + p.height for p in placed), default=1)
+    figure = plt.figure(figsize=(GRID_COLUMNS * INCH_PER_COLUMN, rows * INCH_PER_ROW + 0.8), dpi=100)
+    figure.suptitle(title, fontsize=14, fontweight="bold")
+    top = 1 - 0.8 / (rows * INCH_PER_ROW + 0.8)
+    rendered = Rendered()
+    for i, place in enumerate(placed):
+        left, width = place.x / GRID_COLUMNS, place.width / GRID_COLUMNS
+        bottom = top * (1 - (place.y + place.height) / rows)
+        height = top * place.height / rows
+        axes = figure.add_axes((left + 0.035 * width, bottom + 0.12 * height, width * 0.9, height * 0.72))
+        if place.widget.get("type") == "alarm":
+            rendered.widgets.append(draw_alarms(axes, place.widget, client))
+        else:
+            rendered.widgets.append(draw_metrics(axes, place.widget, metric_queries.get(i, []), series))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out)
+    plt.close(figure)
+    return rendered
+
+
+def draw_metrics(
+    axes: Any,
+    widget: dict[str, Any],
+    wanted: list[dict[str, Any]],
+    series: dict[str, tuple[list[datetime], list[float]]],
+) -> dict[str, Any]:
+    props = widget.get("properties", {})
+    axes.set_title(props.get("title", ""), fontsize=9, loc="left")
+    right = None
+    drawn: list[str] = []
+    for query in wanted:
+        if not query.get("ReturnData", True):
+            continue
+        times, values = series.get(query["Id"], ([], []))
+        target = axes
+        if query.get("_yaxis") == "right":
+            right = right or axes.twinx()
+            target = right
+        if times:
+            order = sorted(range(len(times)), key=times.__getitem__)
+            target.plot(
+                [times[k] for k in order],
+                [values[k] for k in order],
+                marker=".",
+                markersize=3,
+                linewidth=1.2,
+                label=query["Label"],
+            )
+        else:
+            target.plot([], [], label=f"{query['Label']} (no data)")
+        drawn.append(query["Label"])
+    lines = [a for a in props.get("annotations", {}).get("horizontal", []) if isinstance(a.get("value"), int | float)]
+    for line in lines:
+        axes.axhline(line["value"], color="#d13212", linestyle="--", linewidth=1)
+        axes.annotate(
+            line.get("label", ""),
+            xy=(0.01, line["value"]),
+            xycoords=("axes fraction", "data"),
+            fontsize=7,
+            color="#d13212",
+            va="bottom",
+        )
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))  # type: ignore[no-untyped-call]
+    axes.tick_params(labelsize=7)
+    if right is not None:
+        right.tick_params(labelsize=7)
+    handles = [h for ax in (axes, right) if ax is not None for h in ax.get_legend_handles_labels()[0]]
+    labels = [lab for ax in (axes, right) if ax is not None for lab in ax.get_legend_handles_labels()[1]]
+    if handles:
+        axes.legend(handles, labels, fontsize=6, loc="upper left", framealpha=0.6)
+    axes.grid(visible=True, alpha=0.3)
+    return {
+        "title": props.get("title", ""),
+        "series": drawn,
+        "annotations": [a.get("label", "") for a in lines],
+        "points": sum(len(series.get(q["Id"], ([], []))[0]) for q in wanted),
+    }
+
+
+def draw_alarms(axes: Any, widget: dict[str, Any], client: Callable[[str], Any]) -> dict[str, Any]:
+    props = widget.get("properties", {})
+    names = [arn.rsplit(":", 1)[-1] for arn in props.get("alarms", [])]
+    states: dict[str, str] = {}
+    cloudwatch = client("cloudwatch")
+    for offset in range(0, len(names), 100):
+        found = cloudwatch.describe_alarms(
+            AlarmNames=names[offset : offset + 100], AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+        )
+        for alarm in found.get("MetricAlarms", []) + found.get("CompositeAlarms", []):
+            states[alarm["AlarmName"]] = alarm["StateValue"]
+    axes.set_axis_off()
+    axes.set_title(props.get("title", "Alarms"), fontsize=9, loc="left")
+    columns = 4
+    per_column = max(1, math.ceil(len(names) / columns))
+    for n, name in enumerate(names):
+        state = states.get(name, "INSUFFICIENT_DATA")
+        axes.text(
+            (n // per_column) / columns,
+            1 - (n % per_column + 1) / (per_column + 1),
+            f"\u25cf {name}",
+            color=STATE_COLOURS.get(state, "#879596"),
+            fontsize=7,
+            transform=axes.transAxes,
+        )
+    return {"title": props.get("title", "Alarms"), "alarms": {n: states.get(n, "INSUFFICIENT_DATA") for n in names}}
+
+
+def report_body(
+    *,
+    function: str,
+    stream: str | None,
+    namespace: str,
+    service: str,
+    source: str,
+    alarm_arns: list[str],
+    period: int = 60,
+) -> dict[str, Any]:
+    """The race report: records put against processed, latency percentiles, sink writes, failures, alarms."""
+    dims = ["SourceType", source, "service", service]
+    put = (
+        [["AWS/Kinesis", "IncomingRecords", "StreamName", stream, {"label": "records put", "stat": "Sum"}]]
+        if stream
+        else []
+    )
+    return {
+        "widgets": [
+            {
+                "type": "metric",
+                "width": 12,
+                "height": 6,
+                "properties": {
+                    "title": "Records per minute: put into the stream vs processed by the handler",
+                    "period": period,
+                    "stat": "Sum",
+                    "metrics": [
+                        *put,
+                        [namespace, "RecordsProcessed", *dims, {"label": "records processed"}],
+                        [namespace, "RecordsFailed", *dims, {"label": "records failed"}],
+                    ],
+                },
+            },
+            {
+                "type": "metric",
+                "width": 12,
+                "height": 6,
+                "properties": {
+                    "title": "Processing latency, arrival to processed (ms)",
+                    "period": period,
+                    "metrics": [
+                        [namespace, "ProcessingLatency", *dims, {"stat": s, "label": s}]
+                        for s in ("p50", "p99", "Maximum")
+                    ],
+                },
+            },
+            {
+                "type": "metric",
+                "width": 12,
+                "height": 6,
+                "properties": {
+                    "title": "Sink writes and throttles per minute",
+                    "period": period,
+                    "stat": "Sum",
+                    "metrics": [
+                        [namespace, "SinkWriteRequests", *dims, {"label": "sink write requests"}],
+                        [namespace, "SinkThrottles", *dims, {"label": "sink throttles"}],
+                    ],
+                },
+            },
+            {
+                "type": "metric",
+                "width": 12,
+                "height": 6,
+                "properties": {
+                    "title": "Lambda invocations and iterator age (ms)",
+                    "period": period,
+                    "metrics": [
+                        [
+                            "AWS/Lambda",
+                            "Invocations",
+                            "FunctionName",
+                            function,
+                            {"stat": "Sum", "label": "invocations"},
+                        ],
+                        [
+                            "AWS/Lambda",
+                            "IteratorAge",
+                            "FunctionName",
+                            function,
+                            {"stat": "Maximum", "label": "iterator age (max)", "yAxis": "right"},
+                        ],
+                    ],
+                },
+            },
+            *(
+                [
+                    {
+                        "type": "alarm",
+                        "width": 24,
+                        "height": 3,
+                        "properties": {"title": "Alarm states", "alarms": alarm_arns},
+                    }
+                ]
+                if alarm_arns
+                else []
+            ),
+        ]
+    }
