@@ -81,6 +81,7 @@ def queries(widget: dict[str, Any], index: int) -> list[dict[str, Any]]:
                     "Expression": options["expression"],
                     "Label": label or options["expression"],
                     "ReturnData": options.get("visible", True),
+                    "_yaxis": options.get("yAxis", "left"),
                 }
             )
             continue
@@ -159,7 +160,7 @@ def render(
         left, width = place.x / GRID_COLUMNS, place.width / GRID_COLUMNS
         bottom = top * (1 - (place.y + place.height) / rows)
         height = top * place.height / rows
-        axes = figure.add_axes((left + 0.035 * width, bottom + 0.12 * height, width * 0.9, height * 0.72))
+        axes = figure.add_axes((left + 0.09 * width, bottom + 0.12 * height, width * 0.82, height * 0.72))
         if place.widget.get("type") == "alarm":
             rendered.widgets.append(draw_alarms(axes, place.widget, client))
         else:
@@ -183,6 +184,7 @@ def draw_metrics(
     for query in wanted:
         if not query.get("ReturnData", True):
             continue
+        colour = f"C{len(drawn)}"  # one colour per series, across both y axes
         times, values = series.get(query["Id"], ([], []))
         target = axes
         if query.get("_yaxis") == "right":
@@ -193,13 +195,14 @@ def draw_metrics(
             target.plot(
                 [times[k] for k in order],
                 [values[k] for k in order],
+                color=colour,
                 marker=".",
                 markersize=3,
                 linewidth=1.2,
                 label=query["Label"],
             )
         else:
-            target.plot([], [], label=f"{query['Label']} (no data)")
+            target.plot([], [], color=colour, label=f"{query['Label']} (no data)")
         drawn.append(query["Label"])
     lines = [a for a in props.get("annotations", {}).get("horizontal", []) if isinstance(a.get("value"), int | float)]
     for line in lines:
@@ -212,7 +215,9 @@ def draw_metrics(
             color="#d13212",
             va="bottom",
         )
-    axes.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))  # type: ignore[no-untyped-call]
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=6)  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     axes.tick_params(labelsize=7)
     if right is not None:
         right.tick_params(labelsize=7)
