@@ -7,9 +7,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from stack_support import Stack, client, wait_for
 from stream_pipeline_local import measure
+from stream_pipeline_local.common import ENDPOINT
 from support import expected_standings, standings_in, telemetry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,10 +64,18 @@ def test_policies_pass_on_the_plan_of_the_applied_stack(kinesis_stack: Stack) ->
         json.dump(kinesis_stack.plan(), handle)
         handle.flush()
         result = subprocess.run(
-            [str(ROOT / ".venv-policy" / "bin" / "terraform-compliance"), "-f", str(ROOT / "tests" / "policy"),
-             "-p", handle.name, "--no-ansi"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            [
+                str(ROOT / ".venv-policy" / "bin" / "terraform-compliance"),
+                "-f",
+                str(ROOT / "tests" / "policy"),
+                "-p",
+                handle.name,
+                "--no-ansi",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "11 scenarios (11 passed)" in result.stdout
 
@@ -193,3 +203,30 @@ def test_smoke_race_every_record_is_accounted_for(kinesis_stack: Stack) -> None:
     assert report.balanced, report.as_dict()
     assert report.in_failure_queue == 0
     assert report.latency_samples > 0
+
+
+def test_the_deployed_dashboard_and_the_race_report_render_with_data(kinesis_stack: Stack, tmp_path: Path) -> None:
+    """After the races above: GetDashboard and GetMetricData from LocalStack, drawn to PNGs."""
+    from stream_pipeline_ops import cli, render
+
+    name = kinesis_stack.outputs["dashboard_url"].rsplit("name=", 1)[-1]
+    body = json.loads(client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
+    drawn = render.render(body, client, tmp_path / "dashboard.png", title=name, minutes=30)
+    assert len(drawn.widgets) == len(body["widgets"])
+    by_title = {w["title"]: w for w in drawn.widgets}
+    assert by_title["Lambda invocations, errors, throttles"]["points"] > 0, "AWS/Lambda metrics LocalStack publishes"
+    assert by_title["Records processed and failed (handler EMF)"]["points"] > 0, "EMF metrics through the bridge"
+    assert (tmp_path / "dashboard.png").stat().st_size > 50_000
+
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(kinesis_stack.outputs))
+    environment = {
+        "AWS_ENDPOINT_URL": ENDPOINT,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    with mock.patch.dict("os.environ", environment):
+        code = cli.main(["report", "--outputs", str(outputs), "--minutes", "30", "--out", str(tmp_path / "race.png")])
+    assert code == 0
+    assert (tmp_path / "race.png").stat().st_size > 50_000
