@@ -10,6 +10,10 @@ P5  end to end on LocalStack through the warm local executor: RACERS x 1 msg/s f
     the consumer's lag (ProcessingLatency p50/p99 from the EMF lines), and the drain time after the
     last put. Target: p99 <= 5 s and nothing lost. Skipped with P5=0.
 P6  wall time of the mocked `terraform test` suite, per run block.
+P7  peak memory (resident high-water mark, VmHWM) of the local executor's worker process running the
+    zip on a maximum-size Kinesis batch (10,000 records of ~600 bytes: the 6 MB Lambda delivers at
+    most), against the same worker after a one-record batch. Target: <= 100 MB, so the 128 MB
+    default holds with room.
 
 Timings take the median of interleaved repetitions, so that a noisy neighbour hits both sides.
 """
@@ -30,6 +34,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tools" / "localstack-executor" / "src"))
 
 from support import FakeContext, api_calls, race_batch, telemetry  # noqa: E402 - after the path is set
 
@@ -130,9 +135,14 @@ def p5_end_to_end(racers: int, seconds: int) -> dict[str, object]:
         outputs = localstack.apply("kinesis-alleycat", *variables, workspace="bench")
         try:
             report = measure.drive(
-                outputs, racers=racers, seconds=seconds, race_id=int(time.time()) % 100_000,
-                client=localstack.client, drain_timeout_s=300, out=sys.stderr,
-            )  # fmt: skip
+                outputs,
+                racers=racers,
+                seconds=seconds,
+                race_id=int(time.time()) % 100_000,
+                client=localstack.client,
+                drain_timeout_s=300,
+                out=sys.stderr,
+            )
         finally:
             localstack.destroy("kinesis-alleycat", *variables, workspace="bench")
     return report.as_dict()
@@ -168,11 +178,67 @@ def p6_terraform_test() -> tuple[float, int]:
     started = time.perf_counter()
     result = subprocess.run(
         [terraform, "test", "-test-directory=tests/terraform", "-no-color"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     elapsed = time.perf_counter() - started
     runs = sum(1 for line in result.stdout.splitlines() if line.lstrip().startswith("run ") and line.endswith("pass"))
     return elapsed, runs
+
+
+def _high_water_mark_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc: P7 needs Linux")
+
+
+def p7_memory(zip_path: Path) -> tuple[float, float, int]:
+    import tempfile
+    import zipfile
+
+    from stream_pipeline_executor.process import WorkerProcess
+    from support import kinesis_record, lambda_runtime_dir
+
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    with tempfile.TemporaryDirectory() as scratch:
+        task = Path(scratch) / "task"
+        zipfile.ZipFile(zip_path).extractall(task)
+        env = {
+            "PATH": os.environ["PATH"],
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "x",
+            "AWS_SECRET_ACCESS_KEY": "x",
+            "LOG_LEVEL": "ERROR",
+            "POWERTOOLS_SERVICE_NAME": "bench",
+        }
+        worker = WorkerProcess(
+            python=sys.executable,
+            task_dir=task,
+            runtime_dir=lambda_runtime_dir(Path(scratch) / "runtime"),
+            handler="stream_pipeline.handler.lambda_handler",
+            env=env,
+            timeout_s=120,
+            memory_mb=128,
+        )
+        worker.start()
+        try:
+            one = worker.invoke("small", arn, json.dumps({"Records": [kinesis_record(telemetry(1, 1))]}))
+            assert one.ok, one.logs[-500:]
+            assert worker._process is not None
+            baseline = _high_water_mark_mb(worker._process.pid)
+            padding = "x" * 400  # ~600-byte records: telemetry with a long firmware string
+            batch = [kinesis_record({**telemetry(n % 1000, n // 1000 + 1), "firmware": padding}) for n in range(10_000)]
+            payload = json.dumps({"Records": batch})
+            big = worker.invoke("large", arn, payload)
+            assert big.ok, big.logs[-500:]
+            assert '"batchItemFailures": []' in big.payload.decode(), big.payload[:300]
+            return _high_water_mark_mb(worker._process.pid), baseline, len(payload)
+        finally:
+            worker.stop()
 
 
 def report(label: str, value: str, baseline: str, ratio: str) -> None:
@@ -201,6 +267,13 @@ def main() -> int:
     )
     if zip_path.exists():
         report("lambda zip", f"{zip_path.stat().st_size:,} bytes", "", "")
+    peak, baseline, event_bytes = p7_memory(zip_path)
+    report(
+        "P7 peak memory",
+        f"{peak:,.1f} MB",
+        f"one record {baseline:,.1f} MB",
+        f"{event_bytes / 1e6:.1f} MB event; ratio {peak / baseline:.2f} (<= 100 MB)",
+    )
     elapsed, runs = p6_terraform_test()
     report("P6 terraform test", f"{elapsed:.1f} s", f"{runs} run blocks", f"{elapsed / max(runs, 1):.2f} s per run")
     if os.environ.get("P5", "1") != "0":
@@ -212,10 +285,18 @@ def main() -> int:
             print(f"    PutRecords(500) with {records:>6,} records in the stream: {seconds_taken * 1000:7.1f} ms")
         racers, seconds = int(os.environ.get("RACERS", "1000")), int(os.environ.get("DURATION", "60"))
         p5 = p5_end_to_end(racers, seconds)
-        report("P5 records", f"{p5['records_in']:,} in", f"sink {p5['in_sink']:,} + queue {p5['in_failure_queue']:,}",
-               "balanced" if p5["balanced"] else "NOT BALANCED")  # fmt: skip
-        report("P5 rate", f"{p5['achieved_rate']:,.0f} rec/s", f"target {racers:,} rec/s for {seconds} s",
-               f"throttled {p5['throttled']:,}")  # fmt: skip
+        report(
+            "P5 records",
+            f"{p5['records_in']:,} in",
+            f"sink {p5['in_sink']:,} + queue {p5['in_failure_queue']:,}",
+            "balanced" if p5["balanced"] else "NOT BALANCED",
+        )
+        report(
+            "P5 rate",
+            f"{p5['achieved_rate']:,.0f} rec/s",
+            f"target {racers:,} rec/s for {seconds} s",
+            f"throttled {p5['throttled']:,}",
+        )
         lag = f"p50 {p5['latency_p50_ms'] / 1000:.2f} s, max {p5['latency_max_ms'] / 1000:.2f} s"
         report("P5 consumer lag", f"p99 {p5['latency_p99_ms'] / 1000:.2f} s", lag, "(target p99 <= 5 s)")
         report("P5 drain", f"{p5['drain_after_last_put_s']:.1f} s", "after the last put", "")
