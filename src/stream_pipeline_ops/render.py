@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 import matplotlib as mpl
+from botocore.exceptions import ClientError
 
 mpl.use("Agg")  # no screen: draw to files
 import matplotlib.dates as mdates
@@ -110,7 +111,25 @@ def queries(widget: dict[str, Any], index: int) -> list[dict[str, Any]]:
 def fetch(
     cloudwatch: Any, batch: list[dict[str, Any]], start: datetime, end: datetime
 ) -> dict[str, tuple[list[datetime], list[float]]]:
-    """Series by query id, from GetMetricData (paginated)."""
+    """Series by query id, from GetMetricData (paginated). An endpoint that cannot evaluate metric
+    math (LocalStack) refuses the whole request: then the metrics are fetched alone, and the
+    expressions are drawn as not evaluated."""
+    try:
+        return _fetch(cloudwatch, batch, start, end)
+    except ClientError:
+        plain = [q for q in batch if "Expression" not in q]
+        if len(plain) == len(batch):
+            raise
+        series = _fetch(cloudwatch, plain, start, end)
+        for query in batch:
+            if "Expression" in query:
+                query["Label"] = f"{query['Label']} (metric math not evaluated by this endpoint)"
+        return series
+
+
+def _fetch(
+    cloudwatch: Any, batch: list[dict[str, Any]], start: datetime, end: datetime
+) -> dict[str, tuple[list[datetime], list[float]]]:
     series: dict[str, tuple[list[datetime], list[float]]] = {}
     clean = [{k: v for k, v in q.items() if not k.startswith("_")} for q in batch]
     for offset in range(0, len(clean), MAX_QUERIES):

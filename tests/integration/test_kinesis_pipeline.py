@@ -206,11 +206,24 @@ def test_smoke_race_every_record_is_accounted_for(kinesis_stack: Stack) -> None:
 
 
 def test_the_deployed_dashboard_and_the_race_report_render_with_data(kinesis_stack: Stack, tmp_path: Path) -> None:
-    """After the races above: GetDashboard and GetMetricData from LocalStack, drawn to PNGs."""
+    """GetDashboard and GetMetricData from LocalStack, drawn to PNGs, after a little race of its own."""
     from stream_pipeline_ops import cli, render
+
+    stream, sink = kinesis_stack.outputs["stream_name"], kinesis_stack.outputs["sink_table_name"]
+    sent = put(stream, [(racer, telemetry(racer, 1, race=606)) for racer in range(1, 11)])
+    expected = expected_standings([as_event_record(e) for e in sent])
+    wait_for(
+        lambda: {k: v for k, v in standings_in(client("dynamodb"), sink).items() if k[0] == "RACE#606"},
+        lambda s: s == expected,
+    )
+
+    def drawn_points() -> int:
+        found = render.render(body, client, tmp_path / "dashboard.png", title=name, minutes=30)
+        return {w["title"]: w for w in found.widgets}["Records processed and failed (handler EMF)"]["points"]
 
     name = kinesis_stack.outputs["dashboard_url"].rsplit("name=", 1)[-1]
     body = json.loads(client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
+    wait_for(drawn_points, bool, timeout=30, every=3)  # the EMF bridge's PutMetricData lands within seconds
     drawn = render.render(body, client, tmp_path / "dashboard.png", title=name, minutes=30)
     assert len(drawn.widgets) == len(body["widgets"])
     by_title = {w["title"]: w for w in drawn.widgets}
