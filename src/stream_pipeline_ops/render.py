@@ -111,19 +111,21 @@ def queries(widget: dict[str, Any], index: int) -> list[dict[str, Any]]:
 def fetch(
     cloudwatch: Any, batch: list[dict[str, Any]], start: datetime, end: datetime
 ) -> dict[str, tuple[list[datetime], list[float]]]:
-    """Series by query id, from GetMetricData (paginated). An endpoint that cannot evaluate metric
-    math (LocalStack) refuses the whole request: then the metrics are fetched alone, and the
-    expressions are drawn as not evaluated."""
+    """Series by query id, from one GetMetricData request (paginated). An endpoint that cannot
+    evaluate part of it (LocalStack refuses metric math and percentiles) refuses the whole request:
+    then each query is asked alone, and the ones it cannot answer are drawn as not evaluated."""
     try:
         return _fetch(cloudwatch, batch, start, end)
     except ClientError:
-        plain = [q for q in batch if "Expression" not in q]
-        if len(plain) == len(batch):
-            raise
-        series = _fetch(cloudwatch, plain, start, end)
+        series: dict[str, tuple[list[datetime], list[float]]] = {}
         for query in batch:
             if "Expression" in query:
-                query["Label"] = f"{query['Label']} (metric math not evaluated by this endpoint)"
+                query["Label"] = f"{query['Label']} (not evaluated by this endpoint)"
+                continue
+            try:
+                series.update(_fetch(cloudwatch, [query], start, end))
+            except ClientError:
+                query["Label"] = f"{query['Label']} (not evaluated by this endpoint)"
         return series
 
 

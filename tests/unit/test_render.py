@@ -159,10 +159,11 @@ def test_the_race_report_has_its_panels() -> None:
 
 
 class NoMathCloudWatch(FakeCloudWatch):
-    """LocalStack refuses a GetMetricData request with an Expression in it."""
+    """LocalStack refuses a GetMetricData request with an expression or a percentile in it."""
 
     def get_metric_data(self, **kwargs: Any) -> dict[str, Any]:
-        if any("Expression" in q for q in kwargs["MetricDataQueries"]):
+        queries = kwargs["MetricDataQueries"]
+        if any("Expression" in q or q["MetricStat"]["Stat"].startswith("p") for q in queries):
             from botocore.exceptions import ClientError
 
             raise ClientError({"Error": {"Code": "InternalError", "Message": "'MetricStat'"}}, "GetMetricData")
@@ -172,6 +173,7 @@ class NoMathCloudWatch(FakeCloudWatch):
 def test_an_endpoint_without_metric_math_still_draws_the_metrics(tmp_path: Path) -> None:
     cloudwatch = NoMathCloudWatch()
     drawn = render.render(BODY, lambda _service: cloudwatch, tmp_path / "d.png", title="t", now=NOW)
-    assert drawn.widgets[2]["series"][2] == "success rate (%) (metric math not evaluated by this endpoint)"
+    assert drawn.widgets[2]["series"][2] == "success rate (%) (not evaluated by this endpoint)"
     assert drawn.widgets[2]["points"] == 10  # the two metrics, five points each
-    assert len(cloudwatch.requests) == 1  # the retry without the expression
+    assert drawn.widgets[3]["series"] == ["p99 (not evaluated by this endpoint)"]
+    assert len(cloudwatch.requests) == 5  # each metric alone: 7 queries, less the expression and the p99
