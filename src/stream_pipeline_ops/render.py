@@ -186,9 +186,9 @@ def render(
             rendered.widgets.append(draw_alarms(axes, place.widget, client))
         else:
             rendered.widgets.append(draw_metrics(axes, place.widget, metric_queries.get(i, []), series))
-            axes.set_xlim(
-                mdates.date2num(start), mdates.date2num(end)
-            )  # the whole window, data or not: the time axis reads the same on every widget
+            # The whole window, data or not: the time axis reads the same on every widget.
+            window = mdates.date2num([start, end])  # type: ignore[no-untyped-call]
+            axes.set_xlim(float(window[0]), float(window[1]))
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out)
     plt.close(figure)
