@@ -150,8 +150,8 @@ doctor: $(VENV)/.stamp ## Findings on the stack `make up` brought up: evidence a
 .PHONY: report
 report: $(VENV)/.stamp ## After `make load`: the race report and the dashboard as PNGs in .localstack/
 	@test -f .localstack/stack.json || { echo "No local stack: run \`make up\` and \`make load\` first."; exit 3; }
-	$(LOCAL_AWS) $(VENV)/bin/stream-pipeline report --outputs .localstack/stack.json --out .localstack/race-report.png
-	$(LOCAL_AWS) $(VENV)/bin/stream-pipeline dashboard --outputs .localstack/stack.json --out .localstack/dashboard.png
+	$(LOCAL_AWS) $(VENV)/bin/stream-pipeline report --outputs .localstack/stack.json --minutes 5 --period 10 --out .localstack/race-report.png
+	$(LOCAL_AWS) $(VENV)/bin/stream-pipeline dashboard --outputs .localstack/stack.json --minutes 10 --out .localstack/dashboard.png
 
 .PHONY: down
 down: $(VENV)/.stamp ## Destroy the local pipeline and stop LocalStack

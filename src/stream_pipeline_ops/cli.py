@@ -292,6 +292,7 @@ def run_report(args: argparse.Namespace, console: Console) -> int:
         service=env.get("POWERTOOLS_SERVICE_NAME", stack.function_name),
         source="kinesis" if stack.stream_name else "dynamodb",
         alarm_arns=arns,
+        period=args.period,
     )
     drawn = render.render(
         body, client, Path(args.out), title=f"Race report: {stack.function_name}", minutes=args.minutes
@@ -325,6 +326,9 @@ def add_drawing_commands(commands: Any) -> None:
     )
     stack_options(report_cmd)
     report_cmd.add_argument("--minutes", type=int, default=15, help="how far back (default 15)")
+    report_cmd.add_argument(
+        "--period", type=int, default=60, help="seconds per point: 60 for AWS's standard metrics; 10 on LocalStack"
+    )
     report_cmd.add_argument("--out", default="race-report.png", help="the PNG to write (default race-report.png)")
     report_cmd.set_defaults(run=run_report)
 

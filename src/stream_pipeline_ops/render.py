@@ -245,6 +245,8 @@ def draw_metrics(
     axes.tick_params(labelsize=7)
     if right is not None:
         right.tick_params(labelsize=7)
+        if not any(len(line.get_xdata()) for line in right.get_lines()):  # nothing on it: no empty scale
+            right.set_yticks([])
     handles = [h for ax in (axes, right) if ax is not None for h in ax.get_legend_handles_labels()[0]]
     labels = [lab for ax in (axes, right) if ax is not None for lab in ax.get_legend_handles_labels()[1]]
     if handles:
@@ -270,7 +272,9 @@ def draw_alarms(axes: Any, widget: dict[str, Any], client: Callable[[str], Any])
         for alarm in found.get("MetricAlarms", []) + found.get("CompositeAlarms", []):
             states[alarm["AlarmName"]] = alarm["StateValue"]
     axes.set_axis_off()
-    axes.set_title(props.get("title", "Alarms"), fontsize=9, loc="left")
+    axes.set_title(
+        f"{props.get('title', 'Alarms')}   (green OK, red ALARM, grey INSUFFICIENT_DATA)", fontsize=9, loc="left"
+    )
     columns = 4
     per_column = max(1, math.ceil(len(names) / columns))
     for n, name in enumerate(names):
@@ -310,7 +314,7 @@ def report_body(
                 "width": 12,
                 "height": 6,
                 "properties": {
-                    "title": "Records per minute: put into the stream vs processed by the handler",
+                    "title": f"Records per {period} s: put into the stream vs processed by the handler",
                     "period": period,
                     "stat": "Sum",
                     "metrics": [
@@ -338,7 +342,7 @@ def report_body(
                 "width": 12,
                 "height": 6,
                 "properties": {
-                    "title": "Sink writes and throttles per minute",
+                    "title": f"Sink writes and throttles per {period} s",
                     "period": period,
                     "stat": "Sum",
                     "metrics": [

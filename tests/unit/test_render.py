@@ -150,7 +150,7 @@ def test_the_race_report_has_its_panels() -> None:
         function="f", stream="s", namespace="N", service="f", source="kinesis", alarm_arns=["arn:a"]
     )
     titles = [w["properties"]["title"] for w in body["widgets"]]
-    assert titles[0].startswith("Records per minute: put into the stream vs processed")
+    assert titles[0].startswith("Records per 60 s: put into the stream vs processed")
     assert titles[-1] == "Alarm states"
     metrics = [m[1] for w in body["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]]
     assert {"IncomingRecords", "RecordsProcessed", "RecordsFailed", "ProcessingLatency", "SinkWriteRequests"} <= set(
