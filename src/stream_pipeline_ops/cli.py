@@ -262,9 +262,12 @@ def run_dashboard(args: argparse.Namespace, console: Console) -> int:
             body = json.loads(client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
         except ClientError as exc:
             raise StackError(f"Cannot read dashboard {name}: {exc.response['Error'].get('Message', exc)}") from None
-    drawn = render.render(
-        body, client, Path(args.out), title=f"{name}: last {args.minutes} minutes", minutes=args.minutes
-    )
+    return draw(body, f"{name}: last {args.minutes} minutes", args, console)
+
+
+def draw(body: dict[str, Any], title: str, args: argparse.Namespace, console: Console) -> int:
+    """Render a dashboard body to ``args.out`` and say what was drawn."""
+    drawn = render.render(body, client, Path(args.out), title=title, minutes=args.minutes)
     points = sum(w.get("points", 0) for w in drawn.widgets)
     console.print(
         f"Wrote {args.out}: {len(drawn.widgets)} widgets, {points:,} datapoints.", highlight=False, soft_wrap=True
@@ -294,14 +297,7 @@ def run_report(args: argparse.Namespace, console: Console) -> int:
         alarm_arns=arns,
         period=args.period,
     )
-    drawn = render.render(
-        body, client, Path(args.out), title=f"Race report: {stack.function_name}", minutes=args.minutes
-    )
-    points = sum(w.get("points", 0) for w in drawn.widgets)
-    console.print(
-        f"Wrote {args.out}: {len(drawn.widgets)} panels, {points:,} datapoints.", highlight=False, soft_wrap=True
-    )
-    return 0
+    return draw(body, f"Race report: {stack.function_name}", args, console)
 
 
 def add_drawing_commands(commands: Any) -> None:
