@@ -6,17 +6,19 @@
     stream-pipeline redrive --function alleycat                  # dry run: what would pass now
     stream-pipeline redrive --function alleycat --apply
     stream-pipeline dashboard --outputs outputs.json --out dashboard.png
+    stream-pipeline report --outputs outputs.json --out race-report.png
     stream-pipeline plan --avg-rps 1000 --record-bytes 200 --keys 1000 --tfvars race.tfvars
     stream-pipeline load --outputs outputs.json --racers 1000 --seconds 60
 
 The stack comes from ``terraform output -json`` (``--outputs FILE`` or ``-`` for stdin, or
 ``--terraform-dir DIR``) or from explicit names; the endpoint, region and credentials from the
-usual AWS variables (``AWS_PROFILE``, ``AWS_REGION``, ``AWS_ENDPOINT_URL``), so the same command
-works against a real account and against LocalStack.
+usual AWS variables (``AWS_PROFILE``, ``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``), so the same
+command works against a real account and against LocalStack (``plan`` needs none of them).
 
 Exit status: ``doctor`` 0 healthy, 1 warnings, 2 something critical; ``redrive`` 0 when nothing is
 left unresolved (still failing, expired or in doubt), 1 otherwise; ``load`` 0 when every record
-was accepted, 1 otherwise; 3 when the stack could not be found or reached; 64 for a usage error.
+was accepted, 1 otherwise; ``plan``, ``dashboard`` and ``report`` 0 when written; 3 when the
+stack could not be found or reached (or the workload cannot be planned); 64 for a usage error.
 """
 
 from __future__ import annotations
