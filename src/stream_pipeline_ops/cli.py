@@ -58,21 +58,40 @@ def stack_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--function", help="the consumer function's name (overrides the outputs)")
 
 
+def command(
+    commands: Any, name: str, summary: str, module: Any, run: Any, *, stack: bool = True, offline: bool = False
+) -> argparse.ArgumentParser:
+    """One subcommand: its one-line help, its module's docstring as the description, the stack options."""
+    sub: argparse.ArgumentParser = commands.add_parser(
+        name, help=summary, description=module.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    if stack:
+        stack_options(sub)
+    sub.set_defaults(run=run, offline=offline)
+    return sub
+
+
+def function_of(args: argparse.Namespace) -> tuple[Stack, str]:
+    """The stack, and its function's name: every command that reads the live stack starts from it."""
+    stack = resolve(args.outputs, args.terraform_dir, function=args.function)
+    if stack.function_name is None:
+        raise StackError("No function: pass --function NAME, --outputs FILE or --terraform-dir DIR.")
+    return stack, stack.function_name
+
+
 def client(service: str) -> Any:
     return boto3.client(service)  # type: ignore[call-overload]  # service is a runtime name
 
 
 def run_doctor(args: argparse.Namespace, console: Console) -> int:
-    stack = resolve(args.outputs, args.terraform_dir, function=args.function)
-    if stack.function_name is None:
-        raise StackError("No function to examine: pass --function NAME, --outputs FILE or --terraform-dir DIR.")
-    report = doctor.diagnose(client, stack.function_name, args.topic or stack.sns_topic_arn, minutes=args.minutes)
+    stack, function = function_of(args)
+    report = doctor.diagnose(client, function, args.topic or stack.sns_topic_arn, minutes=args.minutes)
     findings = report.sorted()
     if args.json:
         print(
             json.dumps(
                 {
-                    "function": stack.function_name,
+                    "function": function,
                     "checked": report.checked,
                     "findings": [f.as_dict() for f in findings],
                     "exit_code": report.exit_code,
@@ -83,7 +102,7 @@ def run_doctor(args: argparse.Namespace, console: Console) -> int:
         return report.exit_code
     if not [f for f in findings if f.severity > doctor.Severity.INFO]:
         console.print(
-            f"[green]No problems found[/green] in {stack.function_name}: checked {', '.join(report.checked)} "
+            f"[green]No problems found[/green] in {function}: checked {', '.join(report.checked)} "
             f"over the last {args.minutes} minutes.",
             soft_wrap=True,
         )
@@ -93,7 +112,7 @@ def run_doctor(args: argparse.Namespace, console: Console) -> int:
             console.print(f"  evidence: {f.evidence}", highlight=False, soft_wrap=True)
             console.print(f"  fix: {f.fix}", highlight=False, soft_wrap=True)
     elif findings:
-        table = Table(title=f"stream-pipeline doctor: {stack.function_name}", show_lines=True)
+        table = Table(title=f"stream-pipeline doctor: {function}", show_lines=True)
         for column in ("severity", "area", "finding", "evidence", "fix"):
             table.add_column(column, overflow="fold")
         for f in findings:
@@ -136,9 +155,7 @@ def run_load(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_redrive(args: argparse.Namespace, console: Console) -> int:
-    stack = resolve(args.outputs, args.terraform_dir, function=args.function)
-    if stack.function_name is None:
-        raise StackError("No function: pass --function NAME, --outputs FILE or --terraform-dir DIR.")
+    _, function = function_of(args)
     options = redrive.Options(
         apply=args.apply,
         check=not args.no_check,
@@ -147,7 +164,7 @@ def run_redrive(args: argparse.Namespace, console: Console) -> int:
         discard_log=Path(args.discard_log),
     )
     try:
-        target = redrive.discover(client, stack.function_name, args.ledger_table)
+        target = redrive.discover(client, function, args.ledger_table)
         with console.status("reading the failure path") as status:
             summary = redrive.redrive(
                 client, target, options, progress=lambda f: status.update(f"{f.origin} {f.handle[:60]}")
@@ -278,136 +295,98 @@ def draw(body: dict[str, Any], title: str, args: argparse.Namespace, console: Co
 
 
 def run_report(args: argparse.Namespace, console: Console) -> int:
-    stack = resolve(args.outputs, args.terraform_dir, function=args.function)
-    if stack.function_name is None:
-        raise StackError("No function: pass --function NAME, --outputs FILE or --terraform-dir DIR.")
+    stack, name = function_of(args)
     try:
-        function = client("lambda").get_function_configuration(FunctionName=stack.function_name)
+        function = client("lambda").get_function_configuration(FunctionName=name)
         alarms = client("cloudwatch").describe_alarms(
-            AlarmNamePrefix=f"{stack.function_name}-", AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+            AlarmNamePrefix=f"{name}-", AlarmTypes=["MetricAlarm", "CompositeAlarm"]
         )
     except ClientError as exc:
         raise StackError(f"Cannot read the stack: {exc.response['Error'].get('Message', exc)}") from None
     env = function.get("Environment", {}).get("Variables", {})
     arns = [a["AlarmArn"] for a in alarms.get("CompositeAlarms", []) + alarms.get("MetricAlarms", [])]
     body = render.report_body(
-        function=stack.function_name,
+        function=name,
         stream=stack.stream_name,
         namespace=env.get("METRICS_NAMESPACE", "StreamPipeline"),
-        service=env.get("POWERTOOLS_SERVICE_NAME", stack.function_name),
+        service=env.get("POWERTOOLS_SERVICE_NAME", name),
         source="kinesis" if stack.stream_name else "dynamodb",
         alarm_arns=arns,
         period=args.period,
     )
-    return draw(body, f"Race report: {stack.function_name}", args, console)
-
-
-def add_drawing_commands(commands: Any) -> None:
-    dashboard_cmd = commands.add_parser(
-        "dashboard",
-        help="draw the deployed CloudWatch dashboard to a PNG, with data from GetMetricData",
-        description=render.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    stack_options(dashboard_cmd)
-    dashboard_cmd.add_argument("--name", help="the dashboard's name (default: from the outputs)")
-    dashboard_cmd.add_argument("--body", help="a dashboard body JSON file instead of GetDashboard")
-    dashboard_cmd.add_argument("--minutes", type=int, default=60, help="how far back (default 60)")
-    dashboard_cmd.add_argument("--out", default="dashboard.png", help="the PNG to write (default dashboard.png)")
-    dashboard_cmd.set_defaults(run=run_dashboard)
-
-    report_cmd = commands.add_parser(
-        "report",
-        help="draw a race report PNG: put vs processed, latency, sink writes, failures, alarms",
-        description=render.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    stack_options(report_cmd)
-    report_cmd.add_argument("--minutes", type=int, default=15, help="how far back (default 15)")
-    report_cmd.add_argument(
-        "--period", type=int, default=60, help="seconds per point: 60 for AWS's standard metrics; 10 on LocalStack"
-    )
-    report_cmd.add_argument("--out", default="race-report.png", help="the PNG to write (default race-report.png)")
-    report_cmd.set_defaults(run=run_report)
+    return draw(body, f"Race report: {name}", args, console)
 
 
 def parser() -> argparse.ArgumentParser:
     top = Parser(prog="stream-pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    doctor_cmd = commands.add_parser(
-        "doctor",
-        help="read the live stack and print findings with evidence and a fix",
-        description=doctor.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    sub = command(
+        commands, "doctor", "read the live stack and print findings with evidence and a fix", doctor, run_doctor
     )
-    stack_options(doctor_cmd)
-    doctor_cmd.add_argument("--topic", help="the alarm topic ARN (default: from the outputs or the alarms)")
-    doctor_cmd.add_argument("--minutes", type=int, default=60, help="how far back to read metrics (default 60)")
-    doctor_cmd.add_argument("--json", action="store_true", help="findings as JSON, for scripts and CI")
-    doctor_cmd.set_defaults(run=run_doctor)
+    sub.add_argument("--topic", help="the alarm topic ARN (default: from the outputs or the alarms)")
+    sub.add_argument("--minutes", type=int, default=60, help="how far back to read metrics (default 60)")
+    sub.add_argument("--json", action="store_true", help="findings as JSON, for scripts and CI")
 
-    redrive_cmd = commands.add_parser(
-        "redrive",
-        help="bring the records in the failure path back, exactly once (dry run by default)",
-        description=redrive.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    stack_options(redrive_cmd)
-    redrive_cmd.add_argument("--apply", action="store_true", help="put the passing records back (default: dry run)")
-    redrive_cmd.add_argument(
-        "--discard",
-        action="append",
-        default=[],
-        metavar="SEQUENCE",
-        help="give up this record (repeatable); needs --reason",
-    )
-    redrive_cmd.add_argument("--reason", help="why the discarded records are given up (kept in the ledger and the log)")
-    redrive_cmd.add_argument("--discard-log", default="redrive-discarded.jsonl", help="where discarded records go")
-    redrive_cmd.add_argument("--ledger-table", help="the ledger table (default: the function's sink table)")
-    redrive_cmd.add_argument("--no-check", action="store_true", help="do not validate with the deployed processor")
-    redrive_cmd.add_argument("--json", action="store_true", help="the summary as JSON")
-    redrive_cmd.set_defaults(run=run_redrive)
+    sub = command(
+        commands, "redrive", "bring the records in the failure path back, exactly once (dry run by default)",
+        redrive, run_redrive,
+    )  # fmt: skip
+    sub.add_argument("--apply", action="store_true", help="put the passing records back (default: dry run)")
+    sub.add_argument("--discard", action="append", default=[], metavar="SEQUENCE",
+                     help="give up this record (repeatable); needs --reason")  # fmt: skip
+    sub.add_argument("--reason", help="why the discarded records are given up (kept in the ledger and the log)")
+    sub.add_argument("--discard-log", default="redrive-discarded.jsonl", help="where discarded records go")
+    sub.add_argument("--ledger-table", help="the ledger table (default: the function's sink table)")
+    sub.add_argument("--no-check", action="store_true", help="do not validate with the deployed processor")
+    sub.add_argument("--json", action="store_true", help="the summary as JSON")
 
-    plan_cmd = commands.add_parser(
-        "plan",
-        help="size the stream, the consumer and the sink for a workload, with reasons and a cost estimate",
-        description=planner.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    plan_cmd.add_argument("--avg-rps", type=float, required=True, help="average records per second")
-    plan_cmd.add_argument("--peak-rps", type=float, help="peak records per second (default: the average)")
-    plan_cmd.add_argument("--record-bytes", type=int, default=200, help="bytes per record (default 200)")
-    plan_cmd.add_argument("--consumers", type=int, default=1, help="consumers sharing the stream (default 1)")
-    plan_cmd.add_argument("--per-record-ms", type=float, default=planner.PER_RECORD_MS, help="handler time per record")
-    plan_cmd.add_argument("--sink-writes-per-record", type=float, default=1.0, help="sink writes per record")
-    plan_cmd.add_argument(
-        "--keys", type=int, help="distinct partition keys, if the processor writes once per key per batch"
-    )
-    plan_cmd.add_argument("--retention-hours", type=int, default=24, help="stream retention (default 24)")
-    plan_cmd.add_argument("--latency-target-s", type=float, default=5.0, help="arrival to processed (default 5)")
-    plan_cmd.add_argument("--tfvars", help="write the inputs: FILE.tfvars (HCL) or FILE.tfvars.json")
-    plan_cmd.add_argument("--json", action="store_true", help="the plan as JSON")
-    plan_cmd.set_defaults(run=run_plan, offline=True)
+    sub = command(
+        commands, "plan", "size the stream, the consumer and the sink for a workload, with reasons and a cost estimate",
+        planner, run_plan, stack=False, offline=True,
+    )  # fmt: skip
+    sub.add_argument("--avg-rps", type=float, required=True, help="average records per second")
+    sub.add_argument("--peak-rps", type=float, help="peak records per second (default: the average)")
+    sub.add_argument("--record-bytes", type=int, default=200, help="bytes per record (default 200)")
+    sub.add_argument("--consumers", type=int, default=1, help="consumers sharing the stream (default 1)")
+    sub.add_argument("--per-record-ms", type=float, default=planner.PER_RECORD_MS, help="handler time per record")
+    sub.add_argument("--sink-writes-per-record", type=float, default=1.0, help="sink writes per record")
+    sub.add_argument("--keys", type=int, help="distinct partition keys, if the processor writes once per key per batch")
+    sub.add_argument("--retention-hours", type=int, default=24, help="stream retention (default 24)")
+    sub.add_argument("--latency-target-s", type=float, default=5.0, help="arrival to processed (default 5)")
+    sub.add_argument("--tfvars", help="write the inputs: FILE.tfvars (HCL) or FILE.tfvars.json")
+    sub.add_argument("--json", action="store_true", help="the plan as JSON")
 
-    add_drawing_commands(commands)
+    sub = command(
+        commands, "dashboard", "draw the deployed CloudWatch dashboard to a PNG, with data from GetMetricData",
+        render, run_dashboard,
+    )  # fmt: skip
+    sub.add_argument("--name", help="the dashboard's name (default: from the outputs)")
+    sub.add_argument("--body", help="a dashboard body JSON file instead of GetDashboard")
+    sub.add_argument("--minutes", type=int, default=60, help="how far back (default 60)")
+    sub.add_argument("--out", default="dashboard.png", help="the PNG to write (default dashboard.png)")
 
-    load_cmd = commands.add_parser(
-        "load",
-        help="race simulated Alleycat racers into the stream (or the DynamoDB source table)",
-        description=load.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    stack_options(load_cmd)
-    target = load_cmd.add_mutually_exclusive_group()
+    sub = command(
+        commands, "report", "draw a race report PNG: put vs processed, latency, sink writes, failures, alarms",
+        render, run_report,
+    )  # fmt: skip
+    sub.add_argument("--minutes", type=int, default=15, help="how far back (default 15)")
+    sub.add_argument("--period", type=int, default=60,
+                     help="seconds per point: 60 for AWS's standard metrics; 10 on LocalStack")  # fmt: skip
+    sub.add_argument("--out", default="race-report.png", help="the PNG to write (default race-report.png)")
+
+    sub = command(
+        commands, "load", "race simulated Alleycat racers into the stream (or the DynamoDB source table)",
+        load, run_load,
+    )  # fmt: skip
+    target = sub.add_mutually_exclusive_group()
     target.add_argument("--stream", help="Kinesis stream name")
     target.add_argument("--table", help="DynamoDB source table name (the dynamodb-streams example)")
-    load_cmd.add_argument("--racers", type=int, default=100, help="1 to 1,000 simulated racers (default 100)")
-    load_cmd.add_argument("--seconds", type=int, default=60, help="race length in seconds (default 60)")
-    load_cmd.add_argument("--race-id", type=int, default=int(time.time()) % 100_000, help="default: from the clock")
-    load_cmd.add_argument("--seed", type=int, default=7, help="seed of the racers' trends")
-    load_cmd.add_argument("--json", action="store_true", help="print the summary as JSON")
-    load_cmd.set_defaults(run=run_load)
+    sub.add_argument("--racers", type=int, default=100, help="1 to 1,000 simulated racers (default 100)")
+    sub.add_argument("--seconds", type=int, default=60, help="race length in seconds (default 60)")
+    sub.add_argument("--race-id", type=int, default=int(time.time()) % 100_000, help="default: from the clock")
+    sub.add_argument("--seed", type=int, default=7, help="seed of the racers' trends")
+    sub.add_argument("--json", action="store_true", help="print the summary as JSON")
     return top
 
 
@@ -420,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console = Console()
     try:
-        if not getattr(args, "offline", False):
+        if not args.offline:
             require_region()
         code: int = args.run(args, console)
     except BotoCoreError as exc:  # no credentials, no endpoint: a sentence, not a traceback
