@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from stream_pipeline_ops.stack import kinesis_stream_name
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -286,7 +288,7 @@ def check_stream(read: Reader, ctx: Context) -> None:
     source = ctx.mapping.get("EventSourceArn", "")
     if ":kinesis:" in source:
         area = "stream"
-        stream = source.split(":stream/", 1)[-1].split("/", 1)[0]
+        stream = kinesis_stream_name(source)
         found = read.call(
             area,
             f"stream {stream}",

@@ -32,6 +32,7 @@ from botocore.exceptions import ClientError
 from stream_pipeline import processors
 from stream_pipeline.config import load_settings
 from stream_pipeline.records import PoisonRecord, SourceType, from_raw
+from stream_pipeline_ops.stack import kinesis_stream_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -171,7 +172,7 @@ def fetch_from_stream(client: Callable[[str], Any], failure: Failure) -> tuple[l
     try:
         if kinesis:
             iterator = api.get_shard_iterator(
-                StreamName=stream_name(info["streamArn"]), ShardId=info["shardId"],
+                StreamName=kinesis_stream_name(info["streamArn"]), ShardId=info["shardId"],
                 ShardIteratorType="AT_SEQUENCE_NUMBER", StartingSequenceNumber=start,
             )["ShardIterator"]  # fmt: skip
         else:
@@ -183,21 +184,17 @@ def fetch_from_stream(client: Callable[[str], Any], failure: Failure) -> tuple[l
         if exc.response["Error"]["Code"] in (*EXPIRED_ERRORS, "ResourceNotFoundException"):
             return [], True
         raise
+
+    def sequence(raw: dict[str, Any]) -> int:
+        return int(raw["SequenceNumber"] if kinesis else raw["dynamodb"]["SequenceNumber"])
+
     records: list[dict[str, Any]] = []
     for _ in range(1000):  # bounded: a range is at most one batch of 10,000 records
         page = api.get_records(ShardIterator=iterator, Limit=1000)
-        for raw in page.get("Records", []):
-            sequence = raw["SequenceNumber"] if kinesis else raw["dynamodb"]["SequenceNumber"]
-            if int(sequence) > end:
-                break
-            records.append(as_event_record(raw, info) if kinesis else raw)
-        last = page.get("Records", [])[-1:] or [None]
-        done = (
-            last[0] is None
-            or int(last[0]["SequenceNumber"] if kinesis else last[0]["dynamodb"]["SequenceNumber"]) >= end
-        )
+        raws = page.get("Records", [])
+        records += [as_event_record(raw, info) if kinesis else raw for raw in raws if sequence(raw) <= end]
         iterator = page.get("NextShardIterator")
-        if done or not iterator:
+        if not raws or sequence(raws[-1]) >= end or not iterator:
             break
     expected = int(info.get("batchSize", len(records)))
     return records, len(records) < expected or (records != [] and sequence_of(records[0]) != start)
@@ -217,11 +214,6 @@ def as_event_record(raw: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]
             "approximateArrivalTimestamp": arrival.timestamp() if isinstance(arrival, datetime) else arrival,
         },
     }
-
-
-def stream_name(arn: str) -> str:
-    """arn:aws:kinesis:REGION:ACCOUNT:stream/NAME -> NAME."""
-    return arn.split(":stream/", 1)[-1].split("/", 1)[0]
 
 
 def sequence_of(record: dict[str, Any]) -> str:
@@ -416,7 +408,7 @@ def put_kinesis(
             continue
         try:
             put = kinesis.put_record(
-                StreamName=stream_name(target.source_arn), PartitionKey=record["kinesis"]["partitionKey"],
+                StreamName=kinesis_stream_name(target.source_arn), PartitionKey=record["kinesis"]["partitionKey"],
                 Data=base64.b64decode(record["kinesis"]["data"]),
             )  # fmt: skip
         except ClientError:

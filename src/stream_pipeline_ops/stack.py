@@ -40,6 +40,11 @@ class Stack:
         )
 
 
+def kinesis_stream_name(arn: str) -> str:
+    """arn:aws:kinesis:REGION:ACCOUNT:stream/NAME (or a consumer ARN below it) -> NAME."""
+    return arn.split(":stream/", 1)[-1].split("/", 1)[0]
+
+
 def _dashboard_from_url(url: str | None) -> str | None:
     """The name in a console URL ending in ``#dashboards:name=NAME``."""
     return url.rsplit("name=", 1)[-1] if url and "#dashboards:name=" in url else None
