@@ -40,6 +40,18 @@ class Stack:
         localstack.destroy(self.example, *self.variables, workspace=WORKSPACE)
 
 
+def empty_failure_path(stack: Stack) -> None:
+    """Empty a stack's failure path: the on-failure queue, or the failure archive bucket."""
+    if stack.outputs.get("on_failure_queue_url"):
+        client("sqs").purge_queue(QueueUrl=stack.outputs["on_failure_queue_url"])
+    bucket = stack.outputs.get("on_failure_bucket_name")
+    if bucket:
+        s3 = client("s3")
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                s3.delete_object(Bucket=bucket, Key=item["Key"])
+
+
 def remaining_resources(prefix: str) -> list[str]:
     found = [f"function {f['FunctionName']}" for f in client("lambda").list_functions()["Functions"]]
     found += [f"stream {s}" for s in client("kinesis").list_streams()["StreamNames"]]

@@ -191,11 +191,13 @@ def expected_standings(records: list[dict[str, Any]]) -> dict[tuple[str, str], d
     return standings
 
 
-def standings_in(client: Any, table: str) -> dict[tuple[str, str], dict[str, Any]]:
-    """The race standings in the sink (the redrive ledger shares the table under REDRIVE# keys)."""
+def standings_in(client: Any, table: str, race: int | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+    """The race standings in the sink, of one race or all (the redrive ledger shares the table
+    under REDRIVE# keys)."""
     result = {}
     for item in scan(client, table):
-        if not item["pk"]["S"].startswith("RACE#"):
+        pk = item["pk"]["S"]
+        if not pk.startswith("RACE#") or (race is not None and pk != f"RACE#{race}"):
             continue
         entry = {
             "best_output": Decimal(item["best_output"]["N"]),

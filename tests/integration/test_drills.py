@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from metric_catalog import CATALOG
-from stack_support import Stack, client, wait_for
+from stack_support import Stack, client, empty_failure_path, wait_for
 from support import telemetry
 
 if TYPE_CHECKING:
@@ -181,17 +181,6 @@ def notifications(inbox: str) -> list[dict[str, Any]]:
         found += [json.loads(json.loads(m["Body"])["Message"]) for m in received["Messages"]]
 
 
-def drain(stack: Stack) -> None:
-    """Empty the failure path the drill filled: the queue, or the archive bucket."""
-    if stack.outputs.get("on_failure_queue_url"):
-        client("sqs").purge_queue(QueueUrl=stack.outputs["on_failure_queue_url"])
-    if stack.outputs.get("on_failure_bucket_name"):
-        s3 = client("s3")
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.outputs["on_failure_bucket_name"]):
-            for item in page.get("Contents", []):
-                s3.delete_object(Bucket=stack.outputs["on_failure_bucket_name"], Key=item["Key"])
-
-
 def run_drill(stack: Stack, drills: list[Drill], poison: Callable[[], None], good: Callable[[], None]) -> None:
     name = stack.outputs["function_name"]
     prefix = f"{name}-"
@@ -253,7 +242,7 @@ def run_drill(stack: Stack, drills: list[Drill], poison: Callable[[], None], goo
     finally:
         client("sns").unsubscribe(SubscriptionArn=subscription)
         client("sqs").delete_queue(QueueUrl=inbox)
-        drain(stack)
+        empty_failure_path(stack)
 
 
 def check_composites_and_metric_math(

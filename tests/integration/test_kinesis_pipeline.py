@@ -153,7 +153,7 @@ def test_poison_goes_to_the_failure_queue_and_every_record_is_accounted_for(kine
         for info in _failure_ranges(queue_url):
             infos.append(info)
             failed.update(_records_in(info))
-        standings = {k: v for k, v in standings_in(client("dynamodb"), sink).items() if k[0] == f"RACE#{race}"}
+        standings = standings_in(client("dynamodb"), sink, race=race)
         return failed, standings
 
     def settled(state: tuple[set[str], dict[tuple[str, str], dict[str, Any]]]) -> bool:
@@ -213,7 +213,7 @@ def test_the_deployed_dashboard_and_the_race_report_render_with_data(kinesis_sta
     sent = put(stream, [(racer, telemetry(racer, 1, race=606)) for racer in range(1, 11)])
     expected = expected_standings([as_event_record(e) for e in sent])
     wait_for(
-        lambda: {k: v for k, v in standings_in(client("dynamodb"), sink).items() if k[0] == "RACE#606"},
+        lambda: standings_in(client("dynamodb"), sink, race=606),
         lambda s: s == expected,
     )
 

@@ -18,7 +18,7 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from stack_support import Stack, client, wait_for
+from stack_support import Stack, client, empty_failure_path, wait_for
 from stream_pipeline_ops import redrive
 from support import expected_standings, scan, standings_in, telemetry
 
@@ -49,15 +49,6 @@ def apply(function: str) -> redrive.Summary:
     return redrive.redrive(client, target, redrive.Options(apply=True, hide_s=5))
 
 
-def purge_failures(stack: Stack) -> None:
-    if stack.outputs.get("on_failure_queue_url"):
-        client("sqs").purge_queue(QueueUrl=stack.outputs["on_failure_queue_url"])
-    bucket = stack.outputs.get("on_failure_bucket_name")
-    if bucket:
-        for item in client("s3").list_objects_v2(Bucket=bucket).get("Contents", []):
-            client("s3").delete_object(Bucket=bucket, Key=item["Key"])
-
-
 def failed_records(stack: Stack) -> int:
     """How many records the failure path names (dry run: changes nothing)."""
     target = redrive.discover(client, stack.outputs["function_name"], None)
@@ -68,7 +59,7 @@ def test_kinesis_failures_in_the_queue_are_redriven_from_the_stream(kinesis_stac
     function, stream = kinesis_stack.outputs["function_name"], kinesis_stack.outputs["stream_name"]
     sink = kinesis_stack.outputs["sink_table_name"]
     race = 808
-    purge_failures(kinesis_stack)
+    empty_failure_path(kinesis_stack)
     messages = [(racer, telemetry(racer, second, race=race)) for second in (1, 2) for racer in range(1, 6)]
     with rejecting(function):
         kinesis = client("kinesis")
@@ -82,7 +73,7 @@ def test_kinesis_failures_in_the_queue_are_redriven_from_the_stream(kinesis_stac
     assert first.closed == first.failures
 
     expected = expected_standings([_event(m) for _, m in messages])
-    in_sink = wait_for(lambda: _race(standings_in(client("dynamodb"), sink), race), lambda s: s == expected, timeout=60)
+    in_sink = wait_for(lambda: standings_in(client("dynamodb"), sink, race=race), lambda s: s == expected, timeout=60)
     assert in_sink == expected, "the sink equals the reference"
 
     second = apply(function)
@@ -95,7 +86,7 @@ def test_dynamodb_failures_in_the_archive_are_redriven_through_the_function(dyna
     function = dynamodb_stack.outputs["function_name"]
     table, sink = dynamodb_stack.outputs["source_table_name"], dynamodb_stack.outputs["sink_table_name"]
     keys = [f"redrive-{n}" for n in range(4)]
-    purge_failures(dynamodb_stack)
+    empty_failure_path(dynamodb_stack)
     dynamodb = client("dynamodb")
     with rejecting(function):
         time.sleep(1)
@@ -125,10 +116,6 @@ def _json(message: Any) -> bytes:
 
 def _event(message: Any) -> dict[str, Any]:
     return {"kinesis": {"data": base64.b64encode(_json(message)).decode()}}
-
-
-def _race(standings: dict[tuple[str, str], Any], race: int) -> dict[tuple[str, str], Any]:
-    return {k: v for k, v in standings.items() if k[0] == f"RACE#{race}"}
 
 
 def _audited(items: list[dict[str, Any]], keys: list[str]) -> list[str]:
