@@ -153,7 +153,7 @@ locals {
     }
   }
 
-  # One shape for every alarm (the optional attributes default to null), so they form one map.
+  # One shape for every alarm (the optional expression defaults to null), so they form one map.
   alarms = {
     for key, d in local.definitions : key => {
       severity           = d.severity
@@ -161,8 +161,7 @@ locals {
       namespace          = d.namespace
       metric             = d.metric
       dimensions         = d.dimensions
-      statistic          = try(d.statistic, null)
-      extended_statistic = try(d.extended_statistic, null)
+      statistic          = d.statistic
       expression         = try(d.expression, null)
       evaluation_periods = d.evaluation_periods
       datapoints         = d.datapoints
@@ -278,12 +277,11 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   alarm_description = each.value.description
 
   # A plain metric alarm, or (with an expression) a metric-math alarm over that one metric.
-  namespace          = each.value.expression == null ? each.value.namespace : null
-  metric_name        = each.value.expression == null ? each.value.metric : null
-  dimensions         = each.value.expression == null ? each.value.dimensions : null
-  statistic          = each.value.expression == null ? each.value.statistic : null
-  extended_statistic = each.value.extended_statistic
-  period             = each.value.expression == null ? var.period_seconds : null
+  namespace   = each.value.expression == null ? each.value.namespace : null
+  metric_name = each.value.expression == null ? each.value.metric : null
+  dimensions  = each.value.expression == null ? each.value.dimensions : null
+  statistic   = each.value.expression == null ? each.value.statistic : null
+  period      = each.value.expression == null ? var.period_seconds : null
 
   dynamic "metric_query" {
     for_each = each.value.expression == null ? [] : [each.value]
