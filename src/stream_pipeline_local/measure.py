@@ -19,7 +19,7 @@ import boto3.session
 from stream_pipeline_ops import load
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class RaceReport:
     latency_max_ms: float
     latency_samples: int
     drain_after_last_put_s: float
+    invocations: int
+    invocation_seconds: float
+    """The sum of the invocations' durations (REPORT lines): how long the consumer was busy."""
 
     @property
     def balanced(self) -> bool:
@@ -87,18 +90,32 @@ def queued_records(sqs: Any, queue_url: str, wait_s: int = 0) -> int:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def latency_samples(logs: Any, group: str, since_ms: int) -> list[float]:
-    samples: list[float] = []
-    kwargs: dict[str, Any] = {"logGroupName": group, "startTime": since_ms, "filterPattern": "ProcessingLatency"}
+def log_lines(logs: Any, group: str, since_ms: int, pattern: str) -> Iterator[str]:
+    kwargs: dict[str, Any] = {"logGroupName": group, "startTime": since_ms, "filterPattern": pattern}
     while True:
         page = logs.filter_log_events(**kwargs)
-        for event in page["events"]:
-            if event["message"].startswith("{"):
-                value = json.loads(event["message"]).get("ProcessingLatency", [])
-                samples.extend(value if isinstance(value, list) else [value])
+        yield from (event["message"] for event in page["events"])
         if "nextToken" not in page:
-            return samples
+            return
         kwargs["nextToken"] = page["nextToken"]
+
+
+def latency_samples(logs: Any, group: str, since_ms: int) -> list[float]:
+    samples: list[float] = []
+    for line in log_lines(logs, group, since_ms, "ProcessingLatency"):
+        if line.startswith("{"):
+            value = json.loads(line).get("ProcessingLatency", [])
+            samples.extend(value if isinstance(value, list) else [value])
+    return samples
+
+
+def invocation_durations_ms(logs: Any, group: str, since_ms: int) -> list[float]:
+    """The Duration of every REPORT line (one per invocation)."""
+    return [
+        float(line.split("\tDuration: ", 1)[1].split(" ms", 1)[0])
+        for line in log_lines(logs, group, since_ms, "REPORT")
+        if line.startswith("REPORT") and "\tDuration: " in line
+    ]
 
 
 def drive(
@@ -132,6 +149,7 @@ def drive(
     queued += queued_records(sqs, str(outputs["on_failure_queue_url"]), wait_s=1)
     time.sleep(1)  # the last EMF lines reach the log group after the last write
     samples = latency_samples(logs, str(outputs["log_group_name"]), started_ms)
+    durations = invocation_durations_ms(logs, str(outputs["log_group_name"]), started_ms)
     return RaceReport(
         racers=racers,
         seconds=seconds,
@@ -145,4 +163,6 @@ def drive(
         latency_max_ms=max(samples, default=math.nan),
         latency_samples=len(samples),
         drain_after_last_put_s=drained,
+        invocations=len(durations),
+        invocation_seconds=sum(durations) / 1000,
     )

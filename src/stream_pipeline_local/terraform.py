@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stream_pipeline_local.common import ENDPOINT, REGION, ROOT, STATE, WORKSPACE, LocalStackError, say
 
@@ -62,6 +62,44 @@ def overridden(example: str) -> Iterator[Path]:
     shutil.copyfile(OVERRIDE, override)
     try:
         yield directory
+    finally:
+        override.unlink(missing_ok=True)
+
+
+def _plain(value: Any) -> Any:
+    """python-hcl2 keeps the quotes of strings and block names and the comments: drop them."""
+    if isinstance(value, dict):
+        return {k.strip('"'): _plain(v) for k, v in value.items() if k != "__comments__"}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.strip('"') if isinstance(value, str) else value
+
+
+@contextmanager
+def emulator_shards(example: str, shard_count: int) -> Iterator[Path]:
+    """An emulator setting, not a sizing: the example's Kinesis stream opened with ``shard_count``
+    shards on LocalStack, for the block only.
+
+    LocalStack's Kinesis emulator (kinesis-mock) spends time on every put in proportion to the records
+    already in the shard, so a local race of 60,000 records needs far more shards than AWS does to
+    take 1,000 records/s (docs/BENCHMARKS.md). A Terraform override file in the example sets
+    ``kinesis.shard_count`` and raises ``function.reserved_concurrency`` to shards x parallelization
+    factor (the module refuses less); every other value is the example's own, read from its main.tf.
+    """
+    import hcl2  # noqa: PLC0415 - a development dependency, needed by the bench only
+
+    directory = ROOT / "examples" / example
+    with (directory / "main.tf").open() as handle:
+        config = _plain(hcl2.load(handle))
+    (module,) = [block["pipeline"] for block in config["module"] if "pipeline" in block]
+    factor = int(module["event_source_mapping"].get("parallelization_factor", 1))
+    kinesis = {**module["kinesis"], "shard_count": shard_count}
+    function = {**module["function"]}
+    function["reserved_concurrency"] = max(int(function.get("reserved_concurrency", -1)), shard_count * factor)
+    override = directory / "emulator_override.tf.json"
+    override.write_text(json.dumps({"module": {"pipeline": {"kinesis": kinesis, "function": function}}}, indent=2))
+    try:
+        yield override
     finally:
         override.unlink(missing_ok=True)
 

@@ -203,6 +203,8 @@ def test_smoke_race_every_record_is_accounted_for(kinesis_stack: Stack) -> None:
     assert report.balanced, report.as_dict()
     assert report.in_failure_queue == 0
     assert report.latency_samples > 0
+    assert report.invocations > 0, "no REPORT line: the consumer's busy time cannot be measured"
+    assert 0 < report.invocation_seconds < report.invocations * 30  # each within the function's timeout
 
 
 def test_the_deployed_dashboard_and_the_race_report_render_with_data(kinesis_stack: Stack, tmp_path: Path) -> None:

@@ -1,0 +1,77 @@
+"""The local harness's bench helpers: the emulator-only shard override and the race's invocation count."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from stream_pipeline_local import measure
+from stream_pipeline_local.common import ROOT
+from stream_pipeline_local.terraform import emulator_shards
+
+
+def test_the_emulator_shard_override_changes_the_shards_and_nothing_else() -> None:
+    example = ROOT / "examples" / "kinesis-alleycat"
+    before = (example / "main.tf").read_text()
+    with emulator_shards("kinesis-alleycat", 64) as override:
+        assert override.parent == example
+        assert override.name.endswith("_override.tf.json")  # Terraform merges it into the module block
+        module = json.loads(override.read_text())["module"]["pipeline"]
+    assert not override.exists(), "the override must not outlive the block"
+    assert (example / "main.tf").read_text() == before
+    assert module["kinesis"] == {
+        "stream_mode": "PROVISIONED",
+        "shard_count": 64,
+        "retention_hours": 24,
+        "enhanced_fan_out": False,
+    }
+    # The module refuses reserved concurrency below shards x parallelization factor (2 in the example).
+    assert module["function"] == {
+        "memory_mb": 256,
+        "timeout_seconds": 30,
+        "reserved_concurrency": 128,
+        "record_processor": "alleycat",
+    }
+
+
+def test_the_override_is_removed_when_the_block_fails() -> None:
+    override = ROOT / "examples" / "kinesis-alleycat" / "emulator_override.tf.json"
+
+    def failing_apply() -> None:
+        with emulator_shards("kinesis-alleycat", 4):
+            assert override.exists()
+            raise RuntimeError("apply failed")
+
+    with pytest.raises(RuntimeError, match="apply failed"):
+        failing_apply()
+    assert not override.exists()
+
+
+class Logs:
+    """filter_log_events over pages, as CloudWatch Logs returns them."""
+
+    def __init__(self, pages: list[list[str]]) -> None:
+        self.pages = pages
+        self.calls: list[dict[str, Any]] = []
+
+    def filter_log_events(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        index = int(kwargs.get("nextToken", 0))
+        page: dict[str, Any] = {"events": [{"message": line} for line in self.pages[index]]}
+        if index + 1 < len(self.pages):
+            page["nextToken"] = str(index + 1)
+        return page
+
+
+def test_invocation_durations_come_from_every_report_line_on_every_page() -> None:
+    report = "REPORT RequestId: {0}\tDuration: {1} ms\tBilled Duration: 13 ms\tMemory Size: 256 MB\n"
+    logs = Logs(
+        [
+            [report.format("a", "12.50"), "START RequestId: a Version: $LATEST\n"],
+            [report.format("b", "1500.00") + "\tInit Duration: 300.00 ms"],
+        ]
+    )
+    assert measure.invocation_durations_ms(logs, "/aws/lambda/f", 0) == [12.5, 1500.0]
+    assert [call["filterPattern"] for call in logs.calls] == ["REPORT", "REPORT"]
