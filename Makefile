@@ -158,7 +158,7 @@ down: $(VENV)/.stamp ## Destroy the local pipeline and stop LocalStack
 	$(PY) -m stream_pipeline_local.localstack down
 
 .PHONY: bench
-bench: $(VENV)/.stamp package ## Benchmarks P1-P6 (P5: 1,000 racers x 60 s on LocalStack; P5=0 skips it)
+bench: $(VENV)/.stamp package ## Benchmarks P1-P7 (P5: 1,000 racers x 60 s on LocalStack, 64 emulator shards; P5=0 skips it)
 	$(TF) init $(TF_INIT_FLAGS) -test-directory=tests/terraform >/dev/null
 	$(PY) bench/run.py
 

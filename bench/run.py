@@ -9,6 +9,11 @@ P5  end to end on LocalStack through the warm local executor: RACERS x 1 msg/s f
     examples/kinesis-alleycat (1,000 x 60 by default): records in against sink + on-failure queue,
     the consumer's lag (ProcessingLatency p50/p99 from the EMF lines), and the drain time after the
     last put. Target: p99 <= 5 s and nothing lost. Skipped with P5=0.
+    Two emulator settings, for P5 only: the stream opens with P5_SHARDS shards (64; the emulator's
+    puts slow down with the records per shard, measured by "P5 emulator ingest" at 2 shards and at
+    P5_SHARDS), and the event source mapping polls every 0.02 s instead of every 1 s. The profile
+    that follows the race (consumer busy time, the sink's write capacity, CPU by process) names the
+    next limit.
 P6  wall time of the mocked `terraform test` suite, per run block.
 P7  peak memory (resident high-water mark, VmHWM) of the local executor's worker process running the
     zip on a maximum-size Kinesis batch (10,000 records of ~600 bytes: the 6 MB Lambda delivers at
@@ -127,13 +132,87 @@ def p4_import(repeats: int = 9) -> tuple[float, float, float]:
     return handler, boto, handler / boto
 
 
-def p5_end_to_end(racers: int, seconds: int) -> dict[str, object]:
+POLL_INTERVAL_S = "0.02"
+"""LocalStack's event source mapping polls one shard at a time and waits 1 s between polls
+(LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC): with many shards, each would be read every N
+seconds. An emulator setting for P5 only; Lambda's pollers read every shard continuously."""
+
+
+def cpu_seconds_by_part() -> dict[str, float]:
+    """CPU time (user + system) so far of each part of the local pipeline, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parts = (
+        ("java", "DynamoDB Local (java)"),
+        ("kinesis", "Kinesis emulator (node)"),
+        ("localstack.runtime.main", "LocalStack gateway (python)"),
+        ("worker.py", "Lambda worker (python)"),
+    )
+    totals: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(entry.name) == os.getpid():
+            part = "producer (this bench)"
+        else:
+            part = next((name for marker, name in parts if marker in command), "")
+        if part:
+            totals[part] = totals.get(part, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return totals
+
+
+def p5_sink_capacity(seconds: float = 8.0, threads: int = 8) -> float:
+    """Conditional PutItem calls per second that LocalStack's DynamoDB takes from `threads` threads
+    (the sink's write: one per racer per batch, only if the item is new or unchanged)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from stream_pipeline_local import localstack
+
+    table = f"bench-sink-capacity-{int(time.time())}"
+    dynamodb = localstack.client("dynamodb")
+    dynamodb.create_table(
+        TableName=table,
+        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("pk", "sk")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    clients = [localstack.client("dynamodb") for _ in range(threads)]
+    deadline = time.monotonic() + seconds
+
+    def writer(client: Any) -> int:
+        written = 0
+        while time.monotonic() < deadline:
+            item = {"pk": {"S": "RACE#1"}, "sk": {"S": f"RACER#{id(client)}-{written}"}, "version": {"S": "1"}}
+            client.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+            written += 1
+        return written
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(threads) as pool:
+        total = sum(pool.map(writer, clients))
+    rate = total / (time.monotonic() - started)
+    dynamodb.delete_table(TableName=table)
+    return rate
+
+
+def p5_end_to_end(racers: int, seconds: int, shards: int) -> tuple[dict[str, Any], dict[str, float], float, float]:
+    """The race on the example with `shards` shards (an emulator setting); returns the race report,
+    the CPU seconds each part spent during it, the race's wall time and the sink's capacity."""
     from stream_pipeline_local import localstack, measure
 
+    if localstack.pid() is not None and localstack.healthy():
+        print("    note: LocalStack was already running; P5 uses its poll interval, not the bench's", file=sys.stderr)
+    os.environ.setdefault("LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC", POLL_INTERVAL_S)
     variables = ("-var", "name=bench-alleycat")
-    with localstack.running():
+    with localstack.running(), localstack.emulator_shards("kinesis-alleycat", shards):
+        capacity = p5_sink_capacity()
         outputs = localstack.apply("kinesis-alleycat", *variables, workspace="bench")
         try:
+            before, started = cpu_seconds_by_part(), time.monotonic()
             report = measure.drive(
                 outputs,
                 racers=racers,
@@ -143,12 +222,14 @@ def p5_end_to_end(racers: int, seconds: int) -> dict[str, object]:
                 drain_timeout_s=300,
                 out=sys.stderr,
             )
+            wall = time.monotonic() - started
+            cpu = {part: spent - before.get(part, 0.0) for part, spent in cpu_seconds_by_part().items()}
         finally:
             localstack.destroy("kinesis-alleycat", *variables, workspace="bench")
-    return report.as_dict()
+    return report.as_dict(), cpu, wall, capacity
 
 
-def p5_emulator_ingest(batches: int = 60) -> list[tuple[int, float]]:
+def p5_emulator_ingest(shards: int, batches: int = 60) -> list[tuple[int, float]]:
     """Where P5's time goes: PutRecords(500) latency on LocalStack's Kinesis as the stream grows,
     with no consumer attached. Returns (records already in the stream, seconds) samples."""
     from stream_pipeline_local import localstack
@@ -157,7 +238,7 @@ def p5_emulator_ingest(batches: int = 60) -> list[tuple[int, float]]:
     with localstack.running():
         kinesis = localstack.client("kinesis")
         stream = f"bench-ingest-{int(time.time())}"
-        kinesis.create_stream(StreamName=stream, ShardCount=2)
+        kinesis.create_stream(StreamName=stream, ShardCount=shards)
         while (
             kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamStatus"] != "ACTIVE"
         ):
@@ -277,14 +358,18 @@ def main() -> int:
     elapsed, runs = p6_terraform_test()
     report("P6 terraform test", f"{elapsed:.1f} s", f"{runs} run blocks", f"{elapsed / max(runs, 1):.2f} s per run")
     if os.environ.get("P5", "1") != "0":
-        ingest = p5_emulator_ingest()
-        first, last = ingest[0], ingest[-1]
-        baseline = f"PutRecords(500) at {last[0]:,} vs {first[1] * 1000:,.0f} ms at 0"
-        report("P5 emulator ingest", f"{last[1] * 1000:,.0f} ms", baseline, f"ratio {last[1] / first[1]:.1f}")
-        for records, seconds_taken in ingest[::10]:
-            print(f"    PutRecords(500) with {records:>6,} records in the stream: {seconds_taken * 1000:7.1f} ms")
         racers, seconds = int(os.environ.get("RACERS", "1000")), int(os.environ.get("DURATION", "60"))
-        p5 = p5_end_to_end(racers, seconds)
+        shards = int(os.environ.get("P5_SHARDS", "64"))
+        for count in (2, shards):
+            ingest = p5_emulator_ingest(count)
+            first, last = ingest[0], ingest[-1]
+            baseline = f"PutRecords(500) at {last[0]:,} vs {first[1] * 1000:,.0f} ms at 0"
+            report(
+                f"P5 ingest, {count} shards", f"{last[1] * 1000:,.0f} ms", baseline, f"ratio {last[1] / first[1]:.1f}"
+            )
+            for records, seconds_taken in ingest[::10]:
+                print(f"    PutRecords(500) with {records:>6,} records in the stream: {seconds_taken * 1000:7.1f} ms")
+        p5, cpu, wall, capacity = p5_end_to_end(racers, seconds, shards)
         report(
             "P5 records",
             f"{p5['records_in']:,} in",
@@ -295,11 +380,28 @@ def main() -> int:
             "P5 rate",
             f"{p5['achieved_rate']:,.0f} rec/s",
             f"target {racers:,} rec/s for {seconds} s",
-            f"throttled {p5['throttled']:,}",
+            f"{shards} emulator shards; throttled {p5['throttled']:,}",
         )
         lag = f"p50 {p5['latency_p50_ms'] / 1000:.2f} s, max {p5['latency_max_ms'] / 1000:.2f} s"
         report("P5 consumer lag", f"p99 {p5['latency_p99_ms'] / 1000:.2f} s", lag, "(target p99 <= 5 s)")
         report("P5 drain", f"{p5['drain_after_last_put_s']:.1f} s", "after the last put", "")
+        busy = p5["invocation_seconds"]
+        invocations = p5["invocations"]
+        report(
+            "P5 consumer busy",
+            f"{busy:.1f} s",
+            f"of {wall:.1f} s, {invocations:,} invocations",
+            f"{p5['records_in'] / max(invocations, 1):,.0f} records each",
+        )
+        report(
+            "P5 sink capacity",
+            f"{capacity:,.0f} writes/s",
+            f"{racers:,} racers: one write each per batch",
+            f"cycle >= {racers / capacity:.1f} s",
+        )
+        print(f"    CPU during the race ({wall:.0f} s wall, {os.cpu_count()} cores):")
+        for part, spent in sorted(cpu.items(), key=lambda item: -item[1]):
+            print(f"      {part:<30}{spent:7.1f} s   {spent / wall:5.0%} of one core")
     return 0
 
 
