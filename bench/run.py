@@ -10,7 +10,7 @@ P5  end to end on LocalStack through the warm local executor: RACERS x 1 msg/s f
     the consumer's lag (ProcessingLatency p50/p99 from the EMF lines), and the drain time after the
     last put. Target: p99 <= 5 s and nothing lost. Skipped with P5=0.
     Two emulator settings, for P5 only: the stream opens with P5_SHARDS shards (64; the emulator's
-    puts slow down with the records per shard, measured by "P5 emulator ingest" at 2 shards and at
+    puts slow down with the records per shard, measured by the "P5 ingest" lines at 2 shards and at
     P5_SHARDS), and the event source mapping polls every 0.02 s instead of every 1 s. The profile
     that follows the race (consumer busy time, the sink's write capacity, CPU by process) names the
     next limit.
