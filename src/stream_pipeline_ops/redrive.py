@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 ARCHIVE_PREFIX: Final = "aws/lambda/"
 DONE_PREFIX: Final = "redriven/"
 EXPIRED_ERRORS: Final = ("TrimmedDataAccessException", "ExpiredIteratorException", "InvalidArgumentException")
+BATCH_GET_LIMIT: Final = 100
+UNPROCESSED_TRIES: Final = 8
 
 
 class RedriveError(Exception):
@@ -258,9 +261,31 @@ class Ledger:
         return {"pk": {"S": self.pk}, "sk": {"S": f"{shard}#{sequence}"}}
 
     def status(self, shard: str, sequence: str) -> str | None:
-        item = self.dynamodb.get_item(TableName=self.table, Key=self.key(shard, sequence), ConsistentRead=True)
-        status = item.get("Item", {}).get("status", {}).get("S")
-        return str(status) if status is not None else None
+        return self.statuses(shard, [sequence]).get(sequence)
+
+    def statuses(self, shard: str, sequences: list[str]) -> dict[str, str]:
+        """The ledger status of each record that has an entry: one consistent BatchGetItem per 100
+        records, its unprocessed keys asked again (with backoff) until none is left."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(sequences))
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            keys = [self.key(shard, sequence) for sequence in unique[start : start + BATCH_GET_LIMIT]]
+            for attempt in range(UNPROCESSED_TRIES):
+                response = self.dynamodb.batch_get_item(
+                    RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}}
+                )
+                for item in response.get("Responses", {}).get(self.table, []):
+                    found[item["sk"]["S"].removeprefix(f"{shard}#")] = str(item["status"]["S"])
+                keys = response.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
+                if not keys:
+                    break
+                time.sleep(min(2.0, 0.05 * 2**attempt))
+            else:
+                raise RedriveError(
+                    f"The ledger table {self.table} kept {len(keys)} keys unprocessed after {UNPROCESSED_TRIES} "
+                    "tries (throttled); run again later."
+                )
+        return found
 
     def claim(self, shard: str, sequence: str, status: str = "claimed", note: str = "") -> bool:
         """True when this run now owns the record; False when a ledger entry exists already."""
@@ -371,9 +396,10 @@ def sort_records(
     """The records to put back, and whether all the others are settled (done or discarded)."""
     passing: list[dict[str, Any]] = []
     settled = True
+    states = ledger.statuses(shard, [sequence_of(record) for record in records]) if ledger else {}
     for record in records:
         sequence = sequence_of(record)
-        state = ledger.status(shard, sequence) if ledger else None
+        state = states.get(sequence)
         if state in ("done", "discarded"):
             summary.already_done += 1
         elif state == "claimed":

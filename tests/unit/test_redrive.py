@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from stream_pipeline_ops import redrive
-from support import ddb_record, telemetry
+from support import api_calls, ddb_record, telemetry
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -239,3 +239,61 @@ def test_a_message_that_is_not_a_lambda_failure_record_is_kept_and_counted(aws: 
     summary = redrive.redrive(client, target(QUEUE_ARN), redrive.Options(apply=True))
     assert (summary.unreadable, summary.closed) == (1, 0)
     assert queued() == 1
+
+
+def test_the_ledger_is_read_with_one_batch_get_per_hundred_records(aws: None) -> None:
+    puts = put_batch([good(racer, 1) for racer in range(1, 251)])
+    queue_failure(failure_info(puts))
+    ledger = redrive.Ledger(client("dynamodb"), LEDGER, stream_arn())
+    shard = puts[0]["ShardId"]
+    assert ledger.claim(shard, puts[7]["SequenceNumber"], "done")
+    assert ledger.claim(shard, puts[201]["SequenceNumber"], "discarded", "a reason")
+    with api_calls() as log:
+        summary = redrive.redrive(client, target(QUEUE_ARN), redrive.Options())
+    assert (summary.fetched, summary.already_done, summary.would_pass) == (250, 2, 248)
+    assert log.count("dynamodb", "BatchGetItem") == 3
+    assert log.count("dynamodb", "GetItem") == 0
+
+
+class UnprocessedHalf:
+    """A DynamoDB client whose BatchGetItem answers the first half of the keys and returns the rest as
+    UnprocessedKeys, `times` times in a row (a throttled table); everything else goes to moto."""
+
+    def __init__(self, real: Any, times: int) -> None:
+        self.real = real
+        self.times = times
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 - boto3's name
+        self.calls += 1
+        ((table, request),) = RequestItems.items()
+        if self.calls > self.times:
+            return self.real.batch_get_item(RequestItems=RequestItems)
+        half = len(request["Keys"]) // 2
+        answered: dict[str, Any] = {"Responses": {table: []}}
+        if half:
+            answered = self.real.batch_get_item(RequestItems={table: {**request, "Keys": request["Keys"][:half]}})
+        return {**answered, "UnprocessedKeys": {table: {**request, "Keys": request["Keys"][half:]}}}
+
+
+def test_unprocessed_ledger_keys_are_asked_again_and_a_table_that_never_answers_is_a_clear_error(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redrive.time, "sleep", lambda _s: None)
+    stream = stream_arn()
+    writer = redrive.Ledger(client("dynamodb"), LEDGER, stream)
+    for n in range(40):
+        assert writer.claim("shardId-1", str(1000 + n), "done")
+    sequences = [str(1000 + n) for n in range(60)]
+
+    flaky = UnprocessedHalf(client("dynamodb"), times=3)
+    statuses = redrive.Ledger(flaky, LEDGER, stream).statuses("shardId-1", sequences)
+    assert statuses == {str(1000 + n): "done" for n in range(40)}
+    assert flaky.calls == 4
+
+    stuck = UnprocessedHalf(client("dynamodb"), times=100)
+    with pytest.raises(redrive.RedriveError, match=r"kept \d+ keys unprocessed after 8 tries"):
+        redrive.Ledger(stuck, LEDGER, stream).statuses("shardId-1", sequences)
