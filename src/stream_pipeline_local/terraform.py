@@ -66,12 +66,12 @@ def overridden(example: str) -> Iterator[Path]:
         override.unlink(missing_ok=True)
 
 
-def _plain(value: Any) -> Any:
+def plain_hcl(value: Any) -> Any:
     """python-hcl2 keeps the quotes of strings and block names and the comments: drop them."""
     if isinstance(value, dict):
-        return {k.strip('"'): _plain(v) for k, v in value.items() if k != "__comments__"}
+        return {k.strip('"'): plain_hcl(v) for k, v in value.items() if k != "__comments__"}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain_hcl(v) for v in value]
     return value.strip('"') if isinstance(value, str) else value
 
 
@@ -90,7 +90,7 @@ def emulator_shards(example: str, shard_count: int) -> Iterator[Path]:
 
     directory = ROOT / "examples" / example
     with (directory / "main.tf").open() as handle:
-        config = _plain(hcl2.load(handle))
+        config = plain_hcl(hcl2.load(handle))
     (module,) = [block["pipeline"] for block in config["module"] if "pipeline" in block]
     factor = int(module["event_source_mapping"].get("parallelization_factor", 1))
     kinesis = {**module["kinesis"], "shard_count": shard_count}

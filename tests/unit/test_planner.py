@@ -9,19 +9,11 @@ from typing import Any
 import hcl2
 import pytest
 
+from stream_pipeline_local.terraform import plain_hcl
 from stream_pipeline_ops import cli, planner
 
 ROOT = Path(__file__).resolve().parents[2]
 RACE = planner.Workload(avg_rps=1000, peak_rps=1000, record_bytes=200, keys=1000)
-
-
-def plain(value: Any) -> Any:
-    """python-hcl2 keeps the quotes of strings and block names, and the comments: drop them."""
-    if isinstance(value, dict):
-        return {k.strip('"'): plain(v) for k, v in value.items() if k != "__comments__"}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value.strip('"') if isinstance(value, str) else value
 
 
 def test_one_shard_under_the_race_is_full_on_records_and_a_fifth_on_bytes() -> None:
@@ -70,7 +62,7 @@ def test_big_records_are_sized_by_bytes() -> None:
 
 def test_the_kinesis_example_is_sized_as_the_planner_says() -> None:
     with (ROOT / "examples" / "kinesis-alleycat" / "main.tf").open() as handle:
-        config = plain(hcl2.load(handle))
+        config = plain_hcl(hcl2.load(handle))
     (module,) = [block["pipeline"] for block in config["module"] if "pipeline" in block]
     for name, values in planner.plan(RACE).tfvars().items():
         for key, value in values.items():
@@ -82,7 +74,7 @@ def test_the_tfvars_are_hcl_the_module_reads(tmp_path: Path) -> None:
     path = tmp_path / "race.tfvars"
     path.write_text(planner.tfvars_hcl(result))
     with path.open() as handle:
-        parsed = plain(hcl2.load(handle))
+        parsed = plain_hcl(hcl2.load(handle))
     assert parsed == result.tfvars()
 
 
