@@ -5,7 +5,9 @@ It reads the event source mapping, the function, the stream, the sink, the failu
 alarms and their topic, and prints findings, most severe first, each with the evidence (the
 numbers it read) and the fix. What it cannot read (a missing permission, a deleted resource)
 is a finding too, never a stack trace. Only the function's name is needed; everything else is
-discovered from it. Exit status: 0 healthy, 1 warnings, 2 something critical.
+discovered from it. The metrics it weighs come from one GetMetricData call (each check asks for
+its own metric only when that call is refused). Exit status: 0 healthy, 1 warnings, 2 something
+critical.
 """
 
 from __future__ import annotations
@@ -74,6 +76,14 @@ class Report:
         return max((int(f.severity) for f in self.findings), default=0)
 
 
+MetricKey = tuple[str, str, tuple[tuple[str, str], ...], str]
+"""(namespace, metric name, dimensions as sorted pairs, statistic)."""
+
+
+def metric_key(namespace: str, name: str, dimensions: dict[str, str], statistic: str) -> MetricKey:
+    return namespace, name, tuple(sorted(dimensions.items())), statistic
+
+
 class Reader:
     """AWS calls whose failures become findings: what could not be read, and why."""
 
@@ -81,6 +91,7 @@ class Reader:
         self.client = client
         self.report = report
         self.minutes = minutes
+        self.prefetched: dict[MetricKey, list[float]] = {}
 
     def call(self, area: str, what: str, permission: str, service: str, operation: str, **kwargs: Any) -> Any:
         try:
@@ -122,8 +133,49 @@ class Reader:
             )
         return None
 
+    def prefetch(self, wanted: list[MetricKey]) -> None:
+        """Every metric the checks will read, in one GetMetricData (paged), instead of a call each."""
+        end = datetime.now(tz=UTC)
+        queries: list[dict[str, Any]] = [
+            {
+                "Id": f"m{index}",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": namespace,
+                        "MetricName": name,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions],
+                    },
+                    "Period": 60,
+                    "Stat": statistic,
+                },
+                "ReturnData": True,
+            }
+            for index, (namespace, name, dimensions, statistic) in enumerate(wanted)
+        ]
+        values: dict[str, list[float]] = {query["Id"]: [] for query in queries}
+        kwargs: dict[str, Any] = {
+            "MetricDataQueries": queries,
+            "StartTime": end - timedelta(minutes=self.minutes),
+            "EndTime": end,
+        }
+        while True:
+            page = self.call(
+                "metrics", "the stack's metrics", "cloudwatch:GetMetricData", "cloudwatch", "get_metric_data", **kwargs
+            )
+            if page is None:
+                return  # the finding says why; each check then asks for its metric on its own
+            for result in page.get("MetricDataResults", []):
+                values[result["Id"]].extend(float(v) for v in result.get("Values", []))
+            if not page.get("NextToken"):
+                break
+            kwargs["NextToken"] = page["NextToken"]
+        self.prefetched = {key: values[f"m{index}"] for index, key in enumerate(wanted)}
+
     def metric(self, namespace: str, name: str, dimensions: dict[str, str], statistic: str) -> list[float]:
         """Per-minute datapoints of the last ``minutes`` (empty when nothing was published)."""
+        key = metric_key(namespace, name, dimensions, statistic)
+        if key in self.prefetched:
+            return self.prefetched[key]
         end = datetime.now(tz=UTC)
         found = self.call(
             "metrics",
@@ -164,6 +216,7 @@ def diagnose(
     if not ctx.function:
         return report
     check_mapping(read, ctx)
+    read.prefetch(planned_metrics(ctx))
     check_stream(read, ctx)
     check_concurrency(read, ctx)
     check_function_metrics(read, ctx)
@@ -172,6 +225,40 @@ def diagnose(
     check_alarms(read, ctx, topic_arn)
     check_logs(read, ctx)
     return report
+
+
+def sink_table(ctx: Context) -> str | None:
+    return ctx.function.get("Environment", {}).get("Variables", {}).get("SINK_TABLE_NAME") or None
+
+
+def failure_queue(ctx: Context) -> str | None:
+    destination = ctx.mapping.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination", "")
+    return destination.rsplit(":", 1)[-1] if ":sqs:" in destination else None
+
+
+def planned_metrics(ctx: Context) -> list[MetricKey]:
+    """The metrics the checks below read, so that one GetMetricData fetches them all."""
+    function = {"FunctionName": ctx.function["FunctionName"]}
+    wanted = [
+        metric_key("AWS/Lambda", name, function, statistic)
+        for name, statistic in (
+            ("IteratorAge", "Maximum"),
+            ("Errors", "Sum"),
+            ("Throttles", "Sum"),
+            ("Duration", "Maximum"),
+        )
+    ]
+    source = ctx.mapping.get("EventSourceArn", "")
+    if ":kinesis:" in source:
+        stream = {"StreamName": kinesis_stream_name(source)}
+        kinesis = ("IncomingRecords", "IncomingBytes", "WriteProvisionedThroughputExceeded")
+        wanted.extend(metric_key("AWS/Kinesis", name, stream, "Sum") for name in kinesis)
+    if table := sink_table(ctx):
+        dynamodb = ("WriteThrottleEvents", "ConsumedWriteCapacityUnits")
+        wanted.extend(metric_key("AWS/DynamoDB", name, {"TableName": table}, "Sum") for name in dynamodb)
+    if queue := failure_queue(ctx):
+        wanted.append(metric_key("AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": queue}, "Maximum"))
+    return wanted
 
 
 def check_function(read: Reader, ctx: Context, name: str) -> None:
@@ -467,7 +554,7 @@ def check_function_metrics(read: Reader, ctx: Context) -> None:
 
 
 def check_sink(read: Reader, ctx: Context) -> None:
-    table = ctx.function.get("Environment", {}).get("Variables", {}).get("SINK_TABLE_NAME")
+    table = sink_table(ctx)
     if not table:
         return
     found = read.call(
@@ -531,10 +618,10 @@ def check_failure_path(read: Reader, ctx: Context) -> None:
     if ":s3:" in destination:
         check_archive(read, destination.rsplit(":", 1)[-1])
         return
-    if ":sqs:" not in destination:
+    queue_name = failure_queue(ctx)
+    if queue_name is None:
         return
     area = "failure path"
-    queue_name = destination.rsplit(":", 1)[-1]
     url = read.call(area, f"queue {queue_name}", "sqs:GetQueueUrl", "sqs", "get_queue_url", QueueName=queue_name)
     if url is None:
         return

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -80,11 +82,24 @@ HEALTHY: dict[tuple[str, str], Any] = {
 
 
 class FakeAWS:
-    """Answers per (service, operation); metrics per metric name; a ClientError where told."""
+    """Answers per (service, operation); metrics per metric name; a ClientError where told. Every
+    call is counted by (service, operation)."""
 
     def __init__(self, answers: dict[tuple[str, str], Any], metrics: dict[str, list[float]] | None = None) -> None:
         self.answers = answers
         self.metrics = metrics or {}
+        self.calls: Counter[tuple[str, str]] = Counter()
+
+    def metric_data(self, queries: list[dict[str, Any]]) -> dict[str, Any]:
+        results = []
+        for query in queries:
+            assert re.fullmatch(r"[a-z][a-zA-Z0-9_]*", query["Id"]), query["Id"]  # what GetMetricData accepts
+            stat = query["MetricStat"]
+            assert stat["Period"] == 60
+            assert all(d["Value"] for d in stat["Metric"]["Dimensions"]), "a query without its dimension"
+            values = self.metrics.get(stat["Metric"]["MetricName"], [])
+            results.append({"Id": query["Id"], "Values": values, "StatusCode": "Complete"})
+        return {"MetricDataResults": results}
 
     def __call__(self, service: str) -> Any:
         fake = self
@@ -92,6 +107,12 @@ class FakeAWS:
         class Client:
             def __getattr__(self, operation: str) -> Any:
                 def call(**kwargs: Any) -> Any:
+                    fake.calls[(service, operation)] += 1
+                    answer = fake.answers.get((service, operation))
+                    if isinstance(answer, Exception):
+                        raise answer
+                    if service == "cloudwatch" and operation == "get_metric_data":
+                        return fake.metric_data(kwargs["MetricDataQueries"])
                     if service == "cloudwatch" and operation == "get_metric_statistics":
                         (stat,) = kwargs["Statistics"]
                         return {"Datapoints": [{stat: v} for v in fake.metrics.get(kwargs["MetricName"], [])]}
@@ -327,3 +348,23 @@ def test_without_a_region_the_command_says_so(
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     assert cli.main(["doctor", "--function", FN]) == cli.EXIT_STACK
     assert "No AWS region: set AWS_DEFAULT_REGION" in capsys.readouterr().err
+
+
+def test_every_metric_comes_from_one_get_metric_data() -> None:
+    aws = FakeAWS(HEALTHY, metrics={"IteratorAge": [45_000.0], "WriteThrottleEvents": [3.0]})
+    report = doctor.diagnose(aws, FN)
+    assert ("warning", "the consumer is falling behind") in serious(report)
+    assert ("warning", "the sink throttled writes") in serious(report)
+    assert aws.calls[("cloudwatch", "get_metric_data")] == 1
+    assert aws.calls[("cloudwatch", "get_metric_statistics")] == 0, "a check read a metric the plan did not fetch"
+
+
+def test_without_get_metric_data_the_checks_ask_for_each_metric_and_say_what_to_grant() -> None:
+    answers = {**HEALTHY, ("cloudwatch", "get_metric_data"): error("AccessDenied", "GetMetricData")}
+    aws = FakeAWS(answers, metrics={"IteratorAge": [45_000.0]})
+    report = doctor.diagnose(aws, FN)
+    assert ("warning", "could not read the stack's metrics") in serious(report)
+    (finding,) = [f for f in report.findings if f.title == "could not read the stack's metrics"]
+    assert "cloudwatch:GetMetricData" in finding.fix
+    assert ("warning", "the consumer is falling behind") in serious(report), "the per-metric path still reads it"
+    assert aws.calls[("cloudwatch", "get_metric_statistics")] > 0
