@@ -261,6 +261,15 @@ def planned_metrics(ctx: Context) -> list[MetricKey]:
     return wanted
 
 
+def warn_on_any(
+    read: Reader, area: str, namespace: str, name: str, dimensions: dict[str, str], *, title: str, fix: str
+) -> None:
+    """A warning when a count metric (errors, throttles) summed over the window is above zero."""
+    total = sum(read.metric(namespace, name, dimensions, "Sum"))
+    if total > 0:
+        read.report.add(Severity.WARNING, area, title, f"{name}={total:,.0f} in the last {read.minutes} min", fix)
+
+
 def check_function(read: Reader, ctx: Context, name: str) -> None:
     area = "function"
     found = read.call(
@@ -445,15 +454,15 @@ def check_stream_capacity(read: Reader, ctx: Context, stream: str) -> None:
                 f"{ctx.shards} shard(s) x {limit:,} = {capacity:,} {unit}",
                 "add shards (kinesis.shard_count) or switch to on-demand; producers are throttled at 100%",
             )
-    throttled = sum(read.metric("AWS/Kinesis", "WriteProvisionedThroughputExceeded", {"StreamName": stream}, "Sum"))
-    if throttled > 0:
-        read.report.add(
-            Severity.WARNING,
-            "stream",
-            "producers were throttled",
-            f"WriteProvisionedThroughputExceeded={throttled:,.0f} in the last {read.minutes} min",
-            "add shards; producers must retry the entries PutRecords reports as failed",
-        )
+    warn_on_any(
+        read,
+        "stream",
+        "AWS/Kinesis",
+        "WriteProvisionedThroughputExceeded",
+        {"StreamName": stream},
+        title="producers were throttled",
+        fix="add shards; producers must retry the entries PutRecords reports as failed",
+    )
 
 
 def record_age_s(ctx: Context) -> int | None:
@@ -523,24 +532,24 @@ def check_concurrency(read: Reader, ctx: Context) -> None:
 
 def check_function_metrics(read: Reader, ctx: Context) -> None:
     fn = {"FunctionName": ctx.function["FunctionName"]}
-    errors = sum(read.metric("AWS/Lambda", "Errors", fn, "Sum"))
-    if errors > 0:
-        read.report.add(
-            Severity.WARNING,
-            "function",
-            "the function failed invocations",
-            f"Errors={errors:,.0f} in the last {read.minutes} min",
-            "read the log group for the error; a timeout wants smaller batches or more memory",
-        )
-    throttles = sum(read.metric("AWS/Lambda", "Throttles", fn, "Sum"))
-    if throttles > 0:
-        read.report.add(
-            Severity.WARNING,
-            "function",
-            "the function was throttled",
-            f"Throttles={throttles:,.0f} in the last {read.minutes} min",
-            "raise reserved concurrency or the account limit",
-        )
+    warn_on_any(
+        read,
+        "function",
+        "AWS/Lambda",
+        "Errors",
+        fn,
+        title="the function failed invocations",
+        fix="read the log group for the error; a timeout wants smaller batches or more memory",
+    )
+    warn_on_any(
+        read,
+        "function",
+        "AWS/Lambda",
+        "Throttles",
+        fn,
+        title="the function was throttled",
+        fix="raise reserved concurrency or the account limit",
+    )
     timeout_ms = float(ctx.function.get("Timeout", 3)) * 1000
     slowest = max(read.metric("AWS/Lambda", "Duration", fn, "Maximum"), default=0.0)
     if slowest >= BUSY_SHARE * timeout_ms:
@@ -563,15 +572,15 @@ def check_sink(read: Reader, ctx: Context) -> None:
     if found is None:
         return
     read.report.checked.append("sink")
-    throttles = sum(read.metric("AWS/DynamoDB", "WriteThrottleEvents", {"TableName": table}, "Sum"))
-    if throttles > 0:
-        read.report.add(
-            Severity.WARNING,
-            "sink",
-            "the sink throttled writes",
-            f"WriteThrottleEvents={throttles:,.0f} in the last {read.minutes} min",
-            "raise its write capacity or switch it to on-demand",
-        )
+    warn_on_any(
+        read,
+        "sink",
+        "AWS/DynamoDB",
+        "WriteThrottleEvents",
+        {"TableName": table},
+        title="the sink throttled writes",
+        fix="raise its write capacity or switch it to on-demand",
+    )
     provisioned = found["Table"].get("ProvisionedThroughput", {}).get("WriteCapacityUnits", 0)
     if found["Table"].get("BillingModeSummary", {}).get("BillingMode") != "PAY_PER_REQUEST" and provisioned:
         consumed = (

@@ -188,6 +188,12 @@ def test_a_stopped_function_and_a_failed_deployment_are_critical() -> None:
     assert titles == ["the function is Failed", "the last deployment of the function failed"]
 
 
+def test_throttled_producers_are_a_warning_with_the_count() -> None:
+    report = run(metrics={"WriteProvisionedThroughputExceeded": [12.0, 3.0]})
+    assert serious(report) == [("warning", "producers were throttled")]
+    assert report.findings[0].evidence == "WriteProvisionedThroughputExceeded=15 in the last 60 min"
+
+
 def test_the_stream_near_its_record_limit_the_blogs_race_on_one_shard() -> None:
     """Seed 002: 1,000 racers at 1 msg/s on one shard is 100% of 1,000 records/s."""
     summary = copy.deepcopy(HEALTHY[("kinesis", "describe_stream_summary")])
