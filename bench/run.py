@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tools" / "localstack-executor" / "src"))
 
-from support import FakeContext, api_calls, race_batch, telemetry  # noqa: E402 - after the path is set
+from support import FakeContext, api_calls, create_sink_table, race_batch, telemetry  # noqa: E402 - after the path is set
 
 os.environ.update(
     {
@@ -90,15 +90,7 @@ def p2_p3_writes() -> tuple[int, int, int]:
 
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="bench-sink",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_sink_table(client, "bench-sink")
         settings = load_settings({"SINK_TABLE_NAME": "bench-sink"})
         pipeline = Pipeline(settings, _quiet_logger(), client_factory=lambda: client)
         batch = race_batch(racers=1000, seconds=5)
@@ -174,12 +166,7 @@ def p5_sink_capacity(seconds: float = 8.0, threads: int = 8) -> float:
 
     table = f"bench-sink-capacity-{int(time.time())}"
     dynamodb = localstack.client("dynamodb")
-    dynamodb.create_table(
-        TableName=table,
-        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("pk", "sk")],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_sink_table(dynamodb, table)
     clients = [localstack.client("dynamodb") for _ in range(threads)]
     deadline = time.monotonic() + seconds
 

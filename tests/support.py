@@ -191,6 +191,16 @@ def expected_standings(records: list[dict[str, Any]]) -> dict[tuple[str, str], d
     return standings
 
 
+def create_sink_table(client: Any, name: str) -> None:
+    """A table shaped like the module's sink (pk/sk strings, on-demand); the ledger lives there too."""
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key in ("pk", "sk")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 def standings_in(client: Any, table: str, race: int | None = None) -> dict[tuple[str, str], dict[str, Any]]:
     """The race standings in the sink, of one race or all (the redrive ledger shares the table
     under REDRIVE# keys)."""

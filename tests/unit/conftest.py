@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from stream_pipeline.config import load_settings
 from stream_pipeline.pipeline import Pipeline
-from support import SINK
+from support import SINK, create_sink_table
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -36,15 +36,7 @@ def dynamodb() -> Iterator[Any]:
     """A moto DynamoDB client with the sink table (pk/sk strings, as the module creates it)."""
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=SINK,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_sink_table(client, SINK)
         yield client
 
 

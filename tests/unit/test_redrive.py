@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from stream_pipeline_ops import redrive
-from support import api_calls, ddb_record, telemetry
+from support import api_calls, create_sink_table, ddb_record, telemetry
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -27,12 +27,7 @@ def aws() -> Any:
         kinesis = boto3.client("kinesis", region_name="us-east-1")
         kinesis.create_stream(StreamName=STREAM, ShardCount=1)
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(
-            TableName=LEDGER,
-            AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("pk", "sk")],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_sink_table(dynamodb, LEDGER)
         boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="alleycat-failures")
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="alleycat-failures-archive")
         yield
