@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import importlib
 import itertools
 import json
+import os
 import random
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +22,8 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from stream_pipeline.pipeline import Pipeline
 
 PipelineFactory = Callable[..., "Pipeline"]
@@ -32,6 +37,21 @@ BASE_EPOCH = 1_763_885_700.0
 
 def load_event(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / name).read_text())
+
+
+_imports = itertools.count()
+
+
+def fresh_handler() -> ModuleType:
+    """Import the handler anew, as a cold start does. Call it inside the test, not in a fixture:
+    pytest's capsys only captures during the test call, and the logger binds stdout when created.
+
+    Each import gets its own service name, hence its own Powertools logger, bound to
+    the stdout that pytest captures now (a reused logger would keep an older stream).
+    """
+    os.environ["POWERTOOLS_SERVICE_NAME"] = f"alleycat-test-{next(_imports)}"
+    sys.modules.pop("stream_pipeline.handler", None)
+    return importlib.import_module("stream_pipeline.handler")
 
 
 @dataclass

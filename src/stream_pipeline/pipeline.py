@@ -15,10 +15,12 @@ whole batch, re-applying the records before the failure for no reason.
 from __future__ import annotations
 
 import time
+import traceback
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3  # imported at init, which Lambda runs with a full CPU; the client itself is made lazily
@@ -26,6 +28,7 @@ from botocore.config import Config
 
 from stream_pipeline import processors
 from stream_pipeline.config import BUILTIN_PROCESSORS, Settings
+from stream_pipeline.limits import bounded
 from stream_pipeline.records import PoisonRecord, SourceType, StreamRecord, from_raw, sequence_of
 from stream_pipeline.sink import Sink, SinkStats, SinkUnavailable
 
@@ -39,6 +42,11 @@ if TYPE_CHECKING:
 LATENCY_SAMPLES: Final = 99
 """EMF allows 100 values per metric; Powertools flushes early at 100, so keep one flush."""
 NOT_ATTEMPTED: Final = "not attempted: an earlier record in the batch failed, and the stream is ordered"
+REASON_LENGTH: Final = 300
+"""Reasons are short sentences; the cap keeps a log line bounded whatever a processor says."""
+SEQUENCE_LENGTH: Final = 130
+"""Sequence numbers have at most 128 digits; a forged one is cut in the log (never in the response)."""
+TRACE_FRAMES: Final = 3
 
 
 @dataclass(slots=True)
@@ -70,10 +78,10 @@ def quantile_samples(values: Sequence[float], count: int = LATENCY_SAMPLES) -> l
     while the whole batch costs one EMF line.
     """
     ordered = sorted(values)
-    if len(ordered) <= count:
-        return ordered
-    last = len(ordered) - 1
-    return [ordered[round(i * last / (count - 1))] for i in range(count)]
+    if len(ordered) > count:
+        last = len(ordered) - 1
+        ordered = [ordered[round(i * last / (count - 1))] for i in range(count)]
+    return [max(0.0, value) for value in ordered]
 
 
 SOURCES: Final = {"aws:kinesis": SourceType.KINESIS.value, "aws:dynamodb": SourceType.DYNAMODB.value}
@@ -147,16 +155,18 @@ class Pipeline:
             source=source_of(raw_records),
             processed=done,
             failures=[{"itemIdentifier": sequence_of(raw)} for raw in raw_records[done:]],
-            first_failure_reason=reason,
+            first_failure_reason=bounded(reason, REASON_LENGTH),
             duplicates=result.duplicates,
             sink=self.sink.stats if self.sink is not None and parsed else SinkStats(),
         )
-        now = self._clock()
-        for record, _ in parsed[:done]:
-            if record.event_name is not None:
-                outcome.event_counts[record.event_name] += 1
-            if record.arrival_epoch_s is not None:
-                outcome.latencies_ms.append(max(0.0, (now - record.arrival_epoch_s) * 1000))
+        now_ms = self._clock() * 1000
+        applied = parsed[:done]
+        if outcome.source == SourceType.DYNAMODB.value:
+            outcome.event_counts.update(record.event_name for record, _ in applied if record.event_name is not None)
+        # Clamped at 0 (a producer's clock ahead of ours) in quantile_samples, on 99 values, not here on all.
+        outcome.latencies_ms = [
+            now_ms - arrival * 1000 for record, _ in applied if (arrival := record.arrival_epoch_s) is not None
+        ]
         self._log_failures(raw_records, done, reason)
         return outcome
 
@@ -174,7 +184,7 @@ class Pipeline:
             except PoisonRecord as exc:
                 return processor, parsed, index, str(exc)
             except Exception as exc:  # a bug in parsing must not lose the batch either
-                self.logger.exception("unexpected error while parsing a record")
+                self._log_unexpected("unexpected error while parsing a record", exc)
                 return processor, parsed, index, f"unexpected {type(exc).__name__} while parsing"
         return processor, parsed, None, ""
 
@@ -196,8 +206,18 @@ class Pipeline:
         except SinkUnavailable as exc:  # e.g. the read before the writes: nothing of the batch applied
             return processors.ApplyResult(failed_index=0, reason=f"sink unavailable: {exc}")
         except Exception as exc:  # whole-batch failure: reported from the first record
-            self.logger.exception("unexpected error while applying the batch")
+            self._log_unexpected("unexpected error while applying the batch", exc)
             return processors.ApplyResult(failed_index=0, reason=f"unexpected {type(exc).__name__}")
+
+    def _log_unexpected(self, message: str, exc: BaseException) -> None:
+        """One bounded line: the exception's type and where it was raised, never its text.
+
+        ``logger.exception`` would log the message and the traceback: botocore's
+        ``ParamValidationError`` quotes every value it refuses (a 94 KB line for one mistyped
+        image), and a ``RecursionError`` brings a thousand frames (a 433 KB line)."""
+        frames = traceback.extract_tb(exc.__traceback__, limit=-TRACE_FRAMES)
+        where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+        self.logger.error(message, extra={"error_type": type(exc).__name__, "where": bounded(where, REASON_LENGTH)})
 
     def _log_failures(self, raw_records: Sequence[Any], done: int, reason: str) -> None:
         """Two lines at most, never the payload: the record that failed, with its sequence number and
@@ -208,7 +228,11 @@ class Pipeline:
             return
         self.logger.warning(
             "record failed",
-            extra={"sequence_number": sequence_of(raw_records[done]), "batch_index": done, "reason": reason},
+            extra={
+                "sequence_number": bounded(sequence_of(raw_records[done]), SEQUENCE_LENGTH),
+                "batch_index": done,
+                "reason": bounded(reason, REASON_LENGTH),
+            },
         )
         rest = len(raw_records) - done - 1
         if rest:
@@ -216,8 +240,8 @@ class Pipeline:
                 "records not attempted",
                 extra={
                     "count": rest,
-                    "first_sequence_number": sequence_of(raw_records[done + 1]),
-                    "last_sequence_number": sequence_of(raw_records[-1]),
+                    "first_sequence_number": bounded(sequence_of(raw_records[done + 1]), SEQUENCE_LENGTH),
+                    "last_sequence_number": bounded(sequence_of(raw_records[-1]), SEQUENCE_LENGTH),
                     "reason": NOT_ATTEMPTED,
                 },
             )

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
+from stream_pipeline.limits import bounded
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
 
@@ -42,7 +44,19 @@ Key = tuple[str, str]
 
 
 class SinkUnavailable(Exception):
-    """The sink could not take the write before the deadline (or refused it for good)."""
+    """The sink could not take the write before the deadline (or refused it for good).
+
+    The message is an AWS error code and a fixed text, never the service's message, which can
+    quote the values of the request."""
+
+
+class SinkRefused(SinkUnavailable):
+    """DynamoDB refused the request for good (not throttling); the message is the error code."""
+
+
+ITEM_ERRORS: Final = frozenset({"ValidationException"})
+"""Refusals that may concern one item of a BatchWriteItem rather than the table: the batch is then
+written item by item, so that exactly the item at fault fails."""
 
 
 class ConditionFailed(Exception):
@@ -97,7 +111,9 @@ class Sink:
                 if code == "ConditionalCheckFailedException":
                     raise ConditionFailed(code) from None
                 if code not in RETRYABLE:
-                    raise SinkUnavailable(f"{code or 'ClientError'}: {exc}") from None
+                    raise SinkRefused(
+                        f"{bounded(str(code), 64) or 'ClientError'} (DynamoDB refused the request)"
+                    ) from None
                 self.stats.throttles += 1
                 self._backoff(attempt)
                 attempt += 1
@@ -152,12 +168,14 @@ class Sink:
         self._call(self.client.put_item, write=True, TableName=self.table_name, Item=item, **condition)
         self.stats.items_written += 1
 
-    def put_batch(self, items: Sequence[Item]) -> list[Key]:
+    def put_batch(self, items: Sequence[Item]) -> dict[Key, str]:
         """BatchWriteItem of idempotent puts (at most 25).
 
-        Unprocessed items are retried with backoff until the deadline. Returns the
-        keys that could not be written (empty when all were), so that the caller
-        reports exactly those records as failed.
+        Unprocessed items are retried with backoff until the deadline. Returns the keys that could
+        not be written, each with a payload-free reason (empty when all were), so that the caller
+        reports exactly those records as failed. When DynamoDB refuses the batch because of an
+        item (a ``ValidationException``), or the request cannot even be built (botocore raises
+        before sending), the items are put one by one and only the ones refused come back.
         """
         pending: list[Any] = [{"PutRequest": {"Item": item}} for item in items]
         attempt = 0
@@ -171,9 +189,31 @@ class Sink:
                     self.stats.throttles += 1
                     self._backoff(attempt)
                     attempt += 1
-        except SinkUnavailable:
-            return [(p["PutRequest"]["Item"]["pk"]["S"], p["PutRequest"]["Item"]["sk"]["S"]) for p in pending]
-        return []
+        except SinkRefused as exc:
+            if not any(code in str(exc) for code in ITEM_ERRORS):
+                return dict.fromkeys((_key(p["PutRequest"]["Item"]) for p in pending), str(exc))
+            return self._put_each([p["PutRequest"]["Item"] for p in pending])
+        except SinkUnavailable as exc:
+            return dict.fromkeys((_key(p["PutRequest"]["Item"]) for p in pending), str(exc))
+        except Exception:  # e.g. botocore's ParamValidationError or a UnicodeEncodeError: find the item
+            return self._put_each([p["PutRequest"]["Item"] for p in pending])
+        return {}
+
+    def _put_each(self, items: Sequence[Item]) -> dict[Key, str]:
+        failed: dict[Key, str] = {}
+        for item in items:
+            try:
+                self._call(self.client.put_item, write=True, TableName=self.table_name, Item=item)
+                self.stats.items_written += 1
+            except SinkUnavailable as exc:
+                failed[_key(item)] = str(exc)
+            except Exception as exc:  # the value is not logged: only the type of the error
+                failed[_key(item)] = f"the item could not be sent to DynamoDB ({type(exc).__name__})"
+        return failed
+
+
+def _key(item: Item) -> Key:
+    return (str(item["pk"]["S"]), str(item["sk"]["S"]))
 
 
 def chunks[T](values: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-import itertools
 import json
-import os
 import sys
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from support import SINK, FakeContext, api_calls, change_batch, ddb_record, kinesis_record, race_batch
+from support import SINK, FakeContext, api_calls, change_batch, ddb_record, fresh_handler, kinesis_record, race_batch
 
 
 @pytest.fixture
@@ -22,21 +19,6 @@ def handler_env(monkeypatch: pytest.MonkeyPatch, dynamodb: Any) -> None:
     monkeypatch.setenv("METRICS_NAMESPACE", "StreamPipelineTest")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "alleycat-test")  # restored after the test
     monkeypatch.delenv("RECORD_PROCESSOR", raising=False)
-
-
-def fresh_handler() -> ModuleType:
-    """Import the handler anew, as a cold start does. Call it inside the test, not in a fixture:
-    pytest's capsys only captures during the test call, and the logger binds stdout when created.
-
-    Each import gets its own service name, hence its own Powertools logger, bound to
-    the stdout that pytest captures now (a reused logger would keep an older stream).
-    """
-    os.environ["POWERTOOLS_SERVICE_NAME"] = f"alleycat-test-{next(_imports)}"
-    sys.modules.pop("stream_pipeline.handler", None)
-    return importlib.import_module("stream_pipeline.handler")
-
-
-_imports = itertools.count()
 
 
 def output_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:

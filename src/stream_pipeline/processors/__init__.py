@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
+from stream_pipeline.limits import bounded
 from stream_pipeline.processors.alleycat import AlleycatProcessor
 from stream_pipeline.processors.audit import AuditProcessor
 from stream_pipeline.processors.base import ApplyResult, Processor
-from stream_pipeline.records import SourceType, StreamRecord
+from stream_pipeline.records import PoisonRecord, SourceType, StreamRecord
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["ApplyResult", "PerRecordProcessor", "Processor", "build", "load_function"]
 
 RecordFunction = Callable[[StreamRecord], None]
+REASON_LENGTH: Final = 200
 
 
 class PerRecordProcessor:
@@ -39,7 +41,9 @@ class PerRecordProcessor:
 
     The function is called once per record, in order; an exception stops the batch
     at that record, which is reported failed with every later one. The function
-    should be idempotent: Lambda delivers at least once.
+    should be idempotent: Lambda delivers at least once. The reason logged is the
+    exception's type, or the text of a :class:`~stream_pipeline.records.PoisonRecord`
+    (which the function raises with a reason that carries no payload).
     """
 
     def __init__(self, function: RecordFunction, name: str) -> None:
@@ -58,8 +62,12 @@ class PerRecordProcessor:
         for record, _ in parsed:
             try:
                 self.function(record)
+            except PoisonRecord as exc:  # the function's own reason, payload-free by contract
+                return ApplyResult(failed_index=record.index, reason=f"{self.name}: {bounded(str(exc), REASON_LENGTH)}")
             except Exception as exc:  # a plug-in's failure is a record failure, never a crash
-                return ApplyResult(failed_index=record.index, reason=f"{type(exc).__name__}: {str(exc)[:200]}")
+                # Only the type: the text of an arbitrary exception can quote the record (botocore's
+                # ParamValidationError does, for every value it refuses).
+                return ApplyResult(failed_index=record.index, reason=f"{self.name} raised {type(exc).__name__}")
         return ApplyResult()
 
 

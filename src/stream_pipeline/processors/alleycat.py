@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
+from stream_pipeline.limits import MAX_WHOLE, encodable
 from stream_pipeline.processors.base import ApplyResult
 from stream_pipeline.records import NUMBERS, PoisonRecord, SourceType, StreamRecord
 from stream_pipeline.sink import ConditionFailed, Key, SinkUnavailable
@@ -43,6 +44,8 @@ MAX_ID_LENGTH: Final = 128
 MAX_NAME_LENGTH: Final = 256
 MAX_READING: Final = 1000
 MAX_CONDITION_RETRIES: Final = 5
+MAX_INTEGER_ID: Final = 10**MAX_ID_LENGTH - 1
+"""Integer identifiers become key text (``RACER#17``): at most as long as a string identifier."""
 
 
 def output_of(cadence: float, resistance: float) -> float:
@@ -74,9 +77,14 @@ class Telemetry(NamedTuple):
 
 def _identifier(value: Any, field: str) -> str:
     # type() rather than isinstance(): bool is an int, and this runs for every record.
-    if (type(value) is int and value >= 0) or (type(value) is str and 0 < len(value) <= MAX_ID_LENGTH):
+    if (type(value) is int and 0 <= value <= MAX_INTEGER_ID) or (
+        type(value) is str and 0 < len(value) <= MAX_ID_LENGTH and encodable(value)
+    ):
         return str(value)
-    raise PoisonRecord(f"{field} must be a non-negative integer or a string of 1-{MAX_ID_LENGTH} characters")
+    raise PoisonRecord(
+        f"{field} must be a non-negative integer of at most {MAX_ID_LENGTH} digits "
+        f"or a UTF-8 string of 1-{MAX_ID_LENGTH} characters"
+    )
 
 
 def _number(value: Any, field: str) -> float:
@@ -87,9 +95,9 @@ def _number(value: Any, field: str) -> float:
 
 
 def _whole(value: Any, field: str) -> int:
-    if type(value) is int and value >= 0:
+    if type(value) is int and 0 <= value <= MAX_WHOLE:
         return value
-    raise PoisonRecord(f"{field} must be a non-negative integer")
+    raise PoisonRecord(f"{field} must be a non-negative integer of at most 38 digits (a DynamoDB number)")
 
 
 def parse_telemetry(message: Any) -> Telemetry:
@@ -115,21 +123,22 @@ def parse_telemetry(message: Any) -> Telemetry:
         if (
             (event == "update" or event == "final")  # noqa: PLR1714 - two compares beat a tuple lookup here
             and type(second) is int
-            and second >= 0
+            and 0 <= second <= MAX_WHOLE
             and type(timestamp) is int
-            and timestamp >= 0
+            and 0 <= timestamp <= MAX_WHOLE
             and type(race) is int
-            and race >= 0
+            and 0 <= race <= MAX_INTEGER_ID
             and type(racer) is int
-            and racer >= 0
+            and 0 <= racer <= MAX_INTEGER_ID
             and type(klass) is int
-            and klass >= 0
+            and 0 <= klass <= MAX_INTEGER_ID
             and type(cadence) in NUMBERS
             and 0 <= cadence <= MAX_READING
             and type(resistance) in NUMBERS
             and 0 <= resistance <= MAX_READING
             and type(name) is str
             and len(name) <= MAX_NAME_LENGTH
+            and name.isascii()  # else the slow path checks that it is UTF-8 (no lone surrogate)
         ):
             return Telemetry(event, timestamp, second, str(race), str(racer), name, str(klass), cadence, resistance)
     return _parse_telemetry_slowly(message)
@@ -143,8 +152,8 @@ def _parse_telemetry_slowly(message: Any) -> Telemetry:
     if event not in EVENTS:
         raise PoisonRecord("event must be 'update' or 'final'")
     name = get("name", "")
-    if type(name) is not str or len(name) > MAX_NAME_LENGTH:
-        raise PoisonRecord(f"name must be a string of at most {MAX_NAME_LENGTH} characters")
+    if type(name) is not str or len(name) > MAX_NAME_LENGTH or not encodable(name):
+        raise PoisonRecord(f"name must be a UTF-8 string of at most {MAX_NAME_LENGTH} characters")
     return Telemetry(
         event,
         _whole(get("deviceTimestamp"), "deviceTimestamp"),
@@ -274,7 +283,18 @@ class AlleycatProcessor:
 
 
 def _write_group(sink: Sink, group: Group, item: Item | None) -> tuple[int | None, str, int]:
-    """Apply one racer's records; return (first unapplied index or None, reason, duplicates skipped)."""
+    """Apply one racer's records; return (first unapplied index or None, reason, duplicates skipped).
+
+    Never raises: whatever goes wrong while writing this racer (a refusal, a timeout, an error in
+    botocore before the request is sent) is the failure of this group's first unapplied record,
+    not of the whole batch, whose other groups may already have landed."""
+    try:
+        return _write_group_once(sink, group, item)
+    except Exception as exc:  # the type only: the error's text can quote the request's values
+        return group[0][0].index, f"unexpected {type(exc).__name__} while writing the standing", 0
+
+
+def _write_group_once(sink: Sink, group: Group, item: Item | None) -> tuple[int | None, str, int]:
     fresh = group
     for _ in range(MAX_CONDITION_RETRIES):
         standing = Standing.from_item(item) if item is not None else Standing.empty(group[0][1])

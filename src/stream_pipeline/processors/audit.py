@@ -27,8 +27,9 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from stream_pipeline.limits import MAX_ITEM_BYTES, MAX_NESTING, check_text
 from stream_pipeline.processors.base import ApplyResult
-from stream_pipeline.records import EVENT_NAMES, PoisonRecord, SourceType, StreamRecord
+from stream_pipeline.records import EVENT_NAMES, PoisonRecord, SourceType, StreamRecord, check_images
 from stream_pipeline.sink import BATCH_WRITE_LIMIT, chunks
 
 if TYPE_CHECKING:
@@ -43,6 +44,10 @@ SEQUENCE_WIDTH: Final = 40
 Longer ones (LocalStack's are 56 digits) are kept as they are, since every record of one stream
 has the same length there."""
 MAX_SEQUENCE_DIGITS: Final = 128
+MAX_TEXT_LENGTH: Final = 2048
+"""eventID (32 hex digits in AWS) and eventSourceARN (about 150 characters) are stored as they are."""
+ITEM_OVERHEAD_BYTES: Final = 4096
+"""Room in the 400 KB item for what the change item adds to the images: keys, names, time stamps."""
 
 
 def with_binary_bytes(value: Any) -> Any:
@@ -82,28 +87,28 @@ class AuditProcessor:
         self.ttl_seconds = ttl_days * SECONDS_PER_DAY
 
     def parse(self, record: StreamRecord) -> Item:
+        """The change item, or :class:`PoisonRecord`: every value the item will carry is checked
+        here for what DynamoDB stores (:mod:`stream_pipeline.limits`), so the sink never refuses
+        one and ``stream-pipeline redrive`` gives the handler's verdict."""
         if record.source is not SourceType.DYNAMODB:
             raise PoisonRecord("the audit processor takes DynamoDB Streams records only")
         event_name = record.event_name
         if event_name not in EVENT_NAMES:
-            raise PoisonRecord(f"unknown eventName {str(event_name)[:20]!r}")
-        if record.size_bytes > self.max_record_bytes:
-            raise PoisonRecord(f"record is {record.size_bytes} bytes, larger than {self.max_record_bytes}")
-        keys, _, _ = record.images()  # validates every image, raising PoisonRecord
+            raise PoisonRecord("unknown eventName (not INSERT, MODIFY or REMOVE)")
+        self._check_size_and_sequence(record)
+        body = record.raw["dynamodb"]
+        keys, _, _ = record.images()
         created = record.arrival_epoch_s
         if created is None:
-            raise PoisonRecord("dynamodb.ApproximateCreationDateTime is missing")
-        if not record.sequence_number.isdigit() or len(record.sequence_number) > MAX_SEQUENCE_DIGITS:
-            raise PoisonRecord("dynamodb.SequenceNumber is not a decimal number")
+            raise PoisonRecord("dynamodb.ApproximateCreationDateTime is missing or not a time")
         stamp = datetime.fromtimestamp(created, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        body = record.raw["dynamodb"]
         item: Item = {
             "pk": {"S": key_string(keys)},
             "sk": {"S": f"{stamp}#{record.sequence_number.zfill(SEQUENCE_WIDTH)}"},
             "event_name": {"S": event_name},
-            "event_id": {"S": str(record.raw.get("eventID", ""))},
+            "event_id": {"S": check_text(record.raw.get("eventID", ""), "eventID", MAX_TEXT_LENGTH)},
             "sequence_number": {"S": record.sequence_number},
-            "source_arn": {"S": str(record.raw.get("eventSourceARN", ""))},
+            "source_arn": {"S": check_text(record.raw.get("eventSourceARN", ""), "eventSourceARN", MAX_TEXT_LENGTH)},
             "created_at": {"S": stamp},
             "keys": {"M": binary_map(body["Keys"])},
             "expires_at": {"N": str(int(created) + self.ttl_seconds)},
@@ -113,15 +118,36 @@ class AuditProcessor:
                 item[sink_field] = {"M": binary_map(body[source_field])}
         return item
 
+    def _check_size_and_sequence(self, record: StreamRecord) -> None:
+        if record.size_bytes > self.max_record_bytes:
+            raise PoisonRecord(f"record is {record.size_bytes} bytes, larger than {self.max_record_bytes}")
+        if not record.sequence_number.isascii() or not record.sequence_number.isdigit():
+            raise PoisonRecord("dynamodb.SequenceNumber is not a decimal number")
+        if len(record.sequence_number) > MAX_SEQUENCE_DIGITS:
+            raise PoisonRecord(f"dynamodb.SequenceNumber is longer than {MAX_SEQUENCE_DIGITS} digits")
+        # SizeBytes is the record's own claim: the images are measured too. The item wraps each
+        # image in one map (new_image, old_image), so an image may nest one level less than DynamoDB's 32.
+        measured = check_images(record.raw["dynamodb"], max_depth=MAX_NESTING - 1)
+        if measured > self.max_record_bytes:
+            raise PoisonRecord(f"images are {measured} bytes, larger than {self.max_record_bytes}")
+        if measured > MAX_ITEM_BYTES - ITEM_OVERHEAD_BYTES:
+            raise PoisonRecord(f"images are {measured} bytes: the change item would exceed DynamoDB's 400 KB")
+
     def apply(self, parsed: Sequence[tuple[StreamRecord, Item]], sink: Sink | None, pool: Executor) -> ApplyResult:
+        """Write the change items 25 at a time in parallel; report the first record not written.
+
+        ``Sink.put_batch`` never raises: a batch that DynamoDB (or botocore) refuses because of
+        one item is written item by item, so the record at fault is the failure, not the first
+        record of its batch, nor of the invocation."""
         if sink is None or not parsed:
             return ApplyResult()
         index_of: dict[Key, int] = {(item["pk"]["S"], item["sk"]["S"]): record.index for record, item in parsed}
         batches = [[item for _, item in chunk] for chunk in chunks(parsed, BATCH_WRITE_LIMIT)]
-        unwritten = [key for keys in pool.map(sink.put_batch, batches) for key in keys]
+        unwritten = {key: reason for failed in pool.map(sink.put_batch, batches) for key, reason in failed.items()}
         if not unwritten:
             return ApplyResult()
+        first = min(unwritten, key=index_of.__getitem__)
         return ApplyResult(
-            failed_index=min(index_of[key] for key in unwritten),
-            reason=f"sink did not take {len(unwritten)} change item(s): throttled until the deadline, or refused",
+            failed_index=index_of[first],
+            reason=f"sink did not take the change item: {unwritten[first]} ({len(unwritten)} item(s) not written)",
         )
