@@ -1,149 +1,23 @@
-"""stream-pipeline doctor: each fault gives exactly its finding, with the numbers it read and a fix.
+"""stream-pipeline doctor: each fault gives exactly its finding, with the numbers it read and a fix;
+the exit status follows the worst finding, and 3 when there is no stack to read.
 
-The AWS answers are canned in the shapes the APIs return (the drills on LocalStack,
-tests/integration/test_doctor.py, read the same checks from a live stack).
+The AWS answers are canned in the shapes the APIs return (tests/doctor_fakes.py; the drills on
+LocalStack, tests/integration/test_doctor.py, read the same checks from a live stack). The
+concurrency and capacity, failure path and stopped-consumer checks have their own files.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import re
-from collections import Counter
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 
+from doctor_fakes import FN, HEALTHY, NOW, TOPIC, aws, error, mapping, only, queue, run, serious, summary
 from stream_pipeline_ops import cli, doctor
-
-FN = "alleycat"
-STREAM_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/alleycat"
-QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:alleycat-failures"
-TOPIC = "arn:aws:sns:us-east-1:123456789012:alleycat-alarms"
-
-HEALTHY: dict[tuple[str, str], Any] = {
-    ("lambda", "get_function_configuration"): {
-        "FunctionName": FN,
-        "State": "Active",
-        "LastUpdateStatus": "Successful",
-        "Timeout": 30,
-        "Environment": {"Variables": {"SINK_TABLE_NAME": "alleycat-sink"}},
-    },
-    ("lambda", "list_event_source_mappings"): {
-        "EventSourceMappings": [
-            {
-                "UUID": "6d9a3b1e",
-                "EventSourceArn": STREAM_ARN,
-                "State": "Enabled",
-                "StateTransitionReason": "USER_INITIATED",
-                "LastProcessingResult": "OK",
-                "FunctionResponseTypes": ["ReportBatchItemFailures"],
-                "MaximumRetryAttempts": 3,
-                "BisectBatchOnFunctionError": True,
-                "MaximumRecordAgeInSeconds": 43200,
-                "ParallelizationFactor": 2,
-                "DestinationConfig": {"OnFailure": {"Destination": QUEUE_ARN}},
-            }
-        ]
-    },
-    ("kinesis", "describe_stream_summary"): {
-        "StreamDescriptionSummary": {
-            "StreamName": "alleycat",
-            "StreamStatus": "ACTIVE",
-            "RetentionPeriodHours": 24,
-            "OpenShardCount": 2,
-            "StreamModeDetails": {"StreamMode": "PROVISIONED"},
-        }
-    },
-    ("lambda", "get_function_concurrency"): {"ReservedConcurrentExecutions": 10},
-    ("dynamodb", "describe_table"): {
-        "Table": {
-            "TableName": "alleycat-sink",
-            "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
-            "ProvisionedThroughput": {"WriteCapacityUnits": 0},
-        }
-    },
-    ("sqs", "get_queue_url"): {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/alleycat-failures"},
-    ("sqs", "get_queue_attributes"): {
-        "Attributes": {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
-    },
-    ("cloudwatch", "describe_alarms"): {
-        "MetricAlarms": [{"AlarmName": f"{FN}-lambda-errors", "StateValue": "OK", "AlarmActions": []}],
-        "CompositeAlarms": [{"AlarmName": f"{FN}-critical", "StateValue": "OK", "AlarmActions": [TOPIC]}],
-    },
-    ("sns", "list_subscriptions_by_topic"): {
-        "Subscriptions": [
-            {"SubscriptionArn": f"{TOPIC}:1b2c", "Protocol": "email", "Endpoint": "oncall@example.com"},
-        ]
-    },
-    ("logs", "describe_log_groups"): {"logGroups": [{"logGroupName": f"/aws/lambda/{FN}", "retentionInDays": 7}]},
-}
-
-
-class FakeAWS:
-    """Answers per (service, operation); metrics per metric name; a ClientError where told. Every
-    call is counted by (service, operation)."""
-
-    def __init__(self, answers: dict[tuple[str, str], Any], metrics: dict[str, list[float]] | None = None) -> None:
-        self.answers = answers
-        self.metrics = metrics or {}
-        self.calls: Counter[tuple[str, str]] = Counter()
-
-    def metric_data(self, queries: list[dict[str, Any]]) -> dict[str, Any]:
-        results = []
-        for query in queries:
-            assert re.fullmatch(r"[a-z][a-zA-Z0-9_]*", query["Id"]), query["Id"]  # what GetMetricData accepts
-            stat = query["MetricStat"]
-            assert stat["Period"] == 60
-            assert all(d["Value"] for d in stat["Metric"]["Dimensions"]), "a query without its dimension"
-            values = self.metrics.get(stat["Metric"]["MetricName"], [])
-            results.append({"Id": query["Id"], "Values": values, "StatusCode": "Complete"})
-        return {"MetricDataResults": results}
-
-    def __call__(self, service: str) -> Any:
-        fake = self
-
-        class Client:
-            def __getattr__(self, operation: str) -> Any:
-                def call(**kwargs: Any) -> Any:
-                    fake.calls[(service, operation)] += 1
-                    answer = fake.answers.get((service, operation))
-                    if isinstance(answer, Exception):
-                        raise answer
-                    if service == "cloudwatch" and operation == "get_metric_data":
-                        return fake.metric_data(kwargs["MetricDataQueries"])
-                    if service == "cloudwatch" and operation == "get_metric_statistics":
-                        (stat,) = kwargs["Statistics"]
-                        return {"Datapoints": [{stat: v} for v in fake.metrics.get(kwargs["MetricName"], [])]}
-                    answer = fake.answers[(service, operation)]
-                    if isinstance(answer, Exception):
-                        raise answer
-                    return copy.deepcopy(answer)
-
-                return call
-
-        return Client()
-
-
-def error(code: str, operation: str) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": f"{code} for {operation}"}}, operation)
-
-
-def run(
-    answers: dict[tuple[str, str], Any] | None = None, metrics: dict[str, list[float]] | None = None
-) -> doctor.Report:
-    return doctor.diagnose(FakeAWS({**HEALTHY, **(answers or {})}, metrics), FN)
-
-
-def serious(report: doctor.Report) -> list[tuple[str, str]]:
-    return [(str(f.severity), f.title) for f in report.sorted() if f.severity > doctor.Severity.INFO]
-
-
-def mapping(**changes: Any) -> dict[tuple[str, str], Any]:
-    answer = copy.deepcopy(HEALTHY[("lambda", "list_event_source_mappings")])
-    answer["EventSourceMappings"][0].update(changes)
-    return {("lambda", "list_event_source_mappings"): answer}
+from stream_pipeline_ops.stack import StackError
 
 
 def test_a_healthy_stack_has_no_finding() -> None:
@@ -176,12 +50,6 @@ def test_mapping_settings_against_the_stream(changes: dict[str, Any], expected: 
     assert [title for _, title in serious(run(mapping(**changes)))] == [expected]
 
 
-def test_reserved_concurrency_below_shards_times_parallelization_is_critical() -> None:
-    report = run({("lambda", "get_function_concurrency"): {"ReservedConcurrentExecutions": 3}})
-    assert serious(report) == [("critical", "reserved concurrency is below what the stream needs: it throttles itself")]
-    assert "ReservedConcurrentExecutions=3 < 2 shard(s) x parallelization factor 2 = 4" in report.findings[0].evidence
-
-
 def test_a_stopped_function_and_a_failed_deployment_are_critical() -> None:
     function = {**HEALTHY[("lambda", "get_function_configuration")], "State": "Failed", "LastUpdateStatus": "Failed"}
     titles = [t for _, t in serious(run({("lambda", "get_function_configuration"): function}))]
@@ -192,19 +60,6 @@ def test_throttled_producers_are_a_warning_with_the_count() -> None:
     report = run(metrics={"WriteProvisionedThroughputExceeded": [12.0, 3.0]})
     assert serious(report) == [("warning", "producers were throttled")]
     assert report.findings[0].evidence == "WriteProvisionedThroughputExceeded=15 in the last 60 min"
-
-
-def test_the_stream_near_its_record_limit_the_blogs_race_on_one_shard() -> None:
-    """Seed 002: 1,000 racers at 1 msg/s on one shard is 100% of 1,000 records/s."""
-    summary = copy.deepcopy(HEALTHY[("kinesis", "describe_stream_summary")])
-    summary["StreamDescriptionSummary"]["OpenShardCount"] = 1
-    answers = {
-        ("kinesis", "describe_stream_summary"): summary,
-        ("lambda", "get_function_concurrency"): {"ReservedConcurrentExecutions": 10},
-    }
-    report = run(answers, metrics={"IncomingRecords": [60_000.0], "IncomingBytes": [60_000.0 * 200]})
-    assert serious(report) == [("warning", "the stream runs at 100% of its IncomingRecords limit")]
-    assert "peak 1,000 records/s" in report.findings[0].evidence
 
 
 def test_lag_warns_at_thirty_seconds_and_is_critical_at_half_the_record_age() -> None:
@@ -220,7 +75,7 @@ def test_errors_throttles_and_slow_invocations() -> None:
         "the function failed invocations",
         "the function was throttled",
     ]
-    assert "Errors=3" in next(f.evidence for f in report.findings if "failed" in f.title)
+    assert only(report, "the function failed invocations").evidence == "Errors=3 in the last 60 min"
 
 
 def test_a_throttled_sink_and_a_provisioned_one_near_capacity() -> None:
@@ -235,30 +90,6 @@ def test_a_throttled_sink_and_a_provisioned_one_near_capacity() -> None:
         {("dynamodb", "describe_table"): table}, {"WriteThrottleEvents": [12.0], "ConsumedWriteCapacityUnits": [300.0]}
     )
     assert [t for _, t in serious(report)] == ["the sink throttled writes", "the sink uses most of its write capacity"]
-
-
-def test_failures_in_the_queue_and_a_closing_replay_window() -> None:
-    waiting = {
-        ("sqs", "get_queue_attributes"): {
-            "Attributes": {"ApproximateNumberOfMessages": "2", "ApproximateNumberOfMessagesNotVisible": "1"}
-        }
-    }
-    report = run(waiting, {"ApproximateAgeOfOldestMessage": [60.0]})
-    assert serious(report) == [("warning", "3 failed batch(es) wait in the on-failure queue")]
-    closing = run(waiting, {"ApproximateAgeOfOldestMessage": [30_000.0]})  # over half of 24 h - 12 h
-    assert serious(closing) == [
-        ("critical", "3 failed batch(es) wait in the on-failure queue: the replay window is closing")
-    ]
-
-
-def test_failures_in_the_archive() -> None:
-    archive = mapping(DestinationConfig={"OnFailure": {"Destination": "arn:aws:s3:::alleycat-failures-x"}})
-    listed = {
-        ("s3", "list_objects_v2"): {"KeyCount": 2, "Contents": [{"Key": "aws/lambda/a"}, {"Key": "aws/lambda/b"}]}
-    }
-    report = run({**archive, **listed})
-    assert serious(report) == [("warning", "2 failed batch(es) wait in the failure archive")]
-    assert "stream-pipeline redrive" in report.findings[0].fix
 
 
 def test_alarms_in_alarm_and_a_topic_nobody_confirmed() -> None:
@@ -298,38 +129,92 @@ def test_partial_permissions_are_findings_and_the_other_checks_still_run() -> No
     assert "sink" in report.checked
 
 
-def test_a_deleted_function_is_critical_and_stops_there() -> None:
-    report = run(
-        {("lambda", "get_function_configuration"): error("ResourceNotFoundException", "GetFunctionConfiguration")}
-    )
-    assert serious(report) == [("critical", f"function {FN} does not exist")]
+# ------------------------------------------------------------------ no stack: exit status 3
+def test_a_deleted_function_is_no_stack_not_a_finding() -> None:
+    missing = {("lambda", "get_function_configuration"): error("ResourceNotFoundException", "GetFunction")}
+    with pytest.raises(StackError, match=f"There is no function {FN} \\(ResourceNotFoundException\\)"):
+        run(missing)
 
 
-def test_the_command_prints_json_and_exits_with_the_severity(
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [
+        (NoCredentialsError(), "No AWS credentials: set AWS_PROFILE"),
+        (error("UnrecognizedClientException", "GetFunctionConfiguration"), "AWS refused the credentials"),
+        (error("ExpiredTokenException", "GetFunctionConfiguration"), "AWS refused the credentials"),
+        (error("AccessDeniedException", "GetFunctionConfiguration"), "grant lambda:GetFunctionConfiguration"),
+        (EndpointConnectionError(endpoint_url="http://127.0.0.1:1"), "Cannot reach AWS to read function"),
+    ],
+)
+def test_without_credentials_or_a_readable_function_the_doctor_has_no_stack(failure: Exception, message: str) -> None:
+    with pytest.raises(StackError, match=re.escape(message)):
+        run({("lambda", "get_function_configuration"): failure})
+
+
+def test_the_command_exits_3_for_a_function_that_does_not_exist(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = {("lambda", "get_function_configuration"): error("ResourceNotFoundException", "GetFunction")}
+    monkeypatch.setattr(cli, "client", aws(missing))
+    assert cli.main(["doctor", "--function", FN]) == cli.EXIT_STACK == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"There is no function {FN}" in captured.err
+
+
+def test_the_command_exits_3_without_credentials_against_real_boto3(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any
 ) -> None:
+    """boto3's own credential chain, finding nothing (no keys, no files, no instance metadata)."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setattr(cli, "client", FakeAWS({**HEALTHY, **mapping(State="Disabled")}))
-    outputs = tmp_path / "outputs.json"
-    outputs.write_text(json.dumps({"function_name": {"value": FN, "type": "string", "sensitive": False}}))
-    assert cli.main(["doctor", "--outputs", str(outputs), "--json"]) == 2
+    assert cli.main(["doctor", "--function", FN]) == 3
+    assert "credentials" in capsys.readouterr().err
+
+
+def test_a_missing_queue_is_still_a_finding_not_an_exit_3() -> None:
+    report = run({("sqs", "get_queue_url"): error("AWS.SimpleQueueService.NonExistentQueue", "GetQueueUrl")})
+    assert serious(report) == [("critical", "queue alleycat-failures does not exist")]
+    assert report.exit_code == 2
+
+
+def test_without_a_stack_the_command_says_what_to_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["doctor"]) == cli.EXIT_STACK
+    assert "pass --function NAME, --outputs FILE or --terraform-dir DIR" in capsys.readouterr().err
+
+
+def test_without_a_region_the_command_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    assert cli.main(["doctor", "--function", FN]) == cli.EXIT_STACK
+    assert "No AWS region: set AWS_DEFAULT_REGION" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ the command's output
+def test_the_command_prints_json_and_exits_with_the_severity(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli, "client", aws(mapping(State="Disabled")))
+    assert cli.main(["doctor", "--function", FN, "--json"]) == 2
     printed = json.loads(capsys.readouterr().out)
     assert printed["function"] == FN
+    assert printed["exit_code"] == 2
     assert printed["findings"][0]["severity"] == "critical"
 
 
 def test_the_command_on_a_healthy_stack_prints_one_reassuring_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setattr(cli, "client", FakeAWS(HEALTHY))
+    monkeypatch.setattr(cli, "client", aws())
     assert cli.main(["doctor", "--function", FN]) == 0
     assert capsys.readouterr().out.startswith(f"No problems found in {FN}: checked function, event source mapping")
-
-
-def test_without_a_stack_the_command_says_what_to_pass(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["doctor"]) == cli.EXIT_STACK
-    assert "pass --function NAME, --outputs FILE or --terraform-dir DIR" in capsys.readouterr().err
 
 
 def test_a_dynamodb_source_reads_its_table_stream() -> None:
@@ -346,31 +231,78 @@ def test_a_dynamodb_source_reads_its_table_stream() -> None:
     assert serious(run(disabled)) == [("critical", "the table's stream is DISABLED")]
 
 
-def test_without_a_region_the_command_says_so(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    assert cli.main(["doctor", "--function", FN]) == cli.EXIT_STACK
-    assert "No AWS region: set AWS_DEFAULT_REGION" in capsys.readouterr().err
+# ------------------------------------------------------------------ one GetMetricData
+EVERYTHING = {
+    **mapping(MaximumRecordAgeInSeconds=82_800),
+    **summary(OpenShardCount=1),
+    **queue(2, 1),
+    ("lambda", "get_function_concurrency"): {},
+    ("lambda", "get_account_settings"): {
+        "AccountLimit": {"ConcurrentExecutions": 1000, "UnreservedConcurrentExecutions": 1000}
+    },
+    ("dynamodb", "describe_table"): {
+        "Table": {
+            "BillingModeSummary": {"BillingMode": "PROVISIONED"},
+            "ProvisionedThroughput": {"WriteCapacityUnits": 5},
+        }
+    },
+}
+"""A stack on which every check that weighs a metric reads it: a provisioned stream and sink, no
+reservation, EventCount metrics, failures waiting in the queue."""
 
 
 def test_every_metric_comes_from_one_get_metric_data() -> None:
-    aws = FakeAWS(HEALTHY, metrics={"IteratorAge": [45_000.0], "WriteThrottleEvents": [3.0]})
-    report = doctor.diagnose(aws, FN)
-    assert ("warning", "the consumer is falling behind") in serious(report)
-    assert ("warning", "the sink throttled writes") in serious(report)
-    assert aws.calls[("cloudwatch", "get_metric_data")] == 1
-    assert aws.calls[("cloudwatch", "get_metric_statistics")] == 0, "a check read a metric the plan did not fetch"
+    fake = aws(
+        EVERYTHING,
+        metrics={
+            "IteratorAge": [45_000.0],
+            "WriteThrottleEvents": [3.0],
+            "IncomingRecords": [60_000.0],
+            "ConcurrentExecutions": [999.0],
+            "PolledEventCount": [(9, 0.0)],
+            "ApproximateNumberOfMessagesVisible": [1.0] * 59,
+        },
+    )
+    report = doctor.diagnose(fake, FN, now=NOW)
+    assert {title for _, title in serious(report)} >= {
+        "the consumer is falling behind",
+        "the sink throttled writes",
+        "the stream runs at 100% of its IncomingRecords limit",
+        "the consumer has no reserved concurrency and the account's other functions can starve it",
+        "the consumer has stopped reading: records will expire unseen at the end of the retention",
+        "3 failed batch(es) wait in the on-failure queue: the replay window is closing",
+    }
+    assert fake.calls[("cloudwatch", "get_metric_data")] == 1
+    assert fake.calls[("cloudwatch", "get_metric_statistics")] == 0, "a check read a metric the plan did not fetch"
+
+
+def test_the_metric_queries_are_valid_and_name_every_new_metric() -> None:
+    fake = aws(EVERYTHING)
+    doctor.diagnose(fake, FN, now=NOW)
+    (request,) = fake.requests
+    ids = [query["Id"] for query in request["MetricDataQueries"]]
+    assert len(ids) == len(set(ids)) <= 500
+    assert all(re.fullmatch(r"[a-z][a-zA-Z0-9_]*", i) for i in ids)
+    assert request["EndTime"] == NOW
+    queried = set(fake.queried())
+    assert ("AWS/Lambda", "ConcurrentExecutions", (), "Maximum") in queried  # the account's: no dimension
+    assert ("AWS/Lambda", "PolledEventCount", (("EventSourceMappingUUID", "6d9a3b1e"),), "Sum") in queried
+    for name in ("ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible"):
+        assert ("AWS/SQS", name, (("QueueName", "alleycat-failures"),), "Maximum") in queried
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesNotVisible", (("QueueName", "alleycat-failures"),), "Maximum") in (
+        queried
+    )
+    assert len(queried) == len(ids), "a metric asked for twice"
 
 
 def test_without_get_metric_data_the_checks_ask_for_each_metric_and_say_what_to_grant() -> None:
-    answers = {**HEALTHY, ("cloudwatch", "get_metric_data"): error("AccessDenied", "GetMetricData")}
-    aws = FakeAWS(answers, metrics={"IteratorAge": [45_000.0]})
-    report = doctor.diagnose(aws, FN)
+    fake = aws({("cloudwatch", "get_metric_data"): error("AccessDenied", "GetMetricData")}, {"IteratorAge": [45_000.0]})
+    report = doctor.diagnose(fake, FN, now=NOW)
     assert ("warning", "could not read the stack's metrics") in serious(report)
-    (finding,) = [f for f in report.findings if f.title == "could not read the stack's metrics"]
-    assert "cloudwatch:GetMetricData" in finding.fix
+    assert "cloudwatch:GetMetricData" in only(report, "could not read the stack's metrics").fix
     assert ("warning", "the consumer is falling behind") in serious(report), "the per-metric path still reads it"
-    assert aws.calls[("cloudwatch", "get_metric_statistics")] > 0
+    assert fake.calls[("cloudwatch", "get_metric_statistics")] > 0
+    assert (
+        "critical",
+        "the consumer has stopped reading: records will expire unseen at the end of the retention",
+    ) not in (serious(report)), "the per-metric path reads PolledEventCount with its timestamps too"

@@ -1,0 +1,172 @@
+"""The stream: its status, its write capacity against the per-shard limits, and the consumer's
+lag against the maximum record age.
+
+A Kinesis shard takes 1,000 records and 1 MiB per second. When the record limit binds and the
+byte limit does not (many small records, the blog's race), there are two remedies: aggregate on
+the producer (KPL aggregation packs many user records into one Kinesis record, so the bytes
+decide the shards) or reshard. When the bytes bind, only resharding helps.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+from stream_pipeline_ops.doctor.context import BUSY_SHARE, Context
+from stream_pipeline_ops.doctor.reader import MetricKey, Reader, metric_key, warn_on_any
+from stream_pipeline_ops.doctor.report import Severity
+from stream_pipeline_ops.stack import kinesis_stream_name
+
+AREA: Final = "stream"
+KINESIS_RECORDS_PER_SHARD_S: Final = 1000
+KINESIS_BYTES_PER_SHARD_S: Final = 1024 * 1024
+LAG_WARNING_MS: Final = 30_000
+DYNAMODB_STREAM_RETENTION_S: Final = 24 * 3600  # DynamoDB Streams keep records 24 hours
+
+
+def planned(ctx: Context) -> list[MetricKey]:
+    wanted = [metric_key("AWS/Lambda", "IteratorAge", {"FunctionName": ctx.function_name}, "Maximum")]
+    source = ctx.mapping.get("EventSourceArn", "")
+    if ":kinesis:" in source:
+        stream = {"StreamName": kinesis_stream_name(source)}
+        kinesis = ("IncomingRecords", "IncomingBytes", "WriteProvisionedThroughputExceeded")
+        wanted.extend(metric_key("AWS/Kinesis", name, stream, "Sum") for name in kinesis)
+    return wanted
+
+
+def check_stream(read: Reader, ctx: Context) -> None:
+    source = ctx.mapping.get("EventSourceArn", "")
+    if ":kinesis:" in source:
+        stream = kinesis_stream_name(source)
+        found = read.call(
+            AREA,
+            f"stream {stream}",
+            "kinesis:DescribeStreamSummary",
+            "kinesis",
+            "describe_stream_summary",
+            StreamName=stream,
+        )
+        if found is None:
+            return
+        summary = found["StreamDescriptionSummary"]
+        read.report.checked.append(AREA)
+        ctx.retention_s = int(summary.get("RetentionPeriodHours", 24)) * 3600
+        ctx.on_demand = summary.get("StreamModeDetails", {}).get("StreamMode") == "ON_DEMAND"
+        ctx.shards = int(summary.get("OpenShardCount", 0)) or None
+        if summary.get("EncryptionType") == "KMS":
+            ctx.stream_key = summary.get("KeyId")
+        if summary.get("StreamStatus") != "ACTIVE":
+            read.report.add(
+                Severity.CRITICAL,
+                AREA,
+                f"the stream is {summary.get('StreamStatus')}",
+                f"StreamStatus={summary.get('StreamStatus')}",
+                "wait for ACTIVE; if it stays, check the stream",
+            )
+        check_capacity(read, ctx, stream)
+    elif ":dynamodb:" in source:
+        found = read.call(
+            AREA,
+            "the table's stream",
+            "dynamodb:DescribeStream",
+            "dynamodbstreams",
+            "describe_stream",
+            StreamArn=source,
+        )
+        ctx.retention_s = DYNAMODB_STREAM_RETENTION_S
+        if found is None:
+            return
+        read.report.checked.append(AREA)
+        status = found["StreamDescription"].get("StreamStatus")
+        if status != "ENABLED":
+            read.report.add(
+                Severity.CRITICAL,
+                AREA,
+                f"the table's stream is {status}",
+                f"StreamStatus={status}",
+                "enable the stream on the table (the module's source table has it on; re-apply)",
+            )
+    check_lag(read, ctx)
+
+
+def check_capacity(read: Reader, ctx: Context, stream: str) -> None:
+    """Records and bytes per second at their peak minute against the provisioned shards (an
+    on-demand stream adds shards by itself)."""
+    if ctx.on_demand or not ctx.shards:
+        return
+    shards, dimensions = ctx.shards, {"StreamName": stream}
+    records = max(read.metric("AWS/Kinesis", "IncomingRecords", dimensions, "Sum"), default=0.0) / 60
+    size = max(read.metric("AWS/Kinesis", "IncomingBytes", dimensions, "Sum"), default=0.0) / 60
+    record_share = records / (shards * KINESIS_RECORDS_PER_SHARD_S)
+    byte_share = size / (shards * KINESIS_BYTES_PER_SHARD_S)
+    records_bind, bytes_bind = record_share > BUSY_SHARE, byte_share > BUSY_SHARE
+    for_records = max(1, math.ceil(records / (BUSY_SHARE * KINESIS_RECORDS_PER_SHARD_S)))
+    for_bytes = max(1, math.ceil(size / (BUSY_SHARE * KINESIS_BYTES_PER_SHARD_S)))
+    evidence = (
+        f"peak {records:,.0f} records/s and {size:,.0f} bytes/s over the last {read.minutes} min: "
+        f"{record_share:.0%} of {shards} shard(s) x 1,000 records/s, {byte_share:.0%} of {shards} shard(s) x 1 MiB/s"
+    )
+    if records_bind and not bytes_bind:
+        read.report.add(
+            Severity.WARNING,
+            AREA,
+            f"the stream runs at {record_share:.0%} of its IncomingRecords limit",
+            evidence,
+            "producers are throttled at 100%. Either aggregate on the producer (KPL aggregation; the consumer "
+            "deaggregates): Kinesis records per second fall to about the bytes per second / 1 MiB per shard, so "
+            f"{for_bytes} shard(s) carry the bytes at 80% (the stream has {shards}), and the latency grows by the "
+            f"producer's buffering time (KPL RecordMaxBufferedTime); or reshard to {for_records} shard(s), the "
+            f"records at 80% (kinesis.shard_count = {for_records} and re-apply, or switch to on-demand)",
+        )
+    elif bytes_bind:
+        needed = max(for_records, for_bytes)
+        both = f" and {record_share:.0%} of its IncomingRecords limit" if records_bind else ""
+        read.report.add(
+            Severity.WARNING,
+            AREA,
+            f"the stream runs at {byte_share:.0%} of its IncomingBytes limit{both}",
+            evidence,
+            f"producers are throttled at 100%. Reshard to {needed} shard(s), the bytes"
+            f"{' and the records' if records_bind else ''} at 80% (kinesis.shard_count = {needed} and re-apply, "
+            "or switch to on-demand); aggregating records does not lower the bytes",
+        )
+    warn_on_any(
+        read,
+        AREA,
+        "AWS/Kinesis",
+        "WriteProvisionedThroughputExceeded",
+        dimensions,
+        title="producers were throttled",
+        fix="add shards; producers must retry the entries PutRecords reports as failed",
+    )
+
+
+def check_lag(read: Reader, ctx: Context) -> None:
+    age, retention = ctx.record_age_s, ctx.retention_s
+    if retention is not None and age is not None and age >= retention:
+        read.report.add(
+            Severity.CRITICAL,
+            "event source mapping",
+            "records expire before Lambda gives them up: lost without a trace",
+            f"MaximumRecordAgeInSeconds={age} >= retention {retention} s",
+            "set the maximum record age below the retention",
+        )
+    lag = max(read.metric("AWS/Lambda", "IteratorAge", {"FunctionName": ctx.function_name}, "Maximum"), default=0.0)
+    limit_s = age if age is not None else retention
+    if limit_s and lag >= 0.5 * limit_s * 1000:
+        read.report.add(
+            Severity.CRITICAL,
+            AREA,
+            "records are at risk: the consumer is far behind",
+            f"IteratorAge max {lag / 1000:,.0f} s over the last {read.minutes} min; "
+            f"records are given up at {limit_s:,} s",
+            "fix the consumer's errors and throttles now; raise parallelization, shards, or the maximum record age",
+        )
+    elif lag > LAG_WARNING_MS:
+        read.report.add(
+            Severity.WARNING,
+            AREA,
+            "the consumer is falling behind",
+            f"IteratorAge max {lag / 1000:,.1f} s over the last {read.minutes} min",
+            "raise the parallelization factor or the shard count; check errors and throttles",
+        )
