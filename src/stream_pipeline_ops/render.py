@@ -2,14 +2,21 @@
 
 The dashboard's JSON (from GetDashboard, or a file such as the module's ``dashboard_body``) is
 laid out on CloudWatch's 24-column grid; every metric widget's metrics, statistics and metric-math
-expressions become one GetMetricData request (CloudWatch evaluates the math), and matplotlib draws
-the series, the horizontal annotations (capacity, timeout) and an alarm widget's states. The same
-code works against a real account and against LocalStack.
+expressions become GetMetricData queries (CloudWatch evaluates the math), and matplotlib draws the
+series, the horizontal annotations (capacity, timeout) and an alarm widget's states. The same code
+works against a real account and against LocalStack.
+
+The console scopes a query id to its widget, so two widgets may both say ``cw``; GetMetricData
+wants each ``Id`` unique within one call. Every query of widget *i* is therefore sent as
+``w{i}_{id}`` and every expression of that widget is rewritten to name its own widget's ids, so the
+whole dashboard still goes in as few calls as the 500-query limit allows, a widget never split
+across two of them.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -25,6 +32,15 @@ INCH_PER_COLUMN: Final = 0.75
 INCH_PER_ROW: Final = 0.55
 MAX_QUERIES: Final = 500
 STATE_COLOURS: Final = {"ALARM": "#d13212", "OK": "#1d8102", "INSUFFICIENT_DATA": "#879596"}
+MAX_ID_LENGTH: Final = 255
+VALID_ID: Final = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
+# A metric-math expression as tokens: string literals (SEARCH's query, never rewritten), numbers (so
+# the `e3` of `1e3` is not an id), then names; a name followed by "(" is a function (PERIOD, FILL).
+EXPRESSION_TOKEN: Final = re.compile(
+    r"""(?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""
+    r"""|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"""
+    r"""|(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<call>\s*\()?"""
+)
 
 
 @dataclass
@@ -41,6 +57,7 @@ class Rendered:
     """What was drawn, for tests and for the command's summary line."""
 
     widgets: list[dict[str, Any]] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)  # what could not be asked, or why the endpoint refused
 
 
 def layout(widgets: list[dict[str, Any]]) -> list[Placed]:
@@ -61,20 +78,51 @@ def layout(widgets: list[dict[str, Any]]) -> list[Placed]:
     return placed
 
 
+def request_id(index: int, query_id: str) -> str:
+    """The request-unique Id of a widget's query: ``w{index}_{id}`` (ids start lower case, so it never
+    collides with the ``w{index}__{n}`` given to a metric without an id)."""
+    return f"w{index}_{query_id}"
+
+
+def rewrite(expression: str, ids: dict[str, str]) -> str:
+    """The expression with each whole identifier that is one of its widget's ids renamed; function
+    names (a name followed by "("), numbers and string literals are kept as they are."""
+
+    def rename(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name and not match.group("call") and name in ids:
+            return ids[name]
+        return match.group(0)
+
+    return EXPRESSION_TOKEN.sub(rename, expression)
+
+
 def queries(widget: dict[str, Any], index: int) -> list[dict[str, Any]]:
-    """GetMetricData queries for one metric widget: MetricStat per metric, Expression per math line."""
+    """GetMetricData queries for one metric widget: MetricStat per metric, Expression per math line,
+    every Id unique in the request and every expression naming its own widget's ids."""
     props = widget.get("properties", {})
+    lines = props.get("metrics", [])
+    options_of = [line[-1] if line and isinstance(line[-1], dict) else {} for line in lines]
+    ids: dict[str, str] = {}
+    for n, options in enumerate(options_of):
+        own = str(options.get("id") or "")
+        named = request_id(index, own) if own else ""
+        # An id the console could not have accepted cannot be referenced either: a fresh one.
+        ids[own or f"#{n}"] = named if VALID_ID.match(named) and len(named) <= MAX_ID_LENGTH else f"w{index}__{n}"
     found: list[dict[str, Any]] = []
-    for n, line in enumerate(props.get("metrics", [])):
-        options = line[-1] if line and isinstance(line[-1], dict) else {}
+    for n, (line, options) in enumerate(zip(lines, options_of, strict=True)):
         parts = line[:-1] if options else line
-        query_id = str(options.get("id") or f"w{index}m{n}")
+        own = str(options.get("id") or "")
+        query_id = ids[own or f"#{n}"]
         label = options.get("label")
         if "expression" in options:
+            expression = str(options["expression"])
+            if not expression.lstrip().upper().startswith("SELECT"):  # Metrics Insights names no ids
+                expression = rewrite(expression, {k: v for k, v in ids.items() if not k.startswith("#")})
             found.append(
                 {
                     "Id": query_id,
-                    "Expression": options["expression"],
+                    "Expression": expression,
                     "Label": label or options["expression"],
                     "ReturnData": options.get("visible", True),
                     "_yaxis": options.get("yAxis", "left"),
@@ -97,26 +145,70 @@ def queries(widget: dict[str, Any], index: int) -> list[dict[str, Any]]:
                 },
                 "Label": label or f"{name} ({stat})",
                 "ReturnData": options.get("visible", True),
+                "_yaxis": options.get("yAxis", "left"),
             }
         )
-        found[-1]["_yaxis"] = options.get("yAxis", "left")
     return found
 
 
+def calls_metrics(widget_queries: list[dict[str, Any]]) -> bool:
+    """Whether an expression uses METRICS(), which takes every metric *of the request*: such a
+    widget is asked alone, or it would take the other widgets' metrics too."""
+    for query in widget_queries:
+        for match in EXPRESSION_TOKEN.finditer(query.get("Expression", "")):
+            if match.group("name") == "METRICS" and match.group("call"):
+                return True
+    return False
+
+
+def requests(by_widget: dict[int, list[dict[str, Any]]], notes: list[str] | None = None) -> list[list[dict[str, Any]]]:
+    """The GetMetricData calls for a dashboard: whole widgets packed into calls of at most 500
+    queries (an expression and the metrics it names always travel together), a widget using
+    METRICS() alone, and a widget with nothing to draw (every query hidden) left out. A widget of
+    more than 500 queries cannot be asked at all: it is left out too, and ``notes`` says so."""
+    calls: list[list[dict[str, Any]]] = []
+    shared: list[dict[str, Any]] = []
+    for index, widget_queries in by_widget.items():
+        if not any(q.get("ReturnData", True) for q in widget_queries):
+            continue
+        if len(widget_queries) > MAX_QUERIES:
+            if notes is not None:
+                notes.append(
+                    f"Widget {index} has {len(widget_queries)} metrics and expressions, more than the "
+                    f"{MAX_QUERIES} one GetMetricData call takes: it is drawn empty."
+                )
+            continue
+        if calls_metrics(widget_queries):
+            calls.append(list(widget_queries))
+            continue
+        if len(shared) + len(widget_queries) > MAX_QUERIES:
+            calls.append(shared)
+            shared = []
+        shared.extend(widget_queries)
+    if shared:
+        calls.append(shared)
+    return calls
+
+
 def fetch(
-    cloudwatch: Any, batch: list[dict[str, Any]], start: datetime, end: datetime
+    cloudwatch: Any, batch: list[dict[str, Any]], start: datetime, end: datetime, refusals: list[str] | None = None
 ) -> dict[str, tuple[list[datetime], list[float]]]:
     """Series by query id, from one GetMetricData request (paginated). An endpoint that cannot
     evaluate part of it (LocalStack refuses metric math and percentiles) refuses the whole request:
-    then each query is asked alone, and the ones it cannot answer are drawn as not evaluated."""
+    then each metric that is drawn is asked alone, and what it cannot answer is drawn as not
+    evaluated. The refusal's message goes to ``refusals``, so a refusal is never silent."""
     try:
         return _fetch(cloudwatch, batch, start, end)
-    except ClientError:
+    except ClientError as exc:
+        if refusals is not None:
+            refusals.append(str(exc.response.get("Error", {}).get("Message") or exc))
         series: dict[str, tuple[list[datetime], list[float]]] = {}
         for query in batch:
             if "Expression" in query:
                 query["Label"] = f"{query['Label']} (not evaluated by this endpoint)"
                 continue
+            if not query.get("ReturnData", True):
+                continue  # only an input of an expression, which is not evaluated alone
             try:
                 series.update(_fetch(cloudwatch, [query], start, end))
             except ClientError:
@@ -129,25 +221,24 @@ def _fetch(
 ) -> dict[str, tuple[list[datetime], list[float]]]:
     series: dict[str, tuple[list[datetime], list[float]]] = {}
     clean = [{k: v for k, v in q.items() if not k.startswith("_")} for q in batch]
-    for offset in range(0, len(clean), MAX_QUERIES):
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {
-                "MetricDataQueries": clean[offset : offset + MAX_QUERIES],
-                "StartTime": start,
-                "EndTime": end,
-                "ScanBy": "TimestampAscending",
-            }
-            if token:
-                kwargs["NextToken"] = token
-            page = cloudwatch.get_metric_data(**kwargs)
-            for result in page.get("MetricDataResults", []):
-                times, values = series.setdefault(result["Id"], ([], []))
-                times.extend(result.get("Timestamps", []))
-                values.extend(float(v) for v in result.get("Values", []))
-            token = page.get("NextToken")
-            if not token:
-                break
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {
+            "MetricDataQueries": clean,
+            "StartTime": start,
+            "EndTime": end,
+            "ScanBy": "TimestampAscending",
+        }
+        if token:
+            kwargs["NextToken"] = token
+        page = cloudwatch.get_metric_data(**kwargs)
+        for result in page.get("MetricDataResults", []):
+            times, values = series.setdefault(result["Id"], ([], []))
+            times.extend(result.get("Timestamps", []))
+            values.extend(float(v) for v in result.get("Values", []))
+        token = page.get("NextToken")
+        if not token:
+            break
     return series
 
 
@@ -176,15 +267,16 @@ def render(
     start = end - timedelta(minutes=minutes)
     placed = layout(body.get("widgets", []))
     metric_queries = {i: queries(p.widget, i) for i, p in enumerate(placed) if p.widget.get("type") == "metric"}
-    every = [q for qs in metric_queries.values() for q in qs]
-    series = fetch(client("cloudwatch"), every, start, end) if every else {}
+    rendered = Rendered()
+    series: dict[str, tuple[list[datetime], list[float]]] = {}
+    for call in requests(metric_queries, rendered.refusals):
+        series.update(fetch(client("cloudwatch"), call, start, end, rendered.refusals))
 
     plt, mdates = _matplotlib()
     rows = max((p.y + p.height for p in placed), default=1)
     figure = plt.figure(figsize=(GRID_COLUMNS * INCH_PER_COLUMN, rows * INCH_PER_ROW + 0.8), dpi=100)
     figure.suptitle(title, fontsize=14, fontweight="bold")
     top = 1 - 0.8 / (rows * INCH_PER_ROW + 0.8)
-    rendered = Rendered()
     for i, place in enumerate(placed):
         left, width = place.x / GRID_COLUMNS, place.width / GRID_COLUMNS
         bottom = top * (1 - (place.y + place.height) / rows)
