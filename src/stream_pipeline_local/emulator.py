@@ -16,6 +16,7 @@ import boto3.session
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 from stream_pipeline_local.common import (
     ENDPOINT,
@@ -62,6 +63,13 @@ def pid() -> int | None:
     return value
 
 
+def node_options(preload: Path, existing: str = "") -> str:
+    """NODE_OPTIONS that load ``preload`` first (quoted: Node reads a quoted path with spaces), then the caller's."""
+    if '"' in str(preload):
+        raise LocalStackError(f"The path {preload} holds a double quote, which NODE_OPTIONS cannot carry.")
+    return f'--require "{preload}" {existing}'.strip()
+
+
 def start() -> None:
     if pid() is not None and healthy():
         say(f"LocalStack is already running on {ENDPOINT} (pid {pid()})")
@@ -75,7 +83,15 @@ def start() -> None:
     forget_local_state()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LOCALSTACK_"))},
+        # Loopback only, for everything LocalStack starts (README "What listens where"; checked by
+        # `stream-pipeline-local listeners` and tests/integration/test_listeners.py). The gateway: the
+        # default twisted server ignores the host of GATEWAY_LISTEN (TCP4ServerEndpoint(reactor, port),
+        # "TODO: interface = host?"); hypercorn binds exactly GATEWAY_LISTEN.
         "GATEWAY_LISTEN": f"{HOST}:{PORT}",
+        "GATEWAY_SERVER": "hypercorn",
+        # kinesis-mock (node) has no host option: our preload binds its servers to 127.0.0.1. LocalStack
+        # starts node through ShellCommandThread, which passes its own environment on.
+        "NODE_OPTIONS": node_options(paths["node_loopback"], os.environ.get("NODE_OPTIONS", "")),
         "OVERRIDE_IN_DOCKER": "0",
         "FILESYSTEM_ROOT": str(paths["filesystem"]),
         "PERSISTENCE": "0",
@@ -85,6 +101,10 @@ def start() -> None:
         # every 5 s (its cost grows with the stream; measured with `make bench`, docs/BENCHMARKS.md).
         "KINESIS_LATENCY": "0",
         "KINESIS_PERSISTENCE": "0",
+        # SQS publishes ApproximateNumberOfMessagesVisible/NotVisible to CloudWatch every 5 s instead of
+        # LocalStack's 60 s, so the failure-path alarms at a 10 s period (the alarm drills') see the
+        # queue as it is: with 60 s, most 10 s periods hold no datapoint at all.
+        "SQS_CLOUDWATCH_METRICS_REPORT_INTERVAL": "5",
         "LAMBDA_RUNTIME_EXECUTOR": "local-python",
         "STREAM_PIPELINE_RUNTIME_DIR": str(paths["runtime"]),
         "PYTHONPATH": str(STATE / "plugins"),
