@@ -27,77 +27,59 @@ variable "source_type" {
   }
 }
 
-variable "function_name" {
-  description = "The consumer function. Null leaves out every alarm on it (an alarm without FunctionName would watch every function of the account)."
-  type        = string
-  default     = null
-}
-
-variable "event_source_mapping_uuid" {
-  description = "The event source mapping's UUID (dimension EventSourceMappingUUID); null leaves out the mapping's alarms."
-  type        = string
-  default     = null
-}
-
-variable "event_source_mapping_metrics" {
-  description = "Whether the mapping publishes its EventCount metrics (metrics_config; the consumer module's output): the dropped, failed-invoke and on-failure-delivered alarms need them and event_source_mapping_uuid. A plan-time switch, because the UUID is known only after apply."
-  type        = bool
-  default     = false
-  nullable    = false
-}
-
-variable "maximum_record_age_seconds" {
-  description = "The mapping's effective maximum record age (the consumer module's output): the age at which Lambda gives a record up to the failure path. Null assumes the consumer module's default, half the retention."
-  type        = number
-  default     = null
+variable "consumers" {
+  description = <<-EOT
+    The consumers of the stream to watch, by key (`default` for a single-consumer stack; other keys
+    prefix their alarm keys, `<key>/<alarm>`). Each alarm is named after its consumer's function. Per
+    consumer, from the consumer module's outputs:
+    - function_name: the function. Without consumers, no consumer alarm is planned (an alarm without
+      FunctionName would watch every function of the account).
+    - event_source_mapping_uuid and event_source_mapping_metrics: the mapping's EventCount metrics
+      (metrics_config), which the failed-invoke, dropped, on-failure-delivered and consumer-stopped
+      alarms need. A plan-time switch, because the UUID is known only after apply.
+    - event_source_mapping_enabled: false for a mapping disabled on purpose (no consumer-stopped alarm).
+    - maximum_record_age_seconds: the mapping's effective maximum record age; null assumes the consumer
+      module's default, half the retention.
+    - metrics_namespace, service_name, handler_metrics: this project's handler EMF metrics
+      (RecordsFailed); handler_metrics = false for a function that is not ours.
+    - kinesis_consumer_name: the enhanced fan-out consumer it reads through, if any.
+    - sink_table_name, on_failure_queue_name: its sink and its on-failure queue, if any.
+  EOT
+  type = map(object({
+    function_name                = string
+    function_timeout_seconds     = optional(number, 30)
+    event_source_mapping_uuid    = optional(string)
+    event_source_mapping_metrics = optional(bool, false)
+    event_source_mapping_enabled = optional(bool, true)
+    maximum_record_age_seconds   = optional(number)
+    metrics_namespace            = optional(string, "StreamPipeline")
+    service_name                 = optional(string)
+    handler_metrics              = optional(bool, true)
+    kinesis_consumer_name        = optional(string)
+    sink_table_name              = optional(string)
+    on_failure_queue_name        = optional(string)
+  }))
+  default  = {}
+  nullable = false
 
   validation {
-    condition     = var.maximum_record_age_seconds == null || try(var.maximum_record_age_seconds >= 60 && var.maximum_record_age_seconds <= 604800, false)
-    error_message = "The maximum_record_age_seconds must be from 60 to 604800, or null."
+    condition     = alltrue([for key in keys(var.consumers) : can(regex("^[a-z][a-z0-9-]{0,19}$", key))])
+    error_message = "Each consumers key must be 1 to 20 lower-case letters, digits or `-`, starting with a letter, such as `default` or `archive`."
+  }
+  validation {
+    condition     = alltrue([for c in var.consumers : c.maximum_record_age_seconds == null || try(c.maximum_record_age_seconds >= 60 && c.maximum_record_age_seconds <= 604800, false)])
+    error_message = "Each consumer's maximum_record_age_seconds must be from 60 to 604800, or null."
   }
 }
 
-variable "handler_metrics" {
-  description = "Alarm on this project's handler metrics (EMF: RecordsFailed). Turn off for a function that is not ours."
-  type        = bool
-  default     = true
-  nullable    = false
-}
-
-variable "metrics_namespace" {
-  description = "Namespace of the handler's EMF metrics (the consumer module's output follows METRICS_NAMESPACE)."
-  type        = string
-  default     = "StreamPipeline"
-  nullable    = false
-}
-
-variable "service_name" {
-  description = "The `service` dimension of the handler's EMF metrics (POWERTOOLS_SERVICE_NAME); null leaves out the handler alarms."
-  type        = string
-  default     = null
-}
-
-variable "function_timeout_seconds" {
-  description = "The consumer's timeout; the duration alarm is a share of it."
-  type        = number
-  default     = 30
-  nullable    = false
-}
-
 variable "stream_name" {
-  description = "The Kinesis stream name (Kinesis alarms and the silent-stream alarm); null leaves them out."
-  type        = string
-  default     = null
-}
-
-variable "kinesis_consumer_name" {
-  description = "The enhanced fan-out consumer's name, when the function reads through one: its throttling is watched on SubscribeToShard.RateExceeded instead of ReadProvisionedThroughputExceeded."
+  description = "The Kinesis stream name (the per-stream alarms: write and shared-read throttling, silence); null leaves them out."
   type        = string
   default     = null
 }
 
 variable "stream_retention_hours" {
-  description = "The stream's retention (24 for DynamoDB Streams): with the maximum record age it gives the window in which a failure can still be replayed."
+  description = "The stream's retention (24 for DynamoDB Streams): with each consumer's maximum record age it gives the window in which a failure can still be replayed."
   type        = number
   default     = 24
   nullable    = false
@@ -108,14 +90,8 @@ variable "stream_retention_hours" {
   }
 }
 
-variable "sink_table_name" {
-  description = "The sink table; null leaves out the sink alarm."
-  type        = string
-  default     = null
-}
-
-variable "on_failure_queue_name" {
-  description = "The on-failure SQS queue; null leaves out the failure-path alarms."
+variable "runbook_url" {
+  description = "The runbook every alarm description links to (`<url>#<alarm>`); null uses docs/RUNBOOK.md of this module's release in the project's repository. Set it to your mirror's copy."
   type        = string
   default     = null
 }
@@ -133,10 +109,18 @@ variable "sns_topic_arn" {
 
 variable "paging" {
   description = <<-EOT
-    Who notifies the topic. `composite` (default): two composite alarms page, one for records at
-    risk or lost (critical) and one for a degraded pipeline (warning), and the member alarms notify
-    nobody, so one incident pages once. `each`: every member alarm notifies (the composites stay,
-    silent, for the dashboard).
+    Who notifies the topic. `composite` (default), one page per incident:
+    - records at risk, given up or near the end of their replay window (record-age,
+      consumer-stopped, on-failure-delivered, failure-replay-window) page on their own, so a new one
+      always notifies, whatever else is standing; the per-stream alarms too;
+    - records lost (dropped-events, destination-delivery-failures: one incident, since a failed
+      delivery is also counted as dropped) page through one composite per consumer, `<fn>-lost`;
+    - degraded symptoms page through one composite per consumer and class: `<fn>-failing` (errors,
+      records failed, failed invocations; it waits two periods for the failure path, so a poison
+      record pages once, as on-failure-delivered) and `<fn>-behind` (lag, duration, throttles, sink
+      throttles);
+    - on-failure-queue is a status (dashboard, doctor), not a page, while on-failure-delivered pages.
+    `each`: every metric alarm notifies (the composites stay, silent).
   EOT
   type        = string
   default     = "composite"
@@ -209,12 +193,15 @@ variable "thresholds" {
     - record_age_share 0.5: records at risk when the consumer is half the maximum record age
       behind; at 100% Lambda gives them up to the failure path. The maximum record age is below
       the retention (the consumer module refuses otherwise), so this also warns before expiry.
-    - replay_window_share 0.5: the oldest failure in the queue has used half the time its records
+    - replay_window_share 0.5: the queue has held failures for half the time their records
       are sure to stay in the stream (retention minus maximum record age).
     - kinesis_throughput_exceeded 0: any throttled put, get or subscribe (seed 002).
     - sink_write_throttles 0: the sink throttled writes (the Alleycat table, seed 002).
     - on_failure_messages 0: anything in the on-failure queue needs a look and a replay.
     - silent_stream_periods 3: with silent_stream on, nothing arrived for 3 periods.
+    - stopped_periods 3: the mapping published no PolledEventCount for 3 periods (15 minutes at the
+      default 300 s): Lambda publishes it every minute while it polls, 0 for an empty poll, so this
+      is a stopped consumer, not a quiet stream; 3 periods ride out a mapping update.
     Dropped events and destination delivery failures alarm at any count: they are lost records.
   EOT
   type = object({
@@ -230,9 +217,15 @@ variable "thresholds" {
     sink_write_throttles        = optional(number, 0)
     on_failure_messages         = optional(number, 0)
     silent_stream_periods       = optional(number, 3)
+    stopped_periods             = optional(number, 3)
   })
   default  = {}
   nullable = false
+
+  validation {
+    condition     = var.thresholds.stopped_periods >= 1 && var.thresholds.stopped_periods <= 288 && floor(var.thresholds.stopped_periods) == var.thresholds.stopped_periods
+    error_message = "The thresholds.stopped_periods must be a whole number from 1 to 288."
+  }
 
   validation {
     condition     = var.thresholds.duration_share_of_timeout > 0 && var.thresholds.duration_share_of_timeout <= 1

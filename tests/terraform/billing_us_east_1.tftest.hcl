@@ -20,7 +20,7 @@ run "billing_alarm_in_us_east_1" {
 
   variables {
     name          = "pipeline"
-    function_name = "pipeline"
+    consumers     = { default = { function_name = "pipeline" } }
     billing_alarm = { enabled = true }
   }
 
