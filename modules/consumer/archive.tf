@@ -2,6 +2,10 @@
 # one object, the invocation record with the records themselves, under
 # aws/lambda/<mapping UUID>/<shard>/YYYY/MM/DD/. Private, encrypted, TLS-only, expiring.
 
+locals {
+  bucket_prefix = substr("${trim(replace(lower(var.name), "/[^a-z0-9-]+/", "-"), "-")}-failures-", 0, 37)
+}
+
 resource "aws_s3_bucket" "on_failure" {
   count = local.archive ? 1 : 0
 
@@ -10,10 +14,20 @@ resource "aws_s3_bucket" "on_failure" {
   #checkov:skip=CKV_AWS_145:SSE-S3 encrypts at rest with no key policy to get wrong; a customer key is a later option.
   #checkov:skip=CKV2_AWS_62:Event notifications are optional: the mapping's OnFailureDestinationDeliveredEventCount alarm already pages.
   #checkov:skip=CKV_AWS_21:Objects are written once and never overwritten (unique keys); versioning would only keep deleted ones.
-  # Bucket names are global: the prefix is the pipeline's name and S3 makes it unique.
-  bucket_prefix = substr("${var.name}-failures-", 0, 37)
-  force_destroy = true
+  # Bucket names are global: the prefix is the pipeline's name and S3 makes it unique. S3 takes
+  # lower-case letters, digits, dots and hyphens only, while the name may hold capitals and `_`.
+  bucket_prefix = local.bucket_prefix
+  # The archive holds the only copy of records the stream has dropped: destroying it with failures
+  # inside is a choice (on_failure_archive_force_destroy), not a side effect of a rename.
+  force_destroy = var.on_failure_archive_force_destroy
   tags          = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = can(regex("^[a-z0-9][a-z0-9.-]*-failures-$", local.bucket_prefix))
+      error_message = "The name ${var.name} gives the bucket prefix ${local.bucket_prefix}, which S3 refuses (it must start with a lower-case letter or a digit); give the pipeline a name that starts with a letter or a digit."
+    }
+  }
 }
 
 resource "aws_s3_bucket_ownership_controls" "on_failure" {

@@ -2,11 +2,18 @@
 # jsonencode (not aws_iam_policy_document) so that `terraform test` can read the real document.
 
 locals {
-  kms_decrypt = compact([var.stream_kms_key_arn])
-  kms_encrypt = distinct(compact([var.on_failure_queue_kms_key_arn, local.create_sink ? var.sink.kms_key_arn : null]))
-  efo         = local.kinesis && var.event_source_arn != var.stream_arn
+  kms_decrypt  = compact([var.stream_kms_key_arn])
+  kms_queue    = compact([local.archive ? null : var.on_failure_queue_kms_key_arn])
+  kms_sink     = compact([local.create_sink ? var.sink.kms_key_arn : null])
+  efo          = local.kinesis && var.event_source_arn != var.stream_arn
+  ledger       = compact([var.redrive_ledger_table_arn])
+  ledger_key   = compact([var.redrive_ledger_key_arn])
+  stream_store = local.kinesis ? "kinesis" : "dynamodb"
+  # The function's account, for the trust policy: from the stream's ARN (same-account mappings only).
+  account_id = try(split(":", var.stream_arn)[4], null)
 
-  statements = local.enabled ? concat(
+  # Each statement as JSON: some carry a Condition and some do not, and a conditional needs one type.
+  statements = local.enabled ? [for statement in concat(
     [for _ in [1] : {
       Sid      = "ReadThisStream"
       Effect   = "Allow"
@@ -45,13 +52,13 @@ locals {
       Action   = ["sqs:SendMessage"]
       Resource = [aws_sqs_queue.on_failure[0].arn]
     } if !local.archive],
-    # The mapping writes the failure archive with the function's role: objects in, and the listing
-    # Lambda checks the bucket with; nothing else.
+    # The mapping writes the failure archive with the function's role: objects in, under the prefix
+    # Lambda writes (aws/lambda/<mapping UUID>/...), and the listing Lambda checks the bucket with.
     [for _ in [1] : {
       Sid      = "WriteTheFailureArchive"
       Effect   = "Allow"
       Action   = ["s3:PutObject"]
-      Resource = ["${aws_s3_bucket.on_failure[0].arn}/*"]
+      Resource = ["${aws_s3_bucket.on_failure[0].arn}/aws/lambda/*"]
     } if local.archive],
     [for _ in [1] : {
       Sid      = "ListTheFailureArchive"
@@ -67,17 +74,27 @@ locals {
         Resource = ["${aws_cloudwatch_log_group.this[0].arn}:*"]
       },
     ],
+    # Customer keys, each only through the service it encrypts (kms:ViaService).
     [for keys in [local.kms_decrypt] : {
-      Sid      = "DecryptTheStreamKey"
-      Effect   = "Allow"
-      Action   = ["kms:Decrypt"]
-      Resource = keys
+      Sid       = "DecryptTheStreamKey"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt"]
+      Resource  = keys
+      Condition = { StringEquals = { "kms:ViaService" = "${local.stream_store}.${local.region}.amazonaws.com" } }
     } if length(keys) > 0],
-    [for keys in [local.kms_encrypt] : {
-      Sid      = "UseTheQueueAndSinkKeys"
-      Effect   = "Allow"
-      Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
-      Resource = keys
+    [for keys in [local.kms_queue] : {
+      Sid       = "UseTheQueueKey"
+      Effect    = "Allow"
+      Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
+      Resource  = keys
+      Condition = { StringEquals = { "kms:ViaService" = "sqs.${local.region}.amazonaws.com" } }
+    } if length(keys) > 0],
+    [for keys in [local.kms_sink] : {
+      Sid       = "UseTheSinkKey"
+      Effect    = "Allow"
+      Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
+      Resource  = keys
+      Condition = { StringEquals = { "kms:ViaService" = "dynamodb.${local.region}.amazonaws.com" } }
     } if length(keys) > 0],
     # A processor of your own that reads or writes elsewhere: the caller's statements, no wildcards.
     [for st in var.function.policy_statements : {
@@ -86,6 +103,20 @@ locals {
       Action   = st.actions
       Resource = st.resources
     }],
+    # The redrive ledger is the operator's record of what came back: the function must never write
+    # it, whatever else its role is granted (an explicit deny wins over any allow).
+    [for arns in [local.ledger] : {
+      Sid      = "NeverTheRedriveLedger"
+      Effect   = "Deny"
+      Action   = ["dynamodb:*"]
+      Resource = concat(arns, [for arn in arns : "${arn}/*"])
+    } if length(arns) > 0],
+    [for arns in [local.ledger_key] : {
+      Sid      = "NeverTheRedriveLedgerKey"
+      Effect   = "Deny"
+      Action   = ["kms:*"]
+      Resource = arns
+    } if length(arns) > 0],
     [for _ in [1] : {
       # X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions: "*" only.
       Sid      = "SendTraces"
@@ -93,7 +124,7 @@ locals {
       Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
       Resource = ["*"]
     } if var.function.tracing],
-  ) : []
+  ) : jsonencode(statement)] : []
 }
 
 data "aws_region" "current" {}
@@ -112,11 +143,15 @@ resource "aws_iam_role" "this" {
   name = local.role_name
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Action    = "sts:AssumeRole"
-      Principal = { Service = "lambda.amazonaws.com" }
-    }]
+    Statement = [merge(
+      {
+        Effect    = "Allow"
+        Action    = "sts:AssumeRole"
+        Principal = { Service = "lambda.amazonaws.com" }
+      },
+      # Only Lambda acting for this account may assume it (confused-deputy prevention).
+      { for key, value in { Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } } } : key => value if local.account_id != null },
+    )]
   })
   tags = var.tags
 }
@@ -126,5 +161,5 @@ resource "aws_iam_role_policy" "this" {
 
   name   = "${var.name}-pipeline"
   role   = aws_iam_role.this[0].id
-  policy = jsonencode({ Version = "2012-10-17", Statement = local.statements })
+  policy = "{\"Version\":\"2012-10-17\",\"Statement\":[${join(",", local.statements)}]}"
 }

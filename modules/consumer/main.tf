@@ -20,6 +20,7 @@ locals {
 
   environment = merge(
     {
+      PIPELINE_NAME           = coalesce(var.pipeline_name, var.name)
       POWERTOOLS_SERVICE_NAME = var.name
       METRICS_NAMESPACE       = var.function.metrics_namespace
       LOG_LEVEL               = var.function.log_level
@@ -52,6 +53,25 @@ resource "aws_sqs_queue" "on_failure" {
   kms_master_key_id                 = var.on_failure_queue_kms_key_arn
   kms_data_key_reuse_period_seconds = var.on_failure_queue_kms_key_arn == null ? null : 300
   tags                              = var.tags
+}
+
+resource "aws_sqs_queue_policy" "on_failure" {
+  count = local.enabled && var.on_failure_destination == "sqs" ? 1 : 0
+
+  # Lambda sends with the function's role (an identity policy); the queue itself only refuses
+  # anything over plain HTTP.
+  queue_url = aws_sqs_queue.on_failure[0].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "TlsOnly"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "sqs:*"
+      Resource  = aws_sqs_queue.on_failure[0].arn
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
 }
 
 resource "aws_dynamodb_table" "sink" {
@@ -155,6 +175,7 @@ resource "aws_lambda_event_source_mapping" "this" {
   bisect_batch_on_function_error     = var.event_source_mapping.bisect_batch_on_function_error
   maximum_retry_attempts             = var.event_source_mapping.maximum_retry_attempts
   maximum_record_age_in_seconds      = local.maximum_record_age_seconds
+  tumbling_window_in_seconds         = var.event_source_mapping.tumbling_window_seconds > 0 ? var.event_source_mapping.tumbling_window_seconds : null
   function_response_types            = ["ReportBatchItemFailures"]
 
   # EventCount metrics (billed as custom metrics): dropped, failed-invoke and on-failure-delivered

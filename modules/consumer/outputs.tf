@@ -102,3 +102,13 @@ output "service_name" {
   description = "The `service` dimension of the handler's metrics (POWERTOOLS_SERVICE_NAME)."
   value       = local.environment["POWERTOOLS_SERVICE_NAME"]
 }
+
+output "event_source_mapping_enabled" {
+  description = "Whether the mapping is meant to poll (event_source_mapping.enabled): a disabled one has no consumer-stopped alarm."
+  value       = var.event_source_mapping.enabled
+}
+
+output "on_failure_destination" {
+  description = "`sqs` or `s3`."
+  value       = var.on_failure_destination
+}

@@ -52,9 +52,9 @@ run "mapping_defaults_lose_nothing" {
   assert {
     condition = (
       aws_lambda_function.this[0].runtime == "python3.13" && aws_lambda_function.this[0].memory_size == 128 &&
-      aws_lambda_function.this[0].timeout == 30 && aws_lambda_function.this[0].reserved_concurrent_executions == 10
+      aws_lambda_function.this[0].timeout == 30 && aws_lambda_function.this[0].reserved_concurrent_executions == -1
     )
-    error_message = "Function defaults: python3.13, 128 MB, 30 s, reserved concurrency 10."
+    error_message = "Function defaults: python3.13, 128 MB, 30 s, and no reserved concurrency (a reservation must leave 100 unreserved, which a new account's quota cannot)."
   }
   assert {
     condition = (
@@ -415,10 +415,131 @@ run "failure_archive_in_s3_keeps_the_records" {
   }
   assert {
     condition = (
-      one([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Resource if st.Sid == "WriteTheFailureArchive"]) == ["arn:aws:s3:::pipeline-failures-20261123/*"] &&
+      one([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Resource if st.Sid == "WriteTheFailureArchive"]) == ["arn:aws:s3:::pipeline-failures-20261123/aws/lambda/*"] &&
       one([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Action if st.Sid == "WriteTheFailureArchive"]) == ["s3:PutObject"] &&
       !contains([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Sid], "SendFailuresToTheQueue")
     )
-    error_message = "The role may put objects into this bucket only, and has no queue grant."
+    error_message = "The role may put objects into this bucket only, under the prefix Lambda writes (aws/lambda/), and has no queue grant."
+  }
+  assert {
+    condition     = aws_s3_bucket.on_failure[0].force_destroy == false
+    error_message = "Destroying (or renaming, which replaces) the archive must not delete the failures in it unless on_failure_archive_force_destroy says so."
+  }
+}
+
+run "a_name_with_capitals_and_underscores_gives_a_valid_bucket" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    name                   = "Orders_Audit"
+    on_failure_destination = "s3"
+  }
+
+  assert {
+    condition     = aws_s3_bucket.on_failure[0].bucket_prefix == "orders-audit-failures-" && can(regex("^[a-z0-9][a-z0-9.-]*$", aws_s3_bucket.on_failure[0].bucket_prefix))
+    error_message = "S3 takes lower-case letters, digits, dots and hyphens: Orders_Audit must give the prefix orders-audit-failures-, not a name that fails at apply."
+  }
+}
+
+run "losing_archived_failures_is_an_explicit_choice" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    on_failure_destination           = "s3"
+    on_failure_archive_force_destroy = true
+  }
+
+  assert {
+    condition     = aws_s3_bucket.on_failure[0].force_destroy == true
+    error_message = "on_failure_archive_force_destroy = true lets terraform destroy the archive with its failures."
+  }
+}
+
+run "only_lambda_for_this_account_assumes_the_role_and_keys_are_used_only_through_their_service" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    stream_kms_key_arn           = "arn:aws:kms:eu-west-1:123456789012:key/stream"
+    on_failure_queue_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/queue"
+    sink                         = { kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/sink" }
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceAccount"] == "123456789012"
+    error_message = "The trust policy lets Lambda assume the role only on behalf of this account (confused-deputy prevention)."
+  }
+  assert {
+    condition = (
+      one([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Condition.StringEquals["kms:ViaService"] if st.Sid == "DecryptTheStreamKey"]) == "kinesis.eu-west-1.amazonaws.com" &&
+      one([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Condition.StringEquals["kms:ViaService"] if st.Sid == "UseTheQueueKey"]) == "sqs.eu-west-1.amazonaws.com" &&
+      one([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Condition.StringEquals["kms:ViaService"] if st.Sid == "UseTheSinkKey"]) == "dynamodb.eu-west-1.amazonaws.com" &&
+      one([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Resource if st.Sid == "UseTheQueueKey"]) == ["arn:aws:kms:eu-west-1:123456789012:key/queue"]
+    )
+    error_message = "Each customer key is usable only through the service it encrypts (kms:ViaService), and only that key."
+  }
+}
+
+run "the_queue_refuses_plain_http" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_sqs_queue_policy.on_failure[0].policy).Statement[0].Effect == "Deny" &&
+      jsondecode(aws_sqs_queue_policy.on_failure[0].policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false"
+    )
+    error_message = "The on-failure queue denies every request made without TLS."
+  }
+}
+
+run "the_function_can_never_touch_the_redrive_ledger" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    redrive_ledger_table_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/pipeline-redrive-ledger"
+    redrive_ledger_key_arn   = "arn:aws:kms:eu-west-1:123456789012:key/ledger"
+    function = {
+      policy_statements = [{ sid = "TriesTheLedger", actions = ["dynamodb:PutItem"], resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/pipeline-redrive-ledger"] }]
+    }
+  }
+
+  assert {
+    condition = (
+      one([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Effect if st.Sid == "NeverTheRedriveLedger"]) == "Deny" &&
+      one([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Action if st.Sid == "NeverTheRedriveLedger"]) == ["dynamodb:*"] &&
+      contains(one([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Resource if st.Sid == "NeverTheRedriveLedger"]), "arn:aws:dynamodb:eu-west-1:123456789012:table/pipeline-redrive-ledger") &&
+      one([for st in jsondecode(aws_iam_role_policy.this[0].policy).Statement : st.Effect if st.Sid == "NeverTheRedriveLedgerKey"]) == "Deny"
+    )
+    error_message = "An explicit deny on the ledger table and its key: no statement of the caller's (nor a managed policy attached later) can let the function forge the ledger."
+  }
+}
+
+run "tumbling_windows_reach_the_mapping" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    event_source_mapping = { tumbling_window_seconds = 15 }
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this[0].tumbling_window_in_seconds == 15
+    error_message = "event_source_mapping.tumbling_window_seconds sets the mapping's TumblingWindowInSeconds (the Alleycat sample's 15 s windows)."
   }
 }
