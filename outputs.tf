@@ -84,8 +84,58 @@ output "alarm_names" {
 }
 
 output "composite_alarm_names" {
-  description = "The paging composite alarms, by severity (`critical`: records at risk or lost; `warning`: degraded)."
+  description = "The incident composites, by key: `failing`, `behind` and `lost` (`<consumer>/<class>` for consumers other than `default`)."
   value       = module.alarms.composite_alarm_names
+}
+
+output "alarm_paging" {
+  description = "How each metric alarm pages, by key: `direct`, `lost`, `failing` or `behind` (through that composite), or `status` (never)."
+  value       = module.alarms.alarm_paging
+}
+
+output "paging_alarm_names" {
+  description = "Every alarm and composite that notifies the topic (what `stream-pipeline alert-test` may set)."
+  value       = module.alarms.paging_alarm_names
+}
+
+output "redrive_ledger_table_name" {
+  description = "The redrive ledger (the operator's; the function can never write it), or null."
+  value       = module.operator.redrive_ledger_table_name
+}
+
+output "operator_policies" {
+  description = "The least-privilege IAM policy documents of the operator commands, by command (`doctor`: read-only; `redrive`), to attach to your operators' roles."
+  value = {
+    doctor  = module.operator.doctor_policy_json
+    redrive = module.operator.redrive_policy_json
+  }
+}
+
+output "stream_pipeline" {
+  description = "The stack as the operator command reads it (`stream-pipeline --outputs`): this module's marker and version, the stream, every consumer's function, mapping, failure path and sink, the ledger. Re-export it from your root module under this name."
+  value = var.enabled ? {
+    module                   = "terraform-aws-stream-pipeline"
+    version                  = "0.3.0"
+    name                     = var.name
+    source_type              = var.source_type
+    stream_arn               = module.stream.stream_arn
+    stream_name              = module.stream.stream_name
+    source_table_arn         = module.stream.dynamodb_table_arn
+    sns_topic_arn            = module.alarms.sns_topic_arn
+    dashboard_name           = module.dashboard.dashboard_name
+    redrive_ledger_table_arn = module.operator.redrive_ledger_table_arn
+    redrive_ledger_key_arn   = module.operator.redrive_ledger_key_arn
+    consumers = {
+      default = {
+        function_name              = module.consumer.function_name
+        function_arn               = module.consumer.function_arn
+        event_source_arn           = module.stream.event_source_arn
+        event_source_mapping_uuid  = module.consumer.event_source_mapping_uuid
+        on_failure_destination_arn = module.consumer.on_failure_destination_arn
+        sink_table_arn             = module.consumer.sink_table_arn
+      }
+    }
+  } : null
 }
 
 output "event_source_mapping_uuid" {

@@ -135,10 +135,13 @@ variable "function" {
     - runtime `python3.13` (what the package is built and tested for); architecture `x86_64` or `arm64`
       (the package is pure Python, so both work; arm64 is about 20% cheaper per GB-second).
     - memory_mb 128 (the workshop's measured sweet spot for this I/O-bound work) and timeout_seconds 30.
-    - reserved_concurrency 10: a ceiling so a backlog cannot starve the account's other functions;
-      it must be at least shards x parallelization factor, or the stream throttles itself (a plan
-      below it is refused; for an on-demand stream, against the 4 shards it starts with, since its
-      shard count changes on its own). -1 means none.
+    - reserved_concurrency -1 (none): Lambda refuses a reservation that would leave less than 100
+      unreserved, and new accounts start with a much smaller concurrency quota, so a default
+      reservation would fail to apply there. Set it to keep a backlog from starving the account's
+      other functions (and them from starving this one): at least shards x parallelization factor,
+      or the stream throttles itself (a plan below it is refused; for an on-demand stream, against
+      the 4 shards it starts with). `stream-pipeline doctor` says when an unreserved consumer can be
+      starved, and `stream-pipeline plan --account-concurrency` when the quota allows a reservation.
     - package_path/handler: null uses this project's committed zip (modules/consumer/package) and
       handler, so no build step is needed. Set package_path to ship your own zip (for a processor
       of your own: `scripts/package.py --add`, see examples/custom-processor); `source_code_hash`
@@ -157,7 +160,7 @@ variable "function" {
     architecture         = optional(string, "x86_64")
     memory_mb            = optional(number, 128)
     timeout_seconds      = optional(number, 30)
-    reserved_concurrency = optional(number, 10)
+    reserved_concurrency = optional(number, -1)
     tracing              = optional(bool, false)
     package_path         = optional(string)
     s3_bucket            = optional(string)
@@ -215,9 +218,10 @@ variable "function" {
   validation {
     condition = alltrue([for st in var.function.policy_statements : (
       can(regex("^[A-Za-z0-9]{1,100}$", st.sid)) && length(st.actions) > 0 && length(st.resources) > 0 &&
-      alltrue([for a in st.actions : can(regex("^[a-z0-9-]+:[A-Za-z0-9]+$", a))])
+      alltrue([for a in st.actions : can(regex("^[a-z0-9-]+:[A-Za-z0-9]+$", a))]) &&
+      alltrue([for r in st.resources : r != "*" && can(regex("^arn:", r))])
     )])
-    error_message = "Each function.policy_statements entry needs an alphanumeric sid, at least one resource, and actions named in full, such as `dynamodb:PutItem` (no wildcards: the role stays least privilege)."
+    error_message = "Each function.policy_statements entry needs an alphanumeric sid, actions named in full, such as `dynamodb:PutItem`, and at least one resource ARN, such as `arn:aws:dynamodb:eu-west-1:123456789012:table/orders` (no wildcard actions and no `*` resource: the role stays least privilege)."
   }
   validation {
     condition     = var.function.record_processor == null || can(regex("^(alleycat|audit|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$", var.function.record_processor))
@@ -242,8 +246,12 @@ variable "event_source_mapping" {
     - filter_patterns: Lambda filter patterns (JSON strings), e.g.
       `{"eventName": ["INSERT", "MODIFY"]}`. Filtered-out records are dropped by Lambda on purpose.
     - metrics true: the mapping's EventCount metrics (polled, filtered, invoked, failed, dropped and
-      on-failure-delivered counts), which the alarms need to see records dropped. Billed as custom
-      metrics (about $0.30 per metric per month); false turns them off.
+      on-failure-delivered counts), which the alarms need to see records dropped and a consumer that
+      stopped polling. Billed as custom metrics (about $0.30 per metric per month); false turns them
+      off, and with them those alarms.
+    - tumbling_window_seconds 0 (off) to 900: Lambda's tumbling windows. The handler then folds each
+      window's records into a state that Lambda carries between invocations, and writes the window's
+      result on its final invocation (the `alleycat-windows` processor: per racer and window).
   EOT
   type = object({
     enabled                         = optional(bool, true)
@@ -257,6 +265,7 @@ variable "event_source_mapping" {
     maximum_record_age_seconds      = optional(number)
     filter_patterns                 = optional(list(string), [])
     metrics                         = optional(bool, true)
+    tumbling_window_seconds         = optional(number, 0)
   })
   default  = {}
   nullable = false
@@ -296,6 +305,10 @@ variable "event_source_mapping" {
   validation {
     condition     = length(var.event_source_mapping.filter_patterns) <= 5 && alltrue([for p in var.event_source_mapping.filter_patterns : can(jsondecode(p))])
     error_message = "The event_source_mapping.filter_patterns must be at most 5 JSON documents, such as `{\"eventName\": [\"INSERT\", \"MODIFY\"]}`."
+  }
+  validation {
+    condition     = var.event_source_mapping.tumbling_window_seconds >= 0 && var.event_source_mapping.tumbling_window_seconds <= 900 && floor(var.event_source_mapping.tumbling_window_seconds) == var.event_source_mapping.tumbling_window_seconds
+    error_message = "The event_source_mapping.tumbling_window_seconds must be a whole number of seconds from 0 (no windows) to 900 (15 minutes, Lambda's maximum)."
   }
 }
 
@@ -361,6 +374,13 @@ variable "on_failure_archive_days" {
   }
 }
 
+variable "on_failure_archive_force_destroy" {
+  description = "With on_failure_destination `s3`: let `terraform destroy` (or a rename, which replaces the bucket) delete the failure archive with the failures in it. Off: the archived records are the only copy once the stream has dropped them, so losing them must be an explicit choice."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "on_failure_queue_kms_key_arn" {
   description = "Customer KMS key for the on-failure queue; null uses SQS-managed encryption (SSE-SQS), which needs no key policy."
   type        = string
@@ -370,9 +390,12 @@ variable "on_failure_queue_kms_key_arn" {
 variable "alarms" {
   description = <<-EOT
     Alarm settings; see modules/alarms for the reason behind every default threshold.
-    - paging `composite` (default): two composite alarms page (records at risk or lost; pipeline
-      degraded) and the member alarms notify nobody, so an incident pages once. `each`: every
-      member alarm notifies.
+    - paging `composite` (default): one page per incident, and a new incident always pages. Alarms
+      for records at risk, given up or near the end of their replay window page on their own;
+      records lost page through `<fn>-lost`; degraded symptoms through `<fn>-failing` (which waits for
+      the failure path, so a poison record pages once) and `<fn>-behind`. `each`: every alarm notifies.
+    - runbook_url: where the alarm descriptions' runbook links point (null: this release's
+      docs/RUNBOOK.md in the project's repository).
     - sns_topic_arn: notify an existing topic instead of creating one.
     - period_seconds 300; 10 or 30 only with local_emulator = true (LocalStack), because AWS
       publishes these metrics once a minute.
@@ -387,6 +410,7 @@ variable "alarms" {
     notify_on_ok                = optional(bool, true)
     notify_on_insufficient_data = optional(bool, false)
     silent_stream               = optional(bool, false)
+    runbook_url                 = optional(string)
     thresholds = optional(object({
       errors                      = optional(number, 0)
       records_failed              = optional(number, 0)
@@ -400,6 +424,7 @@ variable "alarms" {
       sink_write_throttles        = optional(number, 0)
       on_failure_messages         = optional(number, 0)
       silent_stream_periods       = optional(number, 3)
+      stopped_periods             = optional(number, 3)
     }), {})
     budget = optional(object({
       enabled   = optional(bool, false)

@@ -42,3 +42,13 @@ output "on_failure_bucket_name" {
   description = "The failure archive: one object per batch given up, with its records."
   value       = module.pipeline.on_failure_bucket_name
 }
+
+output "stream_pipeline" {
+  description = "The stack as `stream-pipeline --outputs` reads it (the module's marker, every ARN, the consumers, the ledger)."
+  value       = module.pipeline.stream_pipeline
+}
+
+output "operator_policies" {
+  description = "The least-privilege IAM policies of `stream-pipeline doctor` and `redrive`, to attach to your operators' role."
+  value       = module.pipeline.operator_policies
+}

@@ -30,9 +30,11 @@ module "pipeline" {
   function = {
     # The post's function ran past its timeout on large batches; 256 MB doubles the CPU of 128 MB
     # for the JSON decoding, and 30 s leaves room for a throttled sink to be retried.
-    memory_mb            = 256
-    timeout_seconds      = 30
-    reserved_concurrency = 10 # >= shards (2) x parallelization factor (2)
+    memory_mb       = 256
+    timeout_seconds = 30
+    # No reservation: Lambda refuses one that leaves under 100 unreserved, which a new account's
+    # quota cannot give. With the quota, reserve >= shards (2) x parallelization factor (2).
+    reserved_concurrency = -1
     record_processor     = "alleycat"
   }
 

@@ -37,3 +37,13 @@ output "dashboard_url" {
   description = "The CloudWatch dashboard."
   value       = module.pipeline.dashboard_url
 }
+
+output "stream_pipeline" {
+  description = "The stack as `stream-pipeline --outputs` reads it (the module's marker, every ARN, the consumers, the ledger)."
+  value       = module.pipeline.stream_pipeline
+}
+
+output "operator_policies" {
+  description = "The least-privilege IAM policies of `stream-pipeline doctor` and `redrive`, to attach to your operators' role."
+  value       = module.pipeline.operator_policies
+}

@@ -21,9 +21,10 @@ locals {
   esm      = ["EventSourceMappingUUID", var.event_source_mapping_uuid]
   dim      = ["SourceType", local.source, "service", var.service_name]
 
-  # Per-shard write limits of Kinesis, converted to a Sum over one widget period.
-  records_capacity = var.shard_count == null ? null : var.shard_count * 1000 * local.period
-  bytes_capacity   = var.shard_count == null ? null : var.shard_count * 1048576 * local.period
+  # Per-shard write limits of Kinesis, per second. The widgets plot the incoming Sum per second
+  # (m / PERIOD(m)), so the capacity line holds at any period the console picks for the time range.
+  records_capacity = var.shard_count == null ? null : var.shard_count * 1000
+  bytes_capacity   = var.shard_count == null ? null : var.shard_count * 1048576
 
   lambda_widgets = [
     {
@@ -84,16 +85,22 @@ locals {
     {
       type = "metric", width = 8, height = 6,
       properties = {
-        title       = "Kinesis incoming records (per period) against shard capacity", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
-        metrics     = [concat(["AWS/Kinesis", "IncomingRecords"], local.stream)]
+        title = "Kinesis incoming records per second against shard capacity", region = local.region, period = local.period, view = "timeSeries",
+        metrics = [
+          concat(["AWS/Kinesis", "IncomingRecords"], local.stream, [{ id = "inrecords", stat = "Sum", visible = false }]),
+          [{ expression = "inrecords / PERIOD(inrecords)", label = "incoming records/s", id = "inrecordsps" }],
+        ]
         annotations = { horizontal = [for v in [local.records_capacity] : { label = "capacity: ${var.shard_count} x 1,000 records/s", value = v } if v != null] }
       }
     },
     {
       type = "metric", width = 8, height = 6,
       properties = {
-        title       = "Kinesis incoming bytes (per period) against shard capacity", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
-        metrics     = [concat(["AWS/Kinesis", "IncomingBytes"], local.stream)]
+        title = "Kinesis incoming bytes per second against shard capacity", region = local.region, period = local.period, view = "timeSeries",
+        metrics = [
+          concat(["AWS/Kinesis", "IncomingBytes"], local.stream, [{ id = "inbytes", stat = "Sum", visible = false }]),
+          [{ expression = "inbytes / PERIOD(inbytes)", label = "incoming bytes/s", id = "inbytesps" }],
+        ]
         annotations = { horizontal = [for v in [local.bytes_capacity] : { label = "capacity: ${var.shard_count} x 1 MiB/s", value = v } if v != null] }
       }
     },
@@ -123,9 +130,11 @@ locals {
   # Consumed capacity is a Sum over the period; provisioned capacity is per second. The widget plots
   # both per second (consumed / PERIOD), and the provisioned line only for a PROVISIONED table.
   capacity_widgets = [
+    # Ids are per widget in the console; each table's are its own all the same (src*, sink*), so
+    # that one GetMetricData over the whole dashboard (stream-pipeline dashboard) never repeats one.
     for table in [
-      { title = "DynamoDB source", name = var.stream_name, mode = var.source_billing_mode },
-      { title = "Sink", name = var.sink_table_name, mode = var.sink_billing_mode },
+      { title = "DynamoDB source", name = var.stream_name, mode = var.source_billing_mode, id = "src" },
+      { title = "Sink", name = var.sink_table_name, mode = var.sink_billing_mode, id = "sink" },
       ] : {
       type = "metric", width = 12, height = 6,
       properties = {
@@ -133,10 +142,10 @@ locals {
         region = local.region, period = local.period, view = "timeSeries",
         metrics = concat(
           [
-            ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", table.name, { id = "cw", stat = "Sum", visible = false }],
-            ["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", table.name, { id = "cr", stat = "Sum", visible = false }],
-            [{ expression = "cw / PERIOD(cw)", label = "consumed write units/s", id = "wps" }],
-            [{ expression = "cr / PERIOD(cr)", label = "consumed read units/s", id = "rps" }],
+            ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", table.name, { id = "${table.id}cw", stat = "Sum", visible = false }],
+            ["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", table.name, { id = "${table.id}cr", stat = "Sum", visible = false }],
+            [{ expression = "${table.id}cw / PERIOD(${table.id}cw)", label = "consumed write units/s", id = "${table.id}wps" }],
+            [{ expression = "${table.id}cr / PERIOD(${table.id}cr)", label = "consumed read units/s", id = "${table.id}rps" }],
           ],
           table.mode == "PROVISIONED" ? [
             ["AWS/DynamoDB", "ProvisionedWriteCapacityUnits", "TableName", table.name, { stat = "Average", label = "provisioned write units/s" }],

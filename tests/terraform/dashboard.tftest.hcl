@@ -49,8 +49,15 @@ run "kinesis_dashboard" {
     condition = [
       for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w.properties.annotations.horizontal[0].value
       if strcontains(try(w.properties.title, ""), "against shard capacity")
-    ] == [120000, 125829120]
-    error_message = "Capacity lines: 2 shards x 1,000 records/s x 60 s = 120,000 records; 2 x 1 MiB/s x 60 s = 125,829,120 bytes."
+    ] == [2000, 2097152]
+    error_message = "Capacity lines per second: 2 shards x 1,000 records/s = 2,000; 2 x 1 MiB/s = 2,097,152 bytes/s."
+  }
+  assert {
+    condition = [
+      for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [for m in w.properties.metrics : try(m[0].expression, "") if can(m[0].expression)]
+      if strcontains(try(w.properties.title, ""), "against shard capacity")
+    ] == [["inrecords / PERIOD(inrecords)"], ["inbytes / PERIOD(inbytes)"]]
+    error_message = "The incoming records and bytes are plotted per second (Sum / PERIOD), so the capacity line holds at whatever period the console picks for a long time range."
   }
   assert {
     condition = one([
@@ -129,8 +136,34 @@ run "capacity_is_per_second_and_provisioned_lines_only_for_provisioned_tables" {
     condition = [
       for m in one([for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w if strcontains(w.properties.title, "Sink: consumed")]).properties.metrics :
       try(m[0].expression, m[1])
-    ] == ["ConsumedWriteCapacityUnits", "ConsumedReadCapacityUnits", "cw / PERIOD(cw)", "cr / PERIOD(cr)", "ProvisionedWriteCapacityUnits", "ProvisionedReadCapacityUnits"]
+    ] == ["ConsumedWriteCapacityUnits", "ConsumedReadCapacityUnits", "sinkcw / PERIOD(sinkcw)", "sinkcr / PERIOD(sinkcr)", "ProvisionedWriteCapacityUnits", "ProvisionedReadCapacityUnits"]
     error_message = "Consumed units are a Sum per period: plot them per second (m / PERIOD(m)) next to the provisioned units per second."
+  }
+}
+
+run "metric_ids_are_unique_across_the_dashboard" {
+  command = plan
+  module {
+    source = "./modules/dashboard"
+  }
+
+  variables {
+    source_type         = "dynamodb"
+    stream_label        = "2026-11-23T00:00:00.000"
+    source_billing_mode = "PROVISIONED"
+  }
+
+  assert {
+    condition = length(flatten([
+      for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [
+        for m in try(w.properties.metrics, []) : m[length(m) - 1].id if can(m[length(m) - 1].id)
+      ]
+      ])) == length(distinct(flatten([
+        for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [
+          for m in try(w.properties.metrics, []) : m[length(m) - 1].id if can(m[length(m) - 1].id)
+        ]
+    ])))
+    error_message = "A DynamoDB source with a sink has two capacity widgets: their ids must differ (src*, sink*), so one GetMetricData over the dashboard never repeats an Id."
   }
 }
 

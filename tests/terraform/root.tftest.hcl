@@ -27,7 +27,7 @@ run "kinesis_wiring" {
   }
   assert {
     condition = toset(keys(output.alarm_names)) == toset([
-      "lambda-errors", "records-failed", "lambda-throttles", "lambda-duration", "iterator-age", "record-age",
+      "lambda-errors", "records-failed", "lambda-throttles", "lambda-duration", "iterator-age", "record-age", "consumer-stopped",
       "dropped-events", "failed-invoke-events", "on-failure-delivered", "destination-delivery-failures",
       "kinesis-write-throughput-exceeded", "kinesis-read-throughput-exceeded", "sink-write-throttles",
       "on-failure-queue", "failure-replay-window",
@@ -35,8 +35,18 @@ run "kinesis_wiring" {
     error_message = "A Kinesis pipeline with a sink gets exactly these alarms (silent stream is opt-in)."
   }
   assert {
-    condition     = output.composite_alarm_names["critical"] == "pipeline-critical" && output.composite_alarm_names["warning"] == "pipeline-warning"
-    error_message = "The two paging composites are wired through."
+    condition     = length(output.composite_alarm_names) == 3 && output.composite_alarm_names["failing"] == "pipeline-failing" && output.composite_alarm_names["behind"] == "pipeline-behind" && output.composite_alarm_names["lost"] == "pipeline-lost"
+    error_message = "The incident composites are wired through."
+  }
+  assert {
+    condition = (
+      output.stream_pipeline.module == "terraform-aws-stream-pipeline" &&
+      output.stream_pipeline.consumers["default"].function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:pipeline" &&
+      output.stream_pipeline.consumers["default"].on_failure_destination_arn == "arn:aws:sqs:eu-west-1:123456789012:pipeline-failures" &&
+      output.stream_pipeline.stream_arn == output.stream_arn &&
+      output.redrive_ledger_table_name == "pipeline-redrive-ledger"
+    )
+    error_message = "The stream_pipeline output carries the marker the operator command checks and every ARN it checks against the session; the ledger is the stack's own table."
   }
   assert {
     condition     = output.maximum_record_age_seconds == 43200

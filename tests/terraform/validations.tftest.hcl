@@ -752,10 +752,56 @@ run "rejects_alarms_maximum_record_age" {
   }
 
   variables {
-    maximum_record_age_seconds = 30
+    consumers = { default = { function_name = "pipeline", maximum_record_age_seconds = 30 } }
   }
 
-  expect_failures = [var.maximum_record_age_seconds]
+  expect_failures = [var.consumers]
+}
+
+run "rejects_a_consumer_key_that_cannot_name_alarms" {
+  command = plan
+  module {
+    source = "./modules/alarms"
+  }
+
+  variables {
+    consumers = { "Archive Team" = { function_name = "pipeline-archive" } }
+  }
+
+  expect_failures = [var.consumers]
+}
+
+run "rejects_a_star_resource_in_policy_statements" {
+  command = plan
+
+  variables {
+    function = { policy_statements = [{ sid = "Everything", actions = ["dynamodb:PutItem"], resources = ["*"] }] }
+  }
+
+  expect_failures = [var.function]
+}
+
+run "rejects_a_tumbling_window_beyond_15_minutes" {
+  command = plan
+
+  variables {
+    event_source_mapping = { tumbling_window_seconds = 901 }
+  }
+
+  expect_failures = [var.event_source_mapping]
+}
+
+run "rejects_alarms_stopped_periods_of_zero" {
+  command = plan
+  module {
+    source = "./modules/alarms"
+  }
+
+  variables {
+    thresholds = { stopped_periods = 0 }
+  }
+
+  expect_failures = [var.thresholds]
 }
 
 run "rejects_root_sub_minute_alarm_period_without_local_emulator" {
