@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import shlex
 import shutil
@@ -267,9 +268,13 @@ def test_make_load_with_a_hostile_racer_count_fails_cleanly_and_runs_nothing(tmp
     marker = tmp_path / "pwned"
     assert MAKE is not None
     result = subprocess.run(
-        [str(MAKE), "-f", str(ROOT / "Makefile"), "-C", str(tmp_path), "load", f"VENV={ROOT / '.venv'}",
-         f"RACERS=1; touch {marker}", "DURATION=1"],
+        # -o: never rebuild the venv this test runs in, whatever the stamp's age.
+        [str(MAKE), "-f", str(ROOT / "Makefile"), "-C", str(tmp_path), "-o", f"{ROOT / '.venv'}/.stamp", "load",
+         f"VENV={ROOT / '.venv'}",
+         f"RACERS=1; touch {marker} #", "DURATION=1"],
         capture_output=True, text=True, check=False, timeout=120,
+        # Port 9 (discard): if the value ever got through, the load would reach no LocalStack of anyone's.
+        env={**os.environ, "LOCALSTACK_PORT": "9"},
     )  # fmt: skip
     assert result.returncode != 0
     assert "invalid" in result.stderr, result.stderr
