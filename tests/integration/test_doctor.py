@@ -123,6 +123,28 @@ def test_reserved_concurrency_below_shards_times_parallelization(kinesis_stack: 
         lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=10)
 
 
+def test_an_unreserved_consumer_the_accounts_other_functions_can_starve(
+    kinesis_stack: Stack, someone_listens: None
+) -> None:
+    """No reservation, and the account's peak in use (a synthetic AWS/Lambda ConcurrentExecutions,
+    no dimension, as AWS publishes it for the account) leaves 2 of the 4 batches the stream needs."""
+    lam = client("lambda")
+    name = kinesis_stack.outputs["function_name"]
+    lam.delete_function_concurrency(FunctionName=name)
+    try:
+        unreserved = lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"]
+        busy = {"MetricName": "ConcurrentExecutions", "Value": float(unreserved - 2), "Unit": "Count"}
+        client("cloudwatch").put_metric_data(Namespace="AWS/Lambda", MetricData=[busy])
+        starved = "the consumer has no reserved concurrency and the account's other functions can starve it"
+        assert wait_for(lambda: serious(kinesis_stack), lambda titles: starved in titles, timeout=30) == {starved}
+        (finding,) = [f for f in diagnose(kinesis_stack).findings if f.title == starved]
+        assert f"UnreservedConcurrentExecutions={unreserved:,} " in finding.evidence
+        assert finding.evidence.endswith("leaves 2 < 2 shard(s) x parallelization factor 2 = 4")
+        assert f"--function-name {name} --reserved-concurrent-executions 4" in finding.fix
+    finally:
+        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=10)
+
+
 def test_records_in_the_failure_path(kinesis_stack: Stack, someone_listens: None, one_failure: str) -> None:
     assert serious(kinesis_stack) == {ONE_WAITING}
 
