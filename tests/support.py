@@ -144,6 +144,43 @@ def race_batch(racers: int, seconds: int, *, race: int = 42, start_second: int =
     return records
 
 
+def aggregate(entries: list[tuple[str, bytes]], max_bytes: int = 51_200) -> list[tuple[str, bytes]]:
+    """KPL aggregates of (partition key, data) user records, in order, made by aws-kinesis-agg's
+    aggregator (the oracle: the real format); each aggregate is (its partition key, its bytes).
+    ``max_bytes`` is the KPL's default AggregationMaxSize."""
+    from aws_kinesis_agg.aggregator import RecordAggregator
+
+    aggregator = RecordAggregator(max_size=max_bytes)
+    done = [full for key, data in entries if (full := aggregator.add_user_record(key, data)) is not None]
+    if (last := aggregator.clear_and_get()) is not None:
+        done.append(last)
+    return [(str(a.get_partition_key()), a.get_contents()[2]) for a in done]
+
+
+def aggregated_race_batch(
+    racers: int, seconds: int, *, per_aggregate: int, race: int = 42, start_second: int = 1
+) -> list[dict[str, Any]]:
+    """``race_batch``'s telemetry, ``per_aggregate`` user records to a Kinesis record (the last one
+    may carry fewer), each aggregate made by aws-kinesis-agg's aggregator."""
+    users = [(r["kinesis"]["partitionKey"], base64.b64decode(r["kinesis"]["data"]))
+             for r in race_batch(racers, seconds, race=race, start_second=start_second)]  # fmt: skip
+    records = []
+    for start in range(0, len(users), per_aggregate):
+        ((key, blob),) = aggregate(users[start : start + per_aggregate], max_bytes=1024 * 1024)
+        second = start // racers + start_second
+        records.append(kinesis_record(data=base64.b64encode(blob).decode(), partition_key=key,
+                                      arrival=BASE_EPOCH + second))  # fmt: skip
+    return records
+
+
+def user_records(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The oracle's deaggregation (aws-kinesis-agg's deaggregator): Lambda-shaped user records, whose
+    ``kinesis.data`` is base64, so ``decode`` and ``expected_standings`` read them as plain records."""
+    from aws_kinesis_agg.deaggregator import deaggregate_records
+
+    return list(deaggregate_records(batch))
+
+
 def ddb_record(
     event_name: str,
     key: str,

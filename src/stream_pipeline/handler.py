@@ -39,6 +39,12 @@ def record_metrics(target: Metrics, outcome: BatchOutcome) -> None:
     target.add_metric(name="DuplicatesSkipped", unit=MetricUnit.Count, value=outcome.duplicates)
     target.add_metric(name="SinkWriteRequests", unit=MetricUnit.Count, value=outcome.sink.write_requests)
     target.add_metric(name="SinkThrottles", unit=MetricUnit.Count, value=outcome.sink.throttles)
+    if outcome.source == "kinesis":
+        # Capacity is counted in Kinesis records and bytes (RecordsProcessed, KinesisBytes), business
+        # throughput in user records: with KPL aggregation one Kinesis record carries many racers.
+        target.add_metric(name="UserRecords", unit=MetricUnit.Count, value=outcome.user_records)
+        target.add_metric(name="AggregatedRecords", unit=MetricUnit.Count, value=outcome.aggregated_records)
+        target.add_metric(name="KinesisBytes", unit=MetricUnit.Bytes, value=outcome.stream_bytes)
     if outcome.source == "dynamodb":
         for event_name, metric_name in EVENT_METRICS.items():
             target.add_metric(name=metric_name, unit=MetricUnit.Count, value=outcome.event_counts[event_name])

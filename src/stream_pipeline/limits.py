@@ -27,7 +27,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Final
 
-from stream_pipeline.records import PoisonRecord
+from stream_pipeline.poison import PoisonRecord
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -14,6 +14,7 @@ whole batch, re-applying the records before the failure for no reason.
 
 from __future__ import annotations
 
+import bisect
 import time
 import traceback
 from collections import Counter
@@ -62,6 +63,12 @@ class BatchOutcome:
     latencies_ms: list[float] = field(default_factory=list)
     duplicates: int = 0
     sink: SinkStats = field(default_factory=SinkStats)
+    user_records: int = 0
+    """User records applied: a plain record is one, a KPL aggregate as many as it carries."""
+    aggregated_records: int = 0
+    """Kinesis records applied that were KPL aggregates."""
+    stream_bytes: int = 0
+    """Data bytes of the stream records applied (Kinesis: the capacity a shard counts)."""
 
     @property
     def failed(self) -> int:
@@ -69,6 +76,21 @@ class BatchOutcome:
 
     def response(self) -> dict[str, list[dict[str, str]]]:
         return {"batchItemFailures": self.failures}
+
+
+@dataclass(slots=True)
+class ParsedBatch:
+    """The parsed prefix of a batch: every user record before the first failure, with its value."""
+
+    processor: processors.Processor[Any] | None = None
+    parsed: list[tuple[StreamRecord, Any]] = field(default_factory=list)
+    failed_at: int | None = None
+    """Batch index of the first stream record that failed to parse (None: none failed)."""
+    reason: str = ""
+    sizes: list[int] = field(default_factory=list)
+    """Per stream record parsed: its size in bytes (for the metrics)."""
+    aggregates: list[int] = field(default_factory=list)
+    """Batch indexes of the KPL aggregates parsed."""
 
 
 def quantile_samples(values: Sequence[float], count: int = LATENCY_SAMPLES) -> list[float]:
@@ -144,12 +166,15 @@ class Pipeline:
 
     def run(self, raw_records: Sequence[Any], remaining_ms: Callable[[], float]) -> BatchOutcome:
         """Process one batch; every record is either processed or in ``failures``."""
-        processor, parsed, failed_at, reason = self._parse(raw_records)
-        result = self._apply(processor, parsed, remaining_ms)
+        batch = self._parse(raw_records)
+        parsed, failed_at, reason = batch.parsed, batch.failed_at, batch.reason
+        result = self._apply(batch.processor, parsed, remaining_ms)
         if result.failed_index is not None and (failed_at is None or result.failed_index < failed_at):
             failed_at, reason = result.failed_index, result.reason
 
         done = len(raw_records) if failed_at is None else failed_at
+        # The user records applied: those of the first `done` stream records (parsed is in order).
+        applied = parsed if not parsed or parsed[-1][0].index < done else [p for p in parsed if p[0].index < done]
         outcome = BatchOutcome(
             size=len(raw_records),
             source=source_of(raw_records),
@@ -158,35 +183,43 @@ class Pipeline:
             first_failure_reason=bounded(reason, REASON_LENGTH),
             duplicates=result.duplicates,
             sink=self.sink.stats if self.sink is not None and parsed else SinkStats(),
+            user_records=len(applied),
+            aggregated_records=bisect.bisect_left(batch.aggregates, done),
+            stream_bytes=sum(batch.sizes[:done]),
         )
-        now_ms = self._clock() * 1000
-        applied = parsed[:done]
         if outcome.source == SourceType.DYNAMODB.value:
             outcome.event_counts.update(record.event_name for record, _ in applied if record.event_name is not None)
         # Clamped at 0 (a producer's clock ahead of ours) in quantile_samples, on 99 values, not here on all.
+        now_ms = self._clock() * 1000
         outcome.latencies_ms = [
             now_ms - arrival * 1000 for record, _ in applied if (arrival := record.arrival_epoch_s) is not None
         ]
         self._log_failures(raw_records, done, reason)
         return outcome
 
-    def _parse(
-        self, raw_records: Sequence[Any]
-    ) -> tuple[processors.Processor[Any] | None, list[tuple[StreamRecord, Any]], int | None, str]:
-        """Parse records in order up to the first that fails: (processor, parsed prefix, failed index, reason)."""
-        parsed: list[tuple[StreamRecord, Any]] = []
+    def _parse(self, raw_records: Sequence[Any]) -> ParsedBatch:
+        """Parse records in order up to the first that fails."""
+        batch = ParsedBatch()
+        parsed, sizes, aggregates = batch.parsed, batch.sizes, batch.aggregates
         processor: processors.Processor[Any] | None = None
         for index, raw in enumerate(raw_records):
             try:
                 record = from_raw(index, raw)
-                processor = processor or self.processor(record.source)
-                parsed.append((record, processor.parse(record)))
+                processor = batch.processor = processor or self.processor(record.source)
+                if record.user_records is None:
+                    parsed.append((record, processor.parse(record)))
+                else:  # a KPL aggregate: all of its user records parse, or none is kept
+                    parsed.extend(processors.parse_record(processor, record))
+                    aggregates.append(index)
+                sizes.append(record.size_bytes)
             except PoisonRecord as exc:
-                return processor, parsed, index, str(exc)
+                batch.failed_at, batch.reason = index, str(exc)
+                return batch
             except Exception as exc:  # a bug in parsing must not lose the batch either
                 self._log_unexpected("unexpected error while parsing a record", exc)
-                return processor, parsed, index, f"unexpected {type(exc).__name__} while parsing"
-        return processor, parsed, None, ""
+                batch.failed_at, batch.reason = index, f"unexpected {type(exc).__name__} while parsing"
+                return batch
+        return batch
 
     def _apply(
         self,

@@ -22,6 +22,12 @@ from typing import Any, Final
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from stream_pipeline import kpl
+from stream_pipeline.limits import check_attributes
+from stream_pipeline.poison import PoisonRecord
+
+__all__ = ["NUMBERS", "PoisonRecord", "SourceType", "StreamRecord", "check_images", "from_raw", "sequence_of"]
+
 EVENT_NAMES: Final = ("INSERT", "MODIFY", "REMOVE")
 _raw_decode: Final = json.JSONDecoder().raw_decode
 
@@ -29,13 +35,6 @@ _raw_decode: Final = json.JSONDecoder().raw_decode
 class SourceType(StrEnum):
     KINESIS = "kinesis"
     DYNAMODB = "dynamodb"
-
-
-class PoisonRecord(Exception):
-    """A record that can never be processed; retrying it cannot help.
-
-    The message is a short, payload-free reason, e.g. ``"data is not valid base64"``.
-    """
 
 
 @dataclass(slots=True)
@@ -46,6 +45,13 @@ class StreamRecord:
     batch response. ``shard_id`` is set for Kinesis (from ``eventID``). Treat it as
     read-only; it is not frozen because a frozen dataclass is built through
     ``object.__setattr__``, which costs a measurable share of P1 (``make bench``).
+
+    **KPL aggregates.** A Kinesis record that is a KPL aggregate (:mod:`stream_pipeline.kpl`) has
+    its ``user_records``; processors only ever see those, each with its own ``partition_key``,
+    ``payload`` and ``sub_sequence_number`` (its position in the aggregate), and the aggregate's
+    ``index``, ``sequence_number`` and arrival time. ``(sequence_number, sub_sequence_number)``
+    is the KCL's extended sequence number: the idempotency key of a user record. A plain record
+    is its own single user record, with ``sub_sequence_number`` 0.
     """
 
     index: int
@@ -55,16 +61,35 @@ class StreamRecord:
     arrival_epoch_s: float | None
     size_bytes: int
     raw: dict[str, Any]
+    sub_sequence_number: int = 0
+    user_records: list[StreamRecord] | None = None
+    """On the Kinesis record of a KPL aggregate: its user records, in order. None for a plain record."""
+    user: kpl.UserRecord | None = None
+    """On a user record of an aggregate: its partition key, explicit hash key and data."""
+
+    @property
+    def aggregated(self) -> bool:
+        """True for a user record that came out of a KPL aggregate."""
+        return self.user is not None
 
     # --- Kinesis ---------------------------------------------------------
     @property
     def partition_key(self) -> str:
+        if self.user is not None:
+            return self.user.partition_key
         return str(self.raw["kinesis"].get("partitionKey", ""))
 
     def payload(self, max_bytes: int) -> bytes:
-        """The Kinesis data, strictly base64-decoded and size-checked."""
+        """The Kinesis data (a user record's own, for a user record of an aggregate), strictly
+        base64-decoded and size-checked."""
         if self.source is not SourceType.KINESIS:
             raise PoisonRecord(f"a {self.source} record has no Kinesis payload")
+        if self.user is not None:
+            if len(self.user.data) > max_bytes:
+                raise PoisonRecord(f"payload is {len(self.user.data)} bytes, larger than {max_bytes}")
+            return self.user.data
+        if self.user_records is not None:
+            raise PoisonRecord("a KPL aggregate has no payload of its own: its user_records have the payloads")
         data = self.raw["kinesis"].get("data")
         if not isinstance(data, str):
             raise PoisonRecord("kinesis.data is missing")
@@ -143,8 +168,6 @@ def check_images(body: Any, max_depth: int = 32) -> int:
     """Validate a DynamoDB Streams record's ``Keys``, ``NewImage`` and ``OldImage`` for what
     DynamoDB can store (see :mod:`stream_pipeline.limits`); return their size in bytes.
     ``max_depth`` is DynamoDB's nesting limit, less the levels a processor wraps them in."""
-    from stream_pipeline.limits import check_attributes  # noqa: PLC0415 - limits imports this module
-
     if type(body) is not dict:
         raise PoisonRecord("dynamodb section is missing")
     size = 0
@@ -178,16 +201,20 @@ def from_raw(index: int, raw: Any) -> StreamRecord:
         shard = event_id.partition(":")[0] if type(event_id) is str and ":" in event_id else ""
         if not (shard.isascii() and len(shard) <= MAX_SHARD_ID_LENGTH):
             raise PoisonRecord(f"eventID does not start with a shard id (ASCII, at most {MAX_SHARD_ID_LENGTH})")
-        return StreamRecord(
+        record = StreamRecord(
             index,
             _KINESIS,
             sequence,
             shard,
             # a chained comparison: also false for NaN and the infinities
             float(arrival) if type(arrival) in NUMBERS and 0 <= arrival < MAX_EPOCH_S else None,
-            (len(data) * 3) // 4 if type(data) is str else 0,
+            # the decoded length, exactly (base64 padding: one "=" per missing byte)
+            (len(data) * 3) // 4 - (data[-1] == "=") - (data[-2] == "=") if type(data) is str and len(data) > 1 else 0,
             raw,
         )
+        if type(data) is str and data.startswith(kpl.BASE64_PREFIX):
+            record.user_records = _user_records(record, data)
+        return record
     if source == "aws:dynamodb":
         body = raw.get("dynamodb")
         if not isinstance(body, dict) or not isinstance(body.get("SequenceNumber"), str):
@@ -208,6 +235,28 @@ def from_raw(index: int, raw: Any) -> StreamRecord:
             raw=raw,
         )
     raise PoisonRecord("unsupported eventSource (neither aws:kinesis nor aws:dynamodb)")
+
+
+def _user_records(aggregate: StreamRecord, data: str) -> list[StreamRecord] | None:
+    """The user records of a Kinesis record whose data starts like a KPL aggregate; None when it is
+    not one after all (the payload decides later whether it is valid)."""
+    try:
+        blob = binascii.a2b_base64(data, strict_mode=True)
+    except (binascii.Error, ValueError):
+        return None
+    if not blob.startswith(kpl.MAGIC):
+        return None
+    index, sequence, shard, arrival, raw = (
+        aggregate.index,
+        aggregate.sequence_number,
+        aggregate.shard_id,
+        aggregate.arrival_epoch_s,
+        aggregate.raw,
+    )
+    return [
+        StreamRecord(index, _KINESIS, sequence, shard, arrival, len(user.data), raw, sub, None, user)
+        for sub, user in enumerate(kpl.deaggregate(blob))
+    ]
 
 
 def sequence_of(raw: Any) -> str:

@@ -22,7 +22,7 @@ from stream_pipeline.limits import bounded
 from stream_pipeline.processors.alleycat import AlleycatProcessor
 from stream_pipeline.processors.audit import AuditProcessor
 from stream_pipeline.processors.base import ApplyResult, Processor
-from stream_pipeline.records import PoisonRecord, SourceType, StreamRecord
+from stream_pipeline.records import PoisonRecord, SourceType, StreamRecord, from_raw
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from stream_pipeline.config import Settings
     from stream_pipeline.sink import Sink
 
-__all__ = ["ApplyResult", "PerRecordProcessor", "Processor", "build", "load_function"]
+__all__ = ["ApplyResult", "PerRecordProcessor", "Processor", "build", "check", "load_function", "parse_record"]
 
 RecordFunction = Callable[[StreamRecord], None]
 REASON_LENGTH: Final = 200
@@ -93,3 +93,33 @@ def build(settings: Settings, source: SourceType) -> Processor[Any]:
     if name == "audit":
         return AuditProcessor(max_record_bytes=settings.max_record_bytes, ttl_days=settings.audit_ttl_days)
     return PerRecordProcessor(load_function(name), name=name)
+
+
+def parse_record(processor: Processor[Any], record: StreamRecord) -> list[tuple[StreamRecord, Any]]:
+    """A Kinesis or DynamoDB Streams record's user records, each with the processor's value.
+
+    A plain record is its own single user record. For a KPL aggregate, a user record that fails
+    makes the whole aggregate the failed record (its reason names the user record): nothing of it
+    is returned, so nothing of it is applied, and the aggregate reaches the on-failure destination
+    whole. Lambda's partial batch response can only name the aggregate's sequence number anyway.
+    """
+    users = record.user_records
+    if users is None:
+        return [(record, processor.parse(record))]
+    parsed = []
+    for user in users:
+        try:
+            parsed.append((user, processor.parse(user)))
+        except PoisonRecord as exc:
+            raise PoisonRecord(f"user record {user.sub_sequence_number} of a KPL aggregate: {exc}") from None
+    return parsed
+
+
+def check(processor: Processor[Any], raw: Any) -> None:
+    """The handler's verdict on one raw stream record, without the sink: returns when the record
+    would pass parsing, raises :class:`PoisonRecord` with the reason the handler logs otherwise.
+
+    This is the call for ``stream-pipeline redrive``'s checker: unlike ``parse(from_raw(0, raw))``
+    it also deaggregates KPL aggregates and checks every user record, as the handler does.
+    """
+    parse_record(processor, from_raw(0, raw))

@@ -10,14 +10,34 @@ and its output is ``round(((cadence + 35) * (resistance + 65)) / 100, 4)``.
 **One write per racer per batch.** Records are grouped by (race, racer) first, so a
 batch of 5,000 records from 1,000 racers costs at most 1,000 writes, not 5,000.
 
-**Safe under redelivery and concurrency.** Each standings item remembers the shard
-and sequence number of the last record applied to it (``version``). A write is a
-``PutItem`` conditioned on the version read just before, so:
+**Safe under redelivery and concurrency.** Each standings item remembers the shard and the
+*extended* sequence number (sequence, sub-sequence: the KCL's checkpoint) of the last user record
+applied to it, and a ``version`` made of them. A write is a ``PutItem`` conditioned on the version
+read just before, so:
 
-* records already applied by an earlier delivery (same shard, sequence number not
-  newer) are skipped, so a redelivered batch leaves the table exactly as it was;
+* user records already applied by an earlier delivery (same shard, extended sequence number not
+  newer) are skipped, so a redelivered batch leaves the table exactly as it was. That covers a
+  retried KPL aggregate too: its user records share one sequence number, and Lambda can only
+  report the aggregate as a whole, so the user records of it that landed before a failure come
+  again and are skipped by their sub-sequence number;
 * if another writer changed the item in between, the condition fails, the item is
   re-read and the decision is made again.
+
+Items written before sub-sequence numbers (no ``last_sub_sequence_number``, version
+``shard:sequence``) read as sub-sequence 0, which is what a plain record has; a plain record still
+writes that very version, so an item's version changes format only when an aggregate's user
+record with a sub-sequence above 0 lands.
+
+**Aggregates and a parallelization factor above 1 do not mix.** The skip rule relies on each
+racer's user records arriving in stream order. With a parallelization factor of 1 (the default)
+a shard's records are processed one batch at a time, in order. With more, Lambda spreads a shard
+over concurrent batches by the *Kinesis record's* partition key; an aggregate's key is the key of
+its first user record only (the KPL mixes the racers of a shard in one aggregate), so one
+racer's user records travel in aggregates of different keys, in concurrent batches, and a later
+aggregate can land first: the earlier one's user records then look already applied and are
+skipped, i.e. lost. AWS says as much ("parallelization factor will not work if you are using
+Kinesis aggregation", Lambda developer guide). The module must keep the factor at 1 for
+aggregating producers.
 
 Validation is hand-written rather than pydantic; see :func:`parse_telemetry`.
 """
@@ -180,16 +200,24 @@ class Standing:
     message_count: int = 0
     last_shard_id: str = ""
     last_sequence_number: str = "0"
+    last_sub_sequence_number: int = 0
     final_output: Decimal | None = None
     final_second: int | None = None
 
     @property
     def version(self) -> str:
-        return f"{self.last_shard_id}:{self.last_sequence_number}"
+        """``shard:sequence`` for a plain record (as before aggregates), ``shard:sequence:sub`` else."""
+        if self.last_sub_sequence_number == 0:
+            return f"{self.last_shard_id}:{self.last_sequence_number}"
+        return f"{self.last_shard_id}:{self.last_sequence_number}:{self.last_sub_sequence_number}"
 
     def has_applied(self, record: StreamRecord) -> bool:
-        """True when this standing already includes ``record`` (an earlier delivery)."""
-        return record.shard_id == self.last_shard_id and int(record.sequence_number) <= int(self.last_sequence_number)
+        """True when this standing already includes ``record`` (an earlier delivery): same shard,
+        and an extended sequence number (sequence, sub-sequence) not newer than the last applied."""
+        return record.shard_id == self.last_shard_id and (
+            int(record.sequence_number),
+            record.sub_sequence_number,
+        ) <= (int(self.last_sequence_number), self.last_sub_sequence_number)
 
     def fold(self, record: StreamRecord, message: Telemetry) -> None:
         output = Decimal(repr(message.output))
@@ -200,6 +228,7 @@ class Standing:
         self.message_count += 1
         self.last_shard_id = record.shard_id
         self.last_sequence_number = record.sequence_number
+        self.last_sub_sequence_number = record.sub_sequence_number
         if message.event == "final":
             self.final_output = output
             self.final_second = message.second
@@ -222,6 +251,7 @@ class Standing:
             "finished": {"BOOL": self.final_output is not None},
             "last_shard_id": {"S": self.last_shard_id},
             "last_sequence_number": {"S": self.last_sequence_number},
+            "last_sub_sequence_number": {"N": str(self.last_sub_sequence_number)},
             "version": {"S": self.version},
         }
         if self.final_output is not None and self.final_second is not None:
@@ -247,6 +277,10 @@ class Standing:
             message_count=int(number("message_count")),
             last_shard_id=text("last_shard_id"),
             last_sequence_number=text("last_sequence_number"),
+            # absent from items written before sub-sequence numbers: those came from plain records
+            last_sub_sequence_number=int(number("last_sub_sequence_number"))
+            if "last_sub_sequence_number" in item
+            else 0,
             final_output=number("final_output") if "final_output" in item else None,
             final_second=int(number("final_second")) if "final_second" in item else None,
         )

@@ -1,0 +1,183 @@
+"""KPL aggregated records: one Kinesis record that carries many user records.
+
+The Kinesis Producer Library (and aws-kinesis-agg's aggregator) packs user records into one Kinesis
+record: the magic ``f3 89 9a c2``, a protobuf ``AggregatedRecord``, and the MD5 digest of the
+protobuf bytes (https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggregation-format.md)::
+
+    message AggregatedRecord {
+      repeated string partition_key_table     = 1;
+      repeated string explicit_hash_key_table = 2;
+      repeated Record records                 = 3;
+    }
+    message Record {
+      required uint64 partition_key_index     = 1;
+      optional uint64 explicit_hash_key_index = 2;
+      required bytes  data                    = 3;
+      repeated Tag    tags                    = 4;  // skipped: nothing downstream reads them
+    }
+
+**Our own decoder, not aws-kinesis-agg's deaggregator.** Measured (docs/BENCHMARKS.md, P4 and P9):
+aws-kinesis-agg needs protobuf, whose fast (upb) wheels are per platform, so the zip would stop
+being one pure-Python package for x86_64 and arm64; it would grow by about 0.5 MB; the protobuf
+import adds to every cold start; and its deaggregator re-encodes every user record's data as
+base64 in a new dict. The format is three fields deep and stable since 2015, so the decoder is
+small; aws-kinesis-agg stays in the tests as the oracle (its aggregator makes the fixtures, its
+deaggregator gives the expected user records).
+
+**A corrupt aggregate is poison, never passed through.** aws-kinesis-agg (and the KCL) hand a
+record that starts with the magic but fails the MD5 check or the protobuf parse to the consumer
+unchanged, as if it were one plain record, and aws-kinesis-agg prints the aggregate's raw bytes
+to stderr and silently drops the rest of it when a key index is out of range. For us, a record
+that starts with the KPL's magic was written by an aggregator: passed through, its bytes would fail
+later as "not JSON" (a reason that hides the real problem) or, for a processor of raw bytes, be
+applied as garbage; dropping user records loses them. So a bad checksum, a truncated or malformed
+protobuf, an index outside its key table, a partition key that is not UTF-8 and an aggregate
+without user records each raise :class:`PoisonRecord` with that reason, and the record goes to the
+on-failure destination like any other poison record. (A plain record whose payload happens to
+begin with those four bytes cannot be JSON: ``f3`` opens a four-byte UTF-8 sequence that ``c2``
+cannot continue.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Final, NamedTuple
+
+from stream_pipeline.poison import PoisonRecord
+
+MAGIC: Final = b"\xf3\x89\x9a\xc2"
+BASE64_PREFIX: Final = "84ma"
+"""The base64 text of the magic's first three bytes: every aggregate's ``data`` starts with it, so
+a plain record is told apart without decoding it (one ``startswith`` per record)."""
+DIGEST_SIZE: Final = 16
+_VARINT_MAX_BYTES: Final = 10
+_LENGTH_DELIMITED: Final = 2
+
+
+class UserRecord(NamedTuple):
+    """One user record of an aggregate, as the producer put it."""
+
+    partition_key: str
+    explicit_hash_key: str | None
+    data: bytes
+
+
+def _corrupt(what: str) -> PoisonRecord:
+    return PoisonRecord(f"aggregated record (KPL) is corrupt: {what}")
+
+
+def _varint(buffer: bytes, position: int, end: int) -> tuple[int, int]:
+    """A protobuf base-128 varint at ``position``: (value, position after it)."""
+    value = 0
+    for shift in range(0, 7 * _VARINT_MAX_BYTES, 7):
+        if position >= end:
+            raise _corrupt("the protobuf ends inside a number")
+        byte = buffer[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, position
+    raise _corrupt("a protobuf number is longer than 10 bytes")
+
+
+def _skip(buffer: bytes, wire_type: int, position: int, end: int) -> int:
+    """Skip an unknown field's value (protobuf keeps unknown fields; we ignore them)."""
+    if wire_type == 0:
+        return _varint(buffer, position, end)[1]
+    if wire_type == 1:
+        position += 8
+    elif wire_type == 5:
+        position += 4
+    elif wire_type == _LENGTH_DELIMITED:
+        length, position = _varint(buffer, position, end)
+        position += length
+    else:  # groups (3, 4) are not in the format; 6 and 7 do not exist
+        raise _corrupt(f"protobuf wire type {wire_type} is not allowed here")
+    if position > end:
+        raise _corrupt("the protobuf ends inside a field")
+    return position
+
+
+def _text(raw: bytes, table: str) -> str:
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        raise _corrupt(f"a {table} is not UTF-8") from None
+
+
+def _record(body: bytes, position: int, end: int) -> tuple[int, int | None, bytes]:
+    """One ``Record`` message: (partition key index, explicit hash key index, data)."""
+    key_index: int | None = None
+    hash_index: int | None = None
+    data: bytes | None = None
+    while position < end:
+        tag = body[position]
+        if tag == 0x08:
+            key_index, position = _varint(body, position + 1, end)
+        elif tag == 0x1A:
+            length, position = _varint(body, position + 1, end)
+            if position + length > end:
+                raise _corrupt("a user record's data is cut short")
+            data = body[position : position + length]
+            position += length
+        elif tag == 0x10:
+            hash_index, position = _varint(body, position + 1, end)
+        else:
+            tag, position = _varint(body, position, end)
+            if tag >> 3 in (1, 2, 3) or tag >> 3 == 0:
+                raise _corrupt("a user record has a field of the wrong type")
+            position = _skip(body, tag & 7, position, end)  # tags (4) and any unknown field
+    if key_index is None or data is None:
+        raise _corrupt("a user record has no partition key index or no data")
+    return key_index, hash_index, data
+
+
+def _tables(body: bytes) -> tuple[list[bytes], list[bytes], list[tuple[int, int]]]:
+    """The ``AggregatedRecord``'s key tables and the (start, end) of each ``Record`` message."""
+    keys: list[bytes] = []
+    hash_keys: list[bytes] = []
+    spans: list[tuple[int, int]] = []
+    position, end = 0, len(body)
+    while position < end:
+        tag, position = _varint(body, position, end)
+        field, wire_type = tag >> 3, tag & 7
+        if field == 0:
+            raise _corrupt("a protobuf field number is 0")
+        if field > 3:  # the format's last field is records (3)
+            position = _skip(body, wire_type, position, end)
+            continue
+        if wire_type != _LENGTH_DELIMITED:
+            raise _corrupt("a table or record has the wrong protobuf type")
+        length, position = _varint(body, position, end)
+        if position + length > end:
+            raise _corrupt("the protobuf ends inside a table or record")
+        if field == 1:
+            keys.append(body[position : position + length])
+        elif field == 2:  # explicit_hash_key_table
+            hash_keys.append(body[position : position + length])
+        else:
+            spans.append((position, position + length))
+        position += length
+    return keys, hash_keys, spans
+
+
+def deaggregate(blob: bytes) -> list[UserRecord]:
+    """The user records of an aggregate (``blob`` starts with :data:`MAGIC`), in order; their
+    position is their sub-sequence number. Raises :class:`PoisonRecord` for a corrupt aggregate."""
+    if len(blob) < len(MAGIC) + DIGEST_SIZE:
+        raise _corrupt("it is shorter than its magic and checksum")
+    body = blob[len(MAGIC) : -DIGEST_SIZE]
+    if hashlib.md5(body, usedforsecurity=False).digest() != blob[-DIGEST_SIZE:]:
+        raise _corrupt("its MD5 checksum does not match (truncated or altered)")
+    keys, hash_keys, spans = _tables(body)
+    if not spans:
+        raise _corrupt("it holds no user records")
+    key_table = [_text(key, "partition key") for key in keys]
+    hash_table = [_text(key, "explicit hash key") for key in hash_keys]
+    records = []
+    for start, stop in spans:
+        key_index, hash_index, data = _record(body, start, stop)
+        if key_index >= len(key_table) or (hash_index is not None and hash_index >= len(hash_table)):
+            raise _corrupt("a user record's key index is outside the key table")
+        records.append(UserRecord(key_table[key_index], None if hash_index is None else hash_table[hash_index], data))
+    return records
