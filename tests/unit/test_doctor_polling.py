@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from doctor_fakes import NOW, ROLE, STREAM_ARN, error, mapping, only, run, serious, summary
+from doctor_fakes import FN, NOW, ROLE, STREAM_ARN, aws, error, mapping, only, run, serious, summary
+from stream_pipeline_ops import doctor
 
 STOPPED = "the consumer has stopped reading: records will expire unseen at the end of the retention"
 CONSUMER_ARN = f"{STREAM_ARN}/consumer/alleycat-efo:1763856000"
@@ -94,6 +95,14 @@ def test_an_enabled_key_is_still_named_for_the_role_to_decrypt() -> None:
     assert finding.evidence.endswith(f"; the stream's KMS key {KEY} is Enabled")
     assert "aws kms enable-key" not in finding.fix
     assert "needs kms:Decrypt" in finding.fix
+
+
+def test_the_aws_managed_stream_key_is_not_a_cause() -> None:
+    fake = aws(summary(EncryptionType="KMS", KeyId="alias/aws/kinesis"), {"PolledEventCount": []})
+    finding = only(doctor.diagnose(fake, FN, now=NOW), STOPPED)
+    assert "KMS" not in finding.evidence
+    assert "kms:Decrypt" not in finding.fix
+    assert fake.calls[("kms", "describe_key")] == 0
 
 
 def test_a_mapping_just_enabled_is_given_time() -> None:

@@ -33,6 +33,9 @@ KINESIS_READ: Final = (
     "kinesis:ListShards",
 )
 CONSUMER_READ: Final = ("kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard")
+AWS_MANAGED_KEY: Final = "alias/aws/"
+"""An AWS managed key (alias/aws/kinesis) cannot be disabled, and its key policy lets any principal
+of the account that may use the service decrypt through it: neither is a cause to look at."""
 DYNAMODB_READ: Final = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 
 
@@ -182,7 +185,7 @@ def stopped_causes(read: Reader, ctx: Context) -> tuple[list[str], list[str]]:
             look.append("the consumer was deleted: re-apply the module, which recreates it and the mapping on it")
         elif status is not None:
             causes.append(f"ConsumerStatus={status}")
-    if ctx.stream_key:
+    if ctx.stream_key and not ctx.stream_key.startswith(AWS_MANAGED_KEY):
         found = read.call(
             AREA,
             "the stream's KMS key",
