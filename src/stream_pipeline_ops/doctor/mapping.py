@@ -204,7 +204,7 @@ def stopped_causes(read: Reader, ctx: Context) -> tuple[list[str], list[str]]:
                 look.append(f"enable the stream's KMS key (aws kms enable-key --key-id {ctx.stream_key})")
         look.append(f"the role {role} needs kms:Decrypt on the stream's key {ctx.stream_key} (the key policy too)")
     look.append(
-        f"the doctor cannot simulate IAM: check that the role may read the stream, with aws iam "
+        f"check that the role may read the stream (the doctor cannot simulate IAM): aws iam "
         f"simulate-principal-policy --policy-source-arn {role} --action-names {' '.join(actions)} "
         f"--resource-arns {source.split('/consumer/', 1)[0]}"
     )
