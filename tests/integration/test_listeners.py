@@ -17,8 +17,10 @@ def test_every_socket_of_the_harness_process_tree_is_on_loopback(kinesis_stack: 
     answer = client("lambda").invoke(FunctionName=kinesis_stack.outputs["function_name"], Payload=b'{"Records": []}')
     assert "FunctionError" not in answer, answer["Payload"].read()
     assert json.loads(answer["Payload"].read()) == {"batchItemFailures": []}
-    # Both stacks' tables and the stream: DynamoDB Local and kinesis-mock are running.
-    assert client("dynamodb").describe_table(TableName=dynamodb_stack.outputs["stream_name"])["Table"]
+    # Both stacks hold tables and a stream: DynamoDB Local and kinesis-mock are running.
+    assert kinesis_stack.outputs["sink_table_name"] in client("dynamodb").list_tables()["TableNames"]
+    assert dynamodb_stack.outputs["sink_table_name"] in client("dynamodb").list_tables()["TableNames"]
+    assert client("kinesis").describe_stream_summary(StreamName=kinesis_stack.outputs["stream_name"])
     root = localstack.pid()
     assert root is not None
 
