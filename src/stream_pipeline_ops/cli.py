@@ -3,8 +3,9 @@
     stream-pipeline doctor --terraform-dir examples/kinesis-alleycat
     terraform output -json | stream-pipeline doctor --outputs -
     stream-pipeline doctor --function alleycat --json
-    stream-pipeline redrive --function alleycat                  # dry run: what would pass now
-    stream-pipeline redrive --function alleycat --apply
+    stream-pipeline redrive --terraform-dir examples/kinesis-alleycat          # dry run: what would pass now
+    stream-pipeline redrive --terraform-dir examples/kinesis-alleycat --apply
+    stream-pipeline redrive --outputs outputs.json --apply --settle 4959... --as retry --reason "not in the stream"
     stream-pipeline dashboard --outputs outputs.json --out dashboard.png
     stream-pipeline report --outputs outputs.json --out race-report.png
     stream-pipeline plan --avg-rps 1000 --record-bytes 200 --keys 1000 --tfvars race.tfvars
@@ -14,9 +15,13 @@ The stack comes from ``terraform output -json`` (``--outputs FILE`` or ``-`` for
 ``--terraform-dir DIR``) or from explicit names; the endpoint, region and credentials from the
 usual AWS variables (``AWS_PROFILE``, ``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``), so the same
 command works against a real account and against LocalStack (``plan`` needs none of them).
+Outputs are used only when they are this module's (the ``stream_pipeline`` output) and every ARN
+in them is in the session's region and account; otherwise the command refuses them and says why.
 
 Exit status: ``doctor`` 0 healthy, 1 warnings, 2 something critical; ``redrive`` 0 when nothing is
-left unresolved (still failing, expired or in doubt), 1 otherwise; ``load`` 0 when every record
+left unresolved (still failing, expired, in doubt, forged, foreign, or a settle or discard that
+could not be done), 1 otherwise, 64 for a request the failure path cannot satisfy (an unknown
+sequence number); ``load`` 0 when every record
 was accepted, 1 otherwise; ``plan``, ``dashboard`` and ``report`` 0 when written; 3 when the
 stack could not be found or reached (or the workload cannot be planned); 64 for a usage error.
 """
@@ -35,6 +40,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from stream_pipeline_ops import doctor, load, planner, redrive, render
 from stream_pipeline_ops.stack import Stack, StackError, resolve
@@ -73,7 +79,9 @@ def command(
 
 def function_of(args: argparse.Namespace) -> tuple[Stack, str]:
     """The stack, and its function's name: every command that reads the live stack starts from it."""
-    stack = resolve(args.outputs, args.terraform_dir, function=args.function)
+    stack = resolve(args.outputs, args.terraform_dir, function=args.function, client=client)
+    if stack.function_name is None and stack.consumers:
+        stack.consumer(None)  # several consumers: says which to choose
     if stack.function_name is None:
         raise StackError("No function: pass --function NAME, --outputs FILE or --terraform-dir DIR.")
     return stack, stack.function_name
@@ -155,52 +163,92 @@ def run_load(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_redrive(args: argparse.Namespace, console: Console) -> int:
-    _, function = function_of(args)
+    stack, function = function_of(args)
     options = redrive.Options(
         apply=args.apply,
         check=not args.no_check,
         discard=frozenset(args.discard),
+        settle=frozenset(args.settle),
+        settle_as=args.settle_as,
         reason=args.reason or "",
-        discard_log=Path(args.discard_log),
+        discard_log=Path(args.discard_log) if args.discard_log else None,
+        keep_payload=args.keep_payload,
     )
     try:
-        target = redrive.discover(client, function, args.ledger_table)
+        consumer = stack.consumer(function)
+        target = redrive.from_stack(client, stack, consumer) if consumer else redrive.discover(client, function)
         with console.status("reading the failure path") as status:
             summary = redrive.redrive(
-                client, target, options, progress=lambda f: status.update(f"{f.origin} {f.handle[:60]}")
+                client, target, options, progress=lambda f: status.update(Text(f"{f.origin} {f.ident[:60]}"))
             )
+    except redrive.RequestError as exc:
+        Console(stderr=True, soft_wrap=True).print(Text.assemble(("error: ", "red"), str(exc)), highlight=False)
+        return EXIT_USAGE
     except redrive.RedriveError as exc:
         raise StackError(str(exc)) from None
     if args.json:
-        print(json.dumps({"applied": args.apply, **asdict(summary)}, indent=2))
+        print(json.dumps({"applied": args.apply, "unresolved": summary.unresolved, **asdict(summary)}, indent=2))
     else:
-        table = Table(
-            title=f"stream-pipeline redrive {'--apply' if args.apply else '(dry run)'}: {target.function_name}"
+        print_redrive(summary, target, args.apply, console)
+    return 0 if summary.unresolved == 0 else 1
+
+
+def print_redrive(summary: redrive.Summary, target: redrive.Target, applied: bool, console: Console) -> None:
+    """The summary table, then what needs a person. Everything that came from the failure path or the
+    ledger is printed as plain Text, never parsed as markup."""
+    table = Table(
+        title=Text(f"stream-pipeline redrive {'--apply' if applied else '(dry run)'}: {target.function_name}")
+    )
+    table.add_column("")
+    table.add_column("count", justify="right")
+    rows = [
+        ("failures read", summary.failures),
+        ("foreign items (left alone)", len(summary.foreign)),
+        ("records fetched", summary.fetched),
+        ("passing" if applied else "would pass now", summary.would_pass),
+        ("re-put", summary.reput),
+        ("passing, not put back (see below)", summary.not_put),
+        ("still failing", summary.still_failing),
+        ("discarded" if applied else "would be discarded", summary.discarded),
+        ("settled" if applied else "would be settled", summary.settled),
+        ("expired", summary.expired),
+        ("already redriven", summary.already_done),
+        ("in doubt", summary.in_doubt),
+        ("forged ledger entries", summary.forged),
+        ("failures closed", summary.closed),
+    ]
+    for label, count in rows:
+        table.add_row(label, f"{count:,}")
+    console.print(table)
+    for line in redrive_notes(summary, applied):
+        console.print(Text(line), highlight=False, soft_wrap=True)
+
+
+def redrive_notes(summary: redrive.Summary, applied: bool) -> list[str]:
+    """One line per thing a person should look at, most actionable first."""
+    notes: list[str] = []
+    if summary.queued is not None and summary.seen < summary.queued and not applied:
+        notes.append(
+            f"Read {summary.seen:,} of about {summary.queued:,} queued messages: a dry run hides none, so SQS "
+            "may show it the same ones again; --apply reads them all."
         )
-        table.add_column("")
-        table.add_column("count", justify="right")
-        rows = [
-            ("failures read", summary.failures),
-            ("records fetched", summary.fetched),
-            ("would pass now" if not args.apply else "passing", summary.would_pass),
-            ("re-put", summary.reput),
-            ("still failing", summary.still_failing),
-            ("discarded", summary.discarded),
-            ("expired", summary.expired),
-            ("already redriven", summary.already_done),
-            ("in doubt", summary.in_doubt),
-            ("unreadable failures (kept)", summary.unreadable),
-            ("failures closed", summary.closed),
-        ]
-        for label, count in rows:
-            table.add_row(label, f"{count:,}")
-        console.print(table)
-        for why, count in sorted(summary.reasons.items(), key=lambda kv: -kv[1]):
-            console.print(f"  still failing ({count}): {why}", highlight=False, soft_wrap=True)
-        if not args.apply and summary.would_pass:
-            console.print("Dry run: nothing was changed. Run again with --apply to put the passing records back.")
-    unresolved = summary.still_failing + summary.expired + summary.in_doubt + summary.unreadable
-    return 0 if unresolved == 0 else 1
+    notes += [f"  still failing ({n:,}): {why}" for why, n in sorted(summary.reasons.items(), key=lambda kv: -kv[1])]
+    notes += [
+        f"  foreign {item.origin} item {redrive.shown(item.ident, 120)}: {item.reason}; left as it was"
+        for item in summary.foreign
+    ]
+    notes += [f"  forged ledger entry (its MAC does not verify; not trusted): {key}" for key in summary.forged_entries]
+    notes += [f"  in doubt: {record}" for record in summary.in_doubt_records]
+    if summary.in_doubt_records:
+        notes.append(
+            "  A record in doubt was claimed but its put never confirmed. Check the stream (or the sink) for it, then "
+            "--settle SEQUENCE --as done|retry --reason TEXT --apply."
+        )
+    notes += [f"  not done: {refusal}" for refusal in summary.refused]
+    notes += [f"  put-back stopped: {error}" for error in summary.errors]
+    if not applied and summary.would_pass:
+        notes.append("Dry run: no record was put back. Run again with --apply to put the passing records back.")
+    return notes
 
 
 def run_plan(args: argparse.Namespace, console: Console) -> int:
@@ -273,7 +321,7 @@ def run_dashboard(args: argparse.Namespace, console: Console) -> int:
             raise StackError(f"Cannot read the dashboard body {args.body}: {exc}.") from None
         name = Path(args.body).stem
     else:
-        stack = resolve(args.outputs, args.terraform_dir)
+        stack = resolve(args.outputs, args.terraform_dir, client=client)
         name = args.name or stack.dashboard_name or ""
         if not name:
             raise StackError("No dashboard: pass --name NAME, --body FILE, or the stack's outputs (--outputs FILE).")
@@ -310,7 +358,7 @@ def run_report(args: argparse.Namespace, console: Console) -> int:
         stream=stack.stream_name,
         namespace=env.get("METRICS_NAMESPACE", "StreamPipeline"),
         service=env.get("POWERTOOLS_SERVICE_NAME", name),
-        source="kinesis" if stack.stream_name else "dynamodb",
+        source=stack.source_type or ("kinesis" if stack.stream_name else "dynamodb"),
         alarm_arns=arns,
         period=args.period,
     )
@@ -335,9 +383,14 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--apply", action="store_true", help="put the passing records back (default: dry run)")
     sub.add_argument("--discard", action="append", default=[], metavar="SEQUENCE",
                      help="give up this record (repeatable); needs --reason")  # fmt: skip
-    sub.add_argument("--reason", help="why the discarded records are given up (kept in the ledger and the log)")
-    sub.add_argument("--discard-log", default="redrive-discarded.jsonl", help="where discarded records go")
-    sub.add_argument("--ledger-table", help="the ledger table (default: the function's sink table)")
+    sub.add_argument("--settle", action="append", default=[], metavar="SEQUENCE",
+                     help="decide a record in doubt (or with a forged ledger entry), after checking; needs --as and "
+                          "--reason")  # fmt: skip
+    sub.add_argument("--as", dest="settle_as", choices=("done", "retry"),
+                     help="done: it is in the stream or the sink; retry: put it back again")  # fmt: skip
+    sub.add_argument("--reason", help="why the records are discarded or settled (kept in the ledger)")
+    sub.add_argument("--discard-log", metavar="FILE", help="append each discard to FILE: keys and a digest, no payload")
+    sub.add_argument("--keep-payload", action="store_true", help="with --discard-log: the discarded records too")
     sub.add_argument("--no-check", action="store_true", help="do not validate with the deployed processor")
     sub.add_argument("--json", action="store_true", help="the summary as JSON")
 

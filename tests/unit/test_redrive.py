@@ -1,253 +1,812 @@
-"""stream-pipeline redrive's bookkeeping, on moto: dry run first, exactly once, nothing lost or doubled."""
+"""stream-pipeline redrive on moto: it trusts nothing the failure path says, puts back exactly once,
+keeps a ledger nobody else can forge, and leaves the queue as the alarms need it.
+
+Each security finding has its forged input here: a message naming another stream, a range wider
+than its batch, ledger entries written by someone without the key, foreign bodies and archive
+objects, markup in what gets printed, a throttled invoke, unknown sequence numbers. The assertions
+read the streams, the queue, the bucket and the ledger back."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import pytest
+from botocore.exceptions import ClientError, ReadTimeoutError
 from moto import mock_aws
+from rich.console import Console
 
-from stream_pipeline_ops import redrive
-from support import api_calls, create_sink_table, ddb_record, telemetry
+from moto_stack import MotoStack, build
+from stream_pipeline_ops import cli, redrive
+from stream_pipeline_ops.redrive import ledger, reading
+from support import ddb_record, telemetry
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
-STREAM = "alleycat"
-LEDGER = "alleycat-sink"
+NOW = "2026-11-23T08:00:00.000Z"
+
+
+# ------------------------------------------------------------------------------------ the world
+@pytest.fixture(autouse=True)
+def no_long_poll(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto waits out WaitTimeSeconds on an empty queue, as SQS does; every run ends on one."""
+    monkeypatch.setattr(reading, "RECEIVE_WAIT_S", 0)
 
 
 @pytest.fixture
-def aws() -> Any:
+def stack() -> Iterator[MotoStack]:
     with mock_aws():
-        kinesis = boto3.client("kinesis", region_name="us-east-1")
-        kinesis.create_stream(StreamName=STREAM, ShardCount=1)
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        create_sink_table(dynamodb, LEDGER)
-        boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="alleycat-failures")
-        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="alleycat-failures-archive")
-        yield
+        yield build()
 
 
-def client(service: str) -> Any:
-    return boto3.client(service, region_name="us-east-1")  # type: ignore[call-overload]
+@pytest.fixture
+def archive_stack() -> Iterator[MotoStack]:
+    with mock_aws():
+        yield build(destination="s3")
 
 
-def stream_arn() -> str:
-    return str(client("kinesis").describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"]["StreamARN"])
-
-
-def target(destination: str) -> redrive.Target:
-    return redrive.Target(
-        function_name=STREAM,
-        source_arn=stream_arn(),
-        destination_arn=destination,
-        environment={"RECORD_PROCESSOR": "alleycat", "SINK_TABLE_NAME": LEDGER},
-        ledger_table=LEDGER,
-    )
-
-
-QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:alleycat-failures"
-BUCKET_ARN = "arn:aws:s3:::alleycat-failures-archive"
-
-
-def put_batch(messages: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
-    kinesis = client("kinesis")
-    return [kinesis.put_record(StreamName=STREAM, PartitionKey=key, Data=data) for key, data in messages]
-
-
-def failure_info(puts: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "shardId": puts[0]["ShardId"],
-        "startSequenceNumber": puts[0]["SequenceNumber"],
-        "endSequenceNumber": puts[-1]["SequenceNumber"],
-        "batchSize": len(puts),
-        "streamArn": stream_arn(),
-    }
-
-
-def queue_failure(info: dict[str, Any]) -> None:
-    sqs = client("sqs")
-    url = sqs.get_queue_url(QueueName="alleycat-failures")["QueueUrl"]
-    body = {"requestContext": {"condition": "RetryAttemptsExhausted"}, "KinesisBatchInfo": info, "version": "1.0"}
-    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
-
-
-def queued() -> int:
-    sqs = client("sqs")
-    url = sqs.get_queue_url(QueueName="alleycat-failures")["QueueUrl"]
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-    return sum(int(attributes[n]) for n in names)
-
-
-def all_records() -> list[dict[str, Any]]:
-    kinesis = client("kinesis")
-    shard = kinesis.list_shards(StreamName=STREAM)["Shards"][0]["ShardId"]
-    iterator = kinesis.get_shard_iterator(StreamName=STREAM, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    return kinesis.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
-
-
-def good(racer: int, second: int) -> tuple[str, bytes]:
+def good(racer: int, second: int = 1) -> tuple[str, bytes]:
     return str(racer), json.dumps(telemetry(racer, second)).encode()
 
 
 POISON = ("9", b"\xff not json")
 
 
-def test_a_dry_run_says_what_would_pass_and_changes_nothing(aws: None) -> None:
-    puts = put_batch([good(1, 1), good(2, 1), POISON, good(3, 1)])
-    queue_failure(failure_info(puts))
-    summary = redrive.redrive(client, target(QUEUE_ARN), redrive.Options())
-    assert (summary.failures, summary.fetched, summary.would_pass, summary.still_failing) == (1, 4, 3, 1)
-    assert summary.reasons == {"data is not JSON": 1}
-    assert (summary.reput, summary.closed) == (0, 0)
-    assert len(all_records()) == 4
-    sqs = client("sqs")
-    url = sqs.get_queue_url(QueueName="alleycat-failures")["QueueUrl"]
-    assert len(sqs.receive_message(QueueUrl=url).get("Messages", [])) == 1, "left visible, as it was found"
-    assert client("dynamodb").scan(TableName=LEDGER)["Items"] == []
+def put(stack: MotoStack, messages: list[tuple[str, bytes]], stream: str | None = None) -> list[dict[str, Any]]:
+    kinesis = stack.client("kinesis")
+    return [kinesis.put_record(StreamName=stream or stack.name, PartitionKey=k, Data=d) for k, d in messages]
 
 
-def test_apply_puts_back_exactly_once_and_closes_only_when_everything_is_settled(aws: None, tmp_path: Path) -> None:
-    puts = put_batch([good(1, 1), good(2, 1), POISON, good(3, 1)])
-    queue_failure(failure_info(puts))
-    # hide_s=0: the messages come back at once, as they would 15 minutes later
-    apply = redrive.Options(apply=True, discard_log=tmp_path / "discarded.jsonl", hide_s=0)
+def invocation(stack: MotoStack, puts: list[dict[str, Any]], **info: Any) -> dict[str, Any]:
+    """Lambda's invocation record for a failed batch (what the on-failure queue receives)."""
+    batch = {
+        "shardId": puts[0]["ShardId"],
+        "startSequenceNumber": puts[0]["SequenceNumber"],
+        "endSequenceNumber": puts[-1]["SequenceNumber"],
+        "approximateArrivalOfFirstRecord": NOW,
+        "approximateArrivalOfLastRecord": NOW,
+        "batchSize": len(puts),
+        "streamArn": stack.stream_arn,
+        **info,
+    }
+    return {
+        "requestContext": {
+            "requestId": "c9b8fa9f-5a7f-4a7e-af9c-0c604cde93a5",
+            "functionArn": stack.function_arn,
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": 4,
+        },
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0",
+        "timestamp": NOW,
+        "KinesisBatchInfo": batch,
+    }
 
-    first = redrive.redrive(client, target(QUEUE_ARN), apply)
+
+def enqueue(stack: MotoStack, body: dict[str, Any] | str) -> str:
+    text = body if isinstance(body, str) else json.dumps(body)
+    return str(stack.client("sqs").send_message(QueueUrl=stack.queue_url, MessageBody=text)["MessageId"])
+
+
+def queue(stack: MotoStack) -> tuple[int, int]:
+    """(visible, hidden) messages of the on-failure queue."""
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    found = stack.client("sqs").get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=names)["Attributes"]
+    return int(found[names[0]]), int(found[names[1]])
+
+
+def in_stream(stack: MotoStack, stream: str | None = None) -> list[tuple[str, bytes]]:
+    kinesis = stack.client("kinesis")
+    name = stream or stack.name
+    found = []
+    for shard in kinesis.list_shards(StreamName=name)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=name, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )
+        found += kinesis.get_records(ShardIterator=iterator["ShardIterator"], Limit=10_000)["Records"]
+    return [(r["PartitionKey"], r["Data"]) for r in found]
+
+
+def ledger_items(stack: MotoStack, prefix: str = "") -> list[dict[str, Any]]:
+    items = stack.client("dynamodb").scan(TableName=stack.ledger, ConsistentRead=True)["Items"]
+    return sorted((i for i in items if i["pk"]["S"].startswith(prefix)), key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+def run(stack: MotoStack, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """The command as an operator runs it: ``--function`` (discovery) unless the args say otherwise."""
+    target = [] if {"--outputs", "--function"} & set(args) else ["--function", stack.name]
+    code = cli.main(["redrive", *target, *args])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def target_of(stack: MotoStack) -> redrive.Target:
+    return redrive.discover(stack.client, stack.name)
+
+
+def a_ledger(stack: MotoStack) -> ledger.Ledger:
+    macs = ledger.Macs(stack.client("kms"), f"alias/{stack.ledger}")
+    return ledger.Ledger(stack.client("dynamodb"), stack.ledger, macs, writer="test", run="test")
+
+
+def forge(stack: MotoStack, pk: str, sk: str, status: str, mac: bytes = b"\x00" * 32) -> dict[str, Any]:
+    """A ledger item written by someone who can write the table but not use the key."""
+    item = {"pk": {"S": pk}, "sk": {"S": sk}, "status": {"S": status}, "at": {"S": NOW}, "mac": {"B": mac}}
+    stack.client("dynamodb").put_item(TableName=stack.ledger, Item=item)
+    return item
+
+
+# ------------------------------------------------------------------------------------ round trips
+def test_a_dry_run_says_what_would_pass_and_puts_nothing_back(stack: MotoStack, capsys: Any) -> None:
+    puts = put(stack, [good(1), good(2), POISON, good(3)])
+    enqueue(stack, invocation(stack, puts))
+    code, out = run(stack, capsys)
+    assert code == 1, "a record still fails"
+    assert "would pass now" in out
+    assert "still failing (1): data is not JSON" in out
+    assert len(in_stream(stack)) == 4
+    assert queue(stack) == (1, 0), "left visible: a dry run hides nothing"
+    assert ledger_items(stack, "RECORD#") == []
+
+
+def test_apply_puts_back_exactly_once_and_closes_only_when_everything_is_settled(stack: MotoStack) -> None:
+    puts = put(stack, [good(1), good(2), POISON, good(3)])
+    enqueue(stack, invocation(stack, puts))
+    target = target_of(stack)
+
+    first = redrive.redrive(stack.client, target, redrive.Options(apply=True))
     assert (first.reput, first.still_failing, first.closed) == (3, 1, 0), "the poison record keeps the failure open"
-    records = all_records()
-    assert len(records) == 7
-    again = records[4:]
-    assert [(r["PartitionKey"], r["Data"]) for r in again] == [good(1, 1), good(2, 1), good(3, 1)]
+    assert in_stream(stack)[4:] == [good(1), good(2), good(3)], "original bytes and partition keys"
+    assert queue(stack) == (1, 0)
 
-    second = redrive.redrive(client, target(QUEUE_ARN), apply)
+    second = redrive.redrive(stack.client, target, redrive.Options(apply=True))
     assert (second.reput, second.already_done, second.closed) == (0, 3, 0), "nothing is put twice"
-    assert len(all_records()) == 7
 
-    discard = redrive.Options(
-        apply=True, discard=frozenset({puts[2]["SequenceNumber"]}), reason="not JSON, from a broken device",
-        discard_log=tmp_path / "discarded.jsonl", hide_s=0,
-    )  # fmt: skip
-    third = redrive.redrive(client, target(QUEUE_ARN), discard)
+    discard = redrive.Options(apply=True, discard=frozenset({puts[2]["SequenceNumber"]}), reason="a broken device")
+    third = redrive.redrive(stack.client, target, discard)
     assert (third.discarded, third.already_done, third.closed) == (1, 3, 1)
-    assert queued() == 0
-    (logged,) = [json.loads(line) for line in (tmp_path / "discarded.jsonl").read_text().splitlines()]
-    assert logged["sequence"] == puts[2]["SequenceNumber"]
-    assert logged["reason"] == "not JSON, from a broken device"
-    # in = re-put + discarded: 4 failed records, 3 back in the stream, 1 given up on purpose
-    assert len(all_records()) - 4 + third.discarded == 4
+    assert queue(stack) == (0, 0)
+    assert len(in_stream(stack)) - 4 + third.discarded == 4, "in = re-put + discarded"
+    (failure,) = ledger_items(stack, "FAILURE#")
+    assert failure["status"]["S"] == "closed"
 
 
-def test_a_record_claimed_but_never_confirmed_is_in_doubt_and_not_put_again(aws: None) -> None:
-    puts = put_batch([good(1, 1), good(2, 1)])
-    info = failure_info(puts)
-    queue_failure(info)
-    ledger = redrive.Ledger(client("dynamodb"), LEDGER, stream_arn())
-    assert ledger.claim(info["shardId"], puts[0]["SequenceNumber"])  # a run that died between claim and put
-    summary = redrive.redrive(client, target(QUEUE_ARN), redrive.Options(apply=True))
-    assert (summary.in_doubt, summary.reput, summary.closed) == (1, 1, 0)
-    assert len(all_records()) == 3
+def test_records_gone_from_the_stream_are_expired_and_the_failure_is_kept(stack: MotoStack) -> None:
+    puts = put(stack, [good(1)])
+    # the batch began one record earlier, which retention has trimmed: the stream holds its last record only
+    enqueue(stack, invocation(stack, puts, startSequenceNumber="0", batchSize=2))
+    summary = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
+    assert (summary.expired, summary.reput, summary.closed) == (1, 1, 0)
+    assert queue(stack) == (1, 0)
 
 
-def test_records_gone_from_the_stream_are_expired_and_the_failure_is_kept(aws: None) -> None:
-    puts = put_batch([good(1, 1)])
-    info = {**failure_info(puts), "batchSize": 3}  # two of its records are no longer in the stream
-    queue_failure(info)
-    summary = redrive.redrive(client, target(QUEUE_ARN), redrive.Options(apply=True))
-    assert summary.expired == 2
-    assert summary.closed == 0
-    assert queued() == 1
-
-
-def test_the_archive_holds_the_records_and_is_moved_when_done(aws: None) -> None:
-    """An S3 on-failure destination keeps the records themselves: no stream read needed."""
-    s3 = client("s3")
-    arn = stream_arn()
+def archived(stack: MotoStack, records: list[tuple[str, bytes]], *, start: int = 100) -> dict[str, Any]:
     events = [
-        {"eventSource": "aws:kinesis", "eventSourceARN": arn, "eventID": f"shardId-000000000000:{n}",
+        {"eventSource": "aws:kinesis", "eventSourceARN": stack.stream_arn, "eventID": f"shardId-000000000000:{n}",
          "kinesis": {"partitionKey": key, "sequenceNumber": str(n), "data": base64.b64encode(data).decode(),
                      "approximateArrivalTimestamp": 1_763_885_700.0}}
-        for n, (key, data) in enumerate([good(4, 1), good(5, 1)], start=100)
+        for n, (key, data) in enumerate(records, start=start)
     ]  # fmt: skip
-    info = {"shardId": "shardId-000000000000", "startSequenceNumber": "100", "endSequenceNumber": "101",
-            "batchSize": 2, "streamArn": arn}  # fmt: skip
-    key = "aws/lambda/6d9a3b1e/shardId-000000000000/2026/11/23/2026-11-23T08.00.00-abc"
-    document = {"KinesisBatchInfo": info, "payload": {"Records": events}}
-    s3.put_object(Bucket="alleycat-failures-archive", Key=key, Body=io.BytesIO(json.dumps(document).encode()))
+    document = invocation(stack, [{"ShardId": "shardId-000000000000", "SequenceNumber": str(start)}])
+    document["KinesisBatchInfo"].update(endSequenceNumber=str(start + len(records) - 1), batchSize=len(records))
+    return {**document, "payload": {"Records": events}}
 
-    summary = redrive.redrive(client, target(BUCKET_ARN), redrive.Options(apply=True))
+
+def archive(stack: MotoStack, key: str, document: dict[str, Any] | bytes) -> None:
+    body = document if isinstance(document, bytes) else json.dumps(document).encode()
+    stack.client("s3").put_object(Bucket=stack.bucket, Key=key, Body=io.BytesIO(body))
+
+
+def keys(stack: MotoStack) -> list[str]:
+    return sorted(o["Key"] for o in stack.client("s3").list_objects_v2(Bucket=stack.bucket).get("Contents", []))
+
+
+KEY = "aws/lambda/6d9a3b1e/shardId-000000000000/2026/11/23/2026-11-23T08.00.00-abc"
+
+
+def test_the_archive_holds_the_records_and_is_moved_when_done(archive_stack: MotoStack) -> None:
+    stack = archive_stack
+    archive(stack, KEY, archived(stack, [good(4), good(5)]))
+    summary = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
     assert (summary.fetched, summary.reput, summary.closed) == (2, 2, 1)
-    assert [(r["PartitionKey"], r["Data"]) for r in all_records()] == [good(4, 1), good(5, 1)]
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="alleycat-failures-archive")["Contents"]]
-    assert keys == [f"redriven/{key}"]
+    assert in_stream(stack) == [good(4), good(5)]
+    assert keys(stack) == [f"redriven/{KEY}"]
+    (failure,) = ledger_items(stack, "FAILURE#")
+    assert (failure["sk"]["S"], failure["status"]["S"], "sent_at" in failure) == (KEY, "closed", False)
 
 
-def test_dynamodb_records_are_redriven_through_the_function(aws: None) -> None:
-    """DynamoDB Streams cannot be written to: the records go to the function; its reported failures stay."""
-    records = [ddb_record("INSERT", f"k{n}", new={"id": {"S": f"k{n}"}}, sequence=500 + n) for n in range(3)]
-    invoked: list[dict[str, Any]] = []
+class FakeLambda:
+    """The function, answering Invoke (moto would need Docker): each call's event is kept; ``fail_last``
+    reports the last record failed; ``error`` is raised instead of answering."""
 
-    class FakeLambda:
-        def invoke(self, FunctionName: str, Payload: str) -> dict[str, Any]:  # noqa: N803 - boto3's names
-            event = json.loads(Payload)
-            invoked.append(event)
-            body = {"batchItemFailures": [{"itemIdentifier": event["Records"][-1]["dynamodb"]["SequenceNumber"]}]}
-            return {"Payload": io.BytesIO(json.dumps(body).encode()), "ResponseMetadata": {"RequestId": "r-1"}}
+    def __init__(self, real: Any, *, fail_last: bool = False, error: Exception | None = None) -> None:
+        self.real = real
+        self.fail_last = fail_last
+        self.error = error
+        self.events: list[dict[str, Any]] = []
 
-    def clients(service: str) -> Any:
-        return FakeLambda() if service == "lambda" else client(service)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
 
-    ddb_target = redrive.Target(
-        function_name="orders", source_arn="arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/x",
-        destination_arn=BUCKET_ARN, environment={"RECORD_PROCESSOR": "audit"}, ledger_table=LEDGER,
-    )  # fmt: skip
-    info = {"shardId": "shardId-1", "startSequenceNumber": "500", "endSequenceNumber": "502", "batchSize": 3,
-            "streamArn": ddb_target.source_arn}  # fmt: skip
-    document = {"DDBStreamBatchInfo": info, "payload": {"Records": records}}
-    client("s3").put_object(
-        Bucket="alleycat-failures-archive", Key="aws/lambda/u/shardId-1/x", Body=json.dumps(document)
-    )
+    def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:  # noqa: N803 - boto3's names
+        if self.error is not None:
+            raise self.error
+        event = json.loads(Payload)
+        self.events.append(event)
+        last = event["Records"][-1]["dynamodb"]["SequenceNumber"]
+        body = {"batchItemFailures": [{"itemIdentifier": last}] if self.fail_last else []}
+        return {"Payload": io.BytesIO(json.dumps(body).encode()), "ResponseMetadata": {"RequestId": "r-1"}}
 
-    summary = redrive.redrive(clients, ddb_target, redrive.Options(apply=True))
-    assert [len(event["Records"]) for event in invoked] == [3]
+
+def ddb_archive(stack: MotoStack, count: int = 3) -> list[dict[str, Any]]:
+    records = [ddb_record("INSERT", f"k{n}", new={"id": {"S": f"k{n}"}}, sequence=500 + n) for n in range(count)]
+    for record in records:
+        record["eventSourceARN"] = stack.stream_arn
+    info = {"shardId": "shardId-00000001763885700000-abcdef12", "startSequenceNumber": "500",
+            "endSequenceNumber": str(499 + count), "batchSize": count, "streamArn": stack.stream_arn}  # fmt: skip
+    document = {"requestContext": {"functionArn": stack.function_arn}, "timestamp": NOW, "DDBStreamBatchInfo": info,
+                "payload": {"Records": records}}  # fmt: skip
+    archive(stack, "aws/lambda/u/shardId-1/x", document)
+    return records
+
+
+@pytest.fixture
+def ddb_stack() -> Iterator[MotoStack]:
+    with mock_aws():
+        yield build("orders", source_type="dynamodb", destination="s3")
+
+
+def with_lambda(stack: MotoStack, fake: FakeLambda) -> Any:
+    return lambda service: fake if service == "lambda" else stack.client(service)
+
+
+def test_dynamodb_records_are_redriven_through_the_function(ddb_stack: MotoStack) -> None:
+    stack = ddb_stack
+    ddb_archive(stack)
+    fake = FakeLambda(stack.client("lambda"), fail_last=True)
+    summary = redrive.redrive(with_lambda(stack, fake), target_of(stack), redrive.Options(apply=True))
+    assert [len(event["Records"]) for event in fake.events] == [3]
     assert (summary.reput, summary.closed) == (2, 0), "the record the function failed again keeps the failure"
-    ledger = redrive.Ledger(client("dynamodb"), LEDGER, ddb_target.source_arn)
-    assert [ledger.status("shardId-1", str(500 + n)) for n in range(3)] == ["done", "done", None]
+    statuses = {i["sk"]["S"].rsplit("#", 1)[-1]: i["status"]["S"] for i in ledger_items(stack, "RECORD#")}
+    assert statuses == {"500": "done", "501": "done"}
 
 
-def test_apply_without_a_ledger_and_discard_without_a_reason_are_refused(aws: None) -> None:
-    no_ledger = redrive.Target(STREAM, stream_arn(), QUEUE_ARN, {}, None)
-    with pytest.raises(redrive.RedriveError, match="needs a ledger table"):
-        redrive.redrive(client, no_ledger, redrive.Options(apply=True))
-    with pytest.raises(redrive.RedriveError, match="needs --reason"):
-        redrive.redrive(client, target(QUEUE_ARN), redrive.Options(discard=frozenset({"1"})))
+# ------------------------------------------------------------------------------------ finding 1: other streams
+@pytest.mark.parametrize("how", ["function", "outputs"])
+def test_a_message_naming_another_stream_is_foreign_and_nothing_of_it_reaches_ours(
+    stack: MotoStack, capsys: Any, tmp_path: Path, how: str
+) -> None:
+    kinesis = stack.client("kinesis")
+    kinesis.create_stream(StreamName="payments", ShardCount=1)
+    payments = kinesis.describe_stream_summary(StreamName="payments")["StreamDescriptionSummary"]["StreamARN"]
+    theirs = put(stack, [good(racer) for racer in range(1, 6)], stream="payments")  # they would pass our checks
+    enqueue(stack, invocation(stack, theirs, streamArn=payments))
+    args = ["--outputs", str(stack.write_outputs(tmp_path / "o.json"))] if how == "outputs" else []
+
+    code, out = run(stack, capsys, *args, "--apply")
+
+    assert in_stream(stack) == [], "not one of the other stream's records was copied into ours"
+    assert len(in_stream(stack, "payments")) == 5, "and the other stream is untouched"
+    assert code == 1
+    assert "foreign queue item" in out
+    assert f'names stream "{payments}", not this stack\'s {stack.stream_arn}' in out
+    assert queue(stack) == (1, 0), "left where it was, visible at once"
 
 
-def test_a_message_that_is_not_a_lambda_failure_record_is_kept_and_counted(aws: None) -> None:
-    queue_failure({"shardId": "shardId-000000000000"})  # no sequence range
-    summary = redrive.redrive(client, target(QUEUE_ARN), redrive.Options(apply=True))
-    assert (summary.unreadable, summary.closed) == (1, 0)
-    assert queued() == 1
+# ------------------------------------------------------------------------------------ finding 2: ranges
+def test_a_range_wider_than_its_batch_puts_nothing(stack: MotoStack, capsys: Any) -> None:
+    puts = put(stack, [good(racer) for racer in range(1, 41)])
+    enqueue(stack, invocation(stack, puts[:1], endSequenceNumber="9" * 60, batchSize=1))
+    code, out = run(stack, capsys, "--apply")
+    assert len(in_stream(stack)) == 40, "not one record re-put (the range named the whole shard)"
+    assert code == 1
+    assert "its range holds more than its batchSize of 1 records" in out
+    assert queue(stack) == (1, 0)
+    assert ledger_items(stack, "RECORD#") == []
 
 
-def test_the_ledger_is_read_with_one_batch_get_per_hundred_records(aws: None) -> None:
-    puts = put_batch([good(racer, 1) for racer in range(1, 251)])
-    queue_failure(failure_info(puts))
-    ledger = redrive.Ledger(client("dynamodb"), LEDGER, stream_arn())
+def test_a_range_holding_fewer_or_other_records_than_its_batch_is_foreign(stack: MotoStack) -> None:
+    puts = put(stack, [good(racer) for racer in range(1, 6)])
+    enqueue(stack, invocation(stack, puts[:3], batchSize=2))  # three records in the range
+    enqueue(stack, invocation(stack, puts[:2], batchSize=4))  # two records, not four
+    summary = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
+    assert sorted(f.reason for f in summary.foreign) == [
+        "its range holds 2 records, not its batchSize of 4",
+        "its range holds more than its batchSize of 2 records",
+    ]
+    assert (summary.reput, len(in_stream(stack))) == (0, 5)
+    assert queue(stack) == (2, 0)
+
+
+# ------------------------------------------------------------------------------------ finding 3: the ledger
+def test_a_forged_done_closes_nothing_is_reported_and_an_operator_can_retry_it(stack: MotoStack, capsys: Any) -> None:
+    puts = put(stack, [good(1), good(2)])
+    enqueue(stack, invocation(stack, puts))
     shard = puts[0]["ShardId"]
-    assert ledger.claim(shard, puts[7]["SequenceNumber"], "done")
-    assert ledger.claim(shard, puts[201]["SequenceNumber"], "discarded", "a reason")
-    with api_calls() as log:
-        summary = redrive.redrive(client, target(QUEUE_ARN), redrive.Options())
+    dynamodb = stack.client("dynamodb")
+    for p in puts:
+        # the function can write its sink, where the ledger used to be...
+        dynamodb.put_item(TableName=stack.sink, Item={"pk": {"S": f"REDRIVE#{stack.stream_arn}"},
+                          "sk": {"S": f"{shard}#{p['SequenceNumber']}"}, "status": {"S": "done"}})  # fmt: skip
+        # ...and whoever can write the ledger table without the key can write an entry with no valid MAC
+        forge(stack, f"RECORD#{stack.stream_arn}", f"{shard}#{p['SequenceNumber']}", "done")
+    forged = ledger_items(stack, "RECORD#")
+
+    code, out = run(stack, capsys, "--apply")
+    assert code == 1
+    assert in_stream(stack) == [good(1), good(2)], "the records never came back..."
+    assert queue(stack) == (1, 0), "...so the failure is not closed"
+    assert out.count("forged ledger entry") == 2
+    assert ledger_items(stack, "RECORD#") == forged, "never overwritten silently"
+
+    sequences = [arg for p in puts for arg in ("--settle", p["SequenceNumber"])]
+    code, out = run(stack, capsys, "--apply", *sequences, "--as", "retry", "--reason", "forged; not in the stream")
+    assert code == 0, out
+    assert in_stream(stack) == [good(1), good(2), good(1), good(2)], "each put back once"
+    assert queue(stack) == (0, 0)
+    assert {i["status"]["S"] for i in ledger_items(stack, "RECORD#")} == {"done"}
+
+
+def test_a_genuine_entry_copied_to_another_record_does_not_verify(stack: MotoStack) -> None:
+    puts = put(stack, [good(1), good(2)])
+    book = a_ledger(stack)
+    shard, (first, second) = puts[0]["ShardId"], [p["SequenceNumber"] for p in puts]
+    claim = book.claim(stack.stream_arn, shard, first)
+    assert claim is not None
+    assert book.confirm(claim, "49590000") is not None
+    (genuine,) = ledger_items(stack, "RECORD#")
+    copied = {**genuine, "sk": {"S": f"{shard}#{second}"}}  # the MAC covers pk and sk
+    stack.client("dynamodb").put_item(TableName=stack.ledger, Item=copied)
+    entries = book.records(stack.stream_arn, shard, [first, second])
+    assert (entries[first].trusted, entries[second].trusted) == (True, False)
+
+
+def test_every_ledger_item_carries_a_mac_that_kms_verifies(stack: MotoStack) -> None:
+    puts = put(stack, [good(1)])
+    enqueue(stack, invocation(stack, puts))
+    redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
+    kms = stack.client("kms")
+    items = ledger_items(stack)
+    assert [i["pk"]["S"].split("#", 1)[0] for i in items] == ["FAILURE", "RECORD"]
+    for item in items:
+        answer = kms.verify_mac(KeyId=stack.key_arn, Message=ledger.canonical(item), Mac=item["mac"]["B"],
+                                MacAlgorithm="HMAC_SHA_256")  # fmt: skip
+        assert answer["MacValid"]
+    record = items[1]
+    assert record["writer"]["S"].startswith("arn:aws:sts::123456789012:") or record["writer"]["S"].startswith(
+        "arn:aws:iam::123456789012:"
+    )
+    assert record["new_sequence"]["S"] == in_stream_sequences(stack)[-1]
+
+
+def in_stream_sequences(stack: MotoStack) -> list[str]:
+    kinesis = stack.client("kinesis")
+    shard = kinesis.list_shards(StreamName=stack.name)["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName=stack.name, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    return [r["SequenceNumber"] for r in kinesis.get_records(ShardIterator=iterator["ShardIterator"])["Records"]]
+
+
+def test_a_forged_failure_entry_is_reported_and_replaced_by_a_true_one(stack: MotoStack) -> None:
+    puts = put(stack, [good(1), POISON])
+    message = enqueue(stack, invocation(stack, puts))
+    forge(stack, f"FAILURE#{stack.name}", message, "closed")  # would hide an open failure from the doctor
+    summary = redrive.redrive(stack.client, target_of(stack), redrive.Options())
+    assert summary.forged == 1
+    assert summary.forged_entries == [f"FAILURE#{stack.name} {message}"]
+    (entry,) = ledger_items(stack, "FAILURE#")
+    assert (entry["status"]["S"], entry["replaced"]["S"]) == ("open", "forged closed")
+
+
+# ------------------------------------------------------------------------------------ finding 5: foreign items
+def test_foreign_messages_are_reported_made_visible_at_once_and_the_run_goes_on(stack: MotoStack, capsys: Any) -> None:
+    puts = put(stack, [good(1), good(2)])
+    ours = invocation(stack, puts)
+    bad_end = invocation(stack, puts, endSequenceNumber="x")
+    markup = invocation(stack, puts, streamArn="[/]")
+    foreign = [
+        "this is not JSON {",
+        json.dumps({"Type": "Notification", "MessageId": "m", "Message": json.dumps(ours)}),
+        "[1, 2, 3]",
+        json.dumps(bad_end),
+        '{"KinesisBatchInfo": {"batchSize": 1' + "0" * 5_000 + "}}",
+        json.dumps(markup),
+        json.dumps({**ours, "requestContext": {"functionArn": "arn:aws:lambda:us-east-1:123456789012:function:other"}}),
+    ]
+    for body in foreign:
+        enqueue(stack, body)
+    enqueue(stack, ours)
+
+    code, out = run(stack, capsys, "--apply")
+
+    assert code == 1, "foreign items are unresolved"
+    assert in_stream(stack)[2:] == [good(1), good(2)], "our failure was redriven all the same"
+    assert queue(stack) == (len(foreign), 0), "every foreign message is still there, and visible at once"
+    for reason in [
+        "not a JSON invocation record (JSONDecodeError)",
+        "an SNS notification, not a Lambda invocation record",
+        "not a JSON object but a JSON list",
+        'endSequenceNumber "x" is not a sequence number',
+        "not a JSON invocation record (ValueError)",
+        'names stream "[/]"',
+        'names function "arn:aws:lambda:us-east-1:123456789012:function:other"',
+    ]:
+        assert reason in out
+
+
+def test_foreign_archive_objects_are_left_alone_and_the_others_redriven(archive_stack: MotoStack) -> None:
+    stack = archive_stack
+    numeric_id = archived(stack, [good(1)])
+    numeric_id["payload"]["Records"][0]["eventID"] = 12345
+    other_stream = archived(stack, [good(2)])
+    other_stream["KinesisBatchInfo"]["streamArn"] = "arn:aws:kinesis:us-east-1:123456789012:stream/payments"
+    too_many = archived(stack, [good(3), good(4)])
+    too_many["KinesisBatchInfo"]["batchSize"] = 1
+    objects = {
+        "aws/lambda/a/not-an-invocation": json.dumps({"hello": "world"}).encode(),
+        "aws/lambda/b/numeric-event-id": json.dumps(numeric_id).encode(),
+        "aws/lambda/c/too-large": b" " * (reading.MAX_ARCHIVE_BYTES + 1),
+        "aws/lambda/d/other-stream": json.dumps(other_stream).encode(),
+        "aws/lambda/e/more-records-than-its-batch": json.dumps(too_many).encode(),
+    }
+    for key, body in objects.items():
+        archive(stack, key, body)
+    archive(stack, KEY, archived(stack, [good(7)]))
+
+    summary = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
+
+    assert {f.ident: f.reason for f in summary.foreign} == {
+        "aws/lambda/a/not-an-invocation": "no KinesisBatchInfo: not a Lambda invocation record of this stack",
+        "aws/lambda/b/numeric-event-id": "record 0's eventID is not text",
+        "aws/lambda/c/too-large": f"{reading.MAX_ARCHIVE_BYTES + 1:,} bytes, larger than any invocation record",
+        "aws/lambda/d/other-stream": (
+            'names stream "arn:aws:kinesis:us-east-1:123456789012:stream/payments", not this stack\'s '
+            f"{stack.stream_arn}"
+        ),
+        "aws/lambda/e/more-records-than-its-batch": "it holds 2 records for a batchSize of 1",
+    }
+    assert in_stream(stack) == [good(7)]
+    assert keys(stack) == sorted([*objects, f"redriven/{KEY}"])
+
+
+def terminal(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """The command's consoles as a terminal gets them: real rich Consoles in terminal mode (markup, a
+    live status), writing into one buffer."""
+    screen = io.StringIO()
+
+    def console(*_args: Any, **kwargs: Any) -> Console:
+        kwargs.pop("stderr", None)
+        return Console(file=screen, force_terminal=True, width=160, **kwargs)
+
+    monkeypatch.setattr(cli, "Console", console)
+    return screen
+
+
+def test_markup_in_a_key_or_a_reason_is_printed_as_text_on_a_terminal(
+    archive_stack: MotoStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = archive_stack
+    tricky = "aws/lambda/[/]/shardId-000000000000/[bold]x"
+    archive(stack, tricky, archived(stack, [good(1)]))
+    document = archived(stack, [good(2)], start=200)
+    document["KinesisBatchInfo"]["shardId"] = "[/]"
+    archive(stack, "aws/lambda/[red]/y", document)
+    screen = terminal(monkeypatch)
+
+    code = cli.main(["redrive", "--function", stack.name, "--apply"])
+
+    text = screen.getvalue()
+    assert code == 1, "the foreign object is unresolved"
+    assert "aws/lambda/[red]/y" in text
+    assert 'shardId "[/]" is not a shard id' in text
+    assert keys(stack) == ["aws/lambda/[red]/y", f"redriven/{tricky}"]
+    assert in_stream(stack) == [good(1)]
+
+
+# ------------------------------------------------------------------------------------ finding 6: in doubt
+def died_between_claim_and_put(stack: MotoStack, puts: list[dict[str, Any]]) -> str:
+    """A run that claimed the first record and died before its put: the ledger says claimed, the stream
+    has no copy."""
+    claim = a_ledger(stack).claim(stack.stream_arn, puts[0]["ShardId"], puts[0]["SequenceNumber"])
+    assert claim is not None
+    return str(puts[0]["SequenceNumber"])
+
+
+@pytest.mark.parametrize(("outcome", "copies"), [("done", [good(2)]), ("retry", [good(2), good(1)])])
+def test_an_operator_settles_a_record_in_doubt_after_checking(
+    stack: MotoStack, capsys: Any, outcome: str, copies: list[tuple[str, bytes]]
+) -> None:
+    puts = put(stack, [good(1), good(2)])
+    enqueue(stack, invocation(stack, puts))
+    sequence = died_between_claim_and_put(stack, puts)
+
+    code, out = run(stack, capsys, "--apply")
+    assert code == 1
+    assert f"in doubt: {puts[0]['ShardId']}#{sequence}" in out
+    assert "--settle SEQUENCE --as done|retry" in out
+    assert queue(stack) == (1, 0)
+
+    code, out = run(stack, capsys, "--settle", sequence, "--as", outcome, "--reason", "checked the sink")
+    assert code == 0, "a dry run says the settle would resolve it..."
+    assert "would be settled" in out
+    assert in_stream(stack)[2:] == [good(2)], "...and changes nothing"
+    assert queue(stack) == (1, 0)
+
+    code, out = run(stack, capsys, "--apply", "--settle", sequence, "--as", outcome, "--reason", "checked the sink")
+    assert code == 0, out
+    assert in_stream(stack)[2:] == copies
+    assert queue(stack) == (0, 0)
+    entry = next(i for i in ledger_items(stack, "RECORD#") if i["sk"]["S"].endswith(f"#{sequence}"))
+    assert entry["status"]["S"] == "done"
+    assert entry.get("reason", {}).get("S") == ("checked the sink" if outcome == "done" else None)
+
+
+def test_a_record_in_doubt_can_be_discarded(stack: MotoStack, capsys: Any) -> None:
+    puts = put(stack, [good(1), good(2)])
+    enqueue(stack, invocation(stack, puts))
+    sequence = died_between_claim_and_put(stack, puts)
+    code, out = run(stack, capsys, "--apply", "--discard", sequence, "--reason", "the device resent it")
+    assert code == 0, out
+    assert in_stream(stack)[2:] == [good(2)]
+    assert queue(stack) == (0, 0)
+
+
+def test_a_throttled_invoke_releases_its_claims_and_a_later_run_puts_them(
+    ddb_stack: MotoStack, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = ddb_stack
+    ddb_archive(stack)
+    throttled = ClientError(
+        {"Error": {"Code": "TooManyRequestsException", "Message": "Rate exceeded"},
+         "ResponseMetadata": {"HTTPStatusCode": 429}}, "Invoke")  # fmt: skip
+    monkeypatch.setattr(cli, "client", with_lambda(stack, FakeLambda(stack.client("lambda"), error=throttled)))
+    code, out = run(stack, capsys, "--apply")
+    assert code == 1
+    assert "put-back stopped: Invoke of orders: TooManyRequestsException: Rate exceeded" in out
+    assert ledger_items(stack, "RECORD#") == [], "nothing was invoked, so nothing is claimed (or in doubt)"
+
+    fake = FakeLambda(stack.client("lambda"))
+    monkeypatch.setattr(cli, "client", with_lambda(stack, fake))
+    code, out = run(stack, capsys, "--apply")
+    assert code == 0, out
+    assert [len(e["Records"]) for e in fake.events] == [3]
+    assert keys(stack) == ["redriven/aws/lambda/u/shardId-1/x"]
+
+
+def test_an_invoke_that_may_have_run_is_in_doubt_until_settled(ddb_stack: MotoStack) -> None:
+    stack = ddb_stack
+    ddb_archive(stack, 2)
+    lost = ReadTimeoutError(endpoint_url="https://lambda.us-east-1.amazonaws.com")
+    first = redrive.redrive(
+        with_lambda(stack, FakeLambda(stack.client("lambda"), error=lost)), target_of(stack),
+        redrive.Options(apply=True),
+    )  # fmt: skip
+    assert (first.in_doubt, first.closed) == (2, 0)
+    fake = FakeLambda(stack.client("lambda"))
+    again = redrive.redrive(with_lambda(stack, fake), target_of(stack), redrive.Options(apply=True))
+    assert (again.in_doubt, fake.events) == (2, []), "in doubt is never invoked again blindly"
+    settle = redrive.Options(apply=True, settle=frozenset({"500", "501"}), settle_as="retry", reason="not in the sink")
+    settled = redrive.redrive(with_lambda(stack, fake), target_of(stack), settle)
+    assert (settled.settled, settled.reput, settled.closed) == (2, 2, 1)
+    assert [len(e["Records"]) for e in fake.events] == [2]
+
+
+@pytest.mark.parametrize("flag", ["--discard", "--settle"])
+def test_an_unknown_sequence_is_refused_and_nothing_changes(stack: MotoStack, capsys: Any, flag: str) -> None:
+    puts = put(stack, [good(1), POISON])
+    enqueue(stack, invocation(stack, puts))
+    extra = ["--as", "done"] if flag == "--settle" else []
+    code, out = run(stack, capsys, "--apply", flag, "4242", *extra, "--reason", "a typo")
+    assert code == cli.EXIT_USAGE
+    assert "4242: no failure in the failure path holds this sequence number; nothing was changed." in out
+    assert queue(stack) == (1, 0)
+    assert ledger_items(stack) == []
+    assert len(in_stream(stack)) == 2
+
+
+def test_the_discard_log_keeps_keys_and_digests_and_the_payload_only_when_asked(
+    stack: MotoStack, capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    puts = put(stack, [good(1), POISON, good(2)])
+    enqueue(stack, invocation(stack, puts))
+    poison = puts[1]["SequenceNumber"]
+    log = tmp_path / "discards.jsonl"
+    code, out = run(stack, capsys, "--apply", "--discard", poison, "--reason", "a broken device",
+                    "--discard-log", str(log))  # fmt: skip
+    assert code == 0, out
+    (line,) = [json.loads(text) for text in log.read_text().splitlines()]
+    assert (line["sequence"], line["reason"], line["bytes"]) == (poison, "a broken device", len(POISON[1]))
+    assert line["sha256"] == hashlib.sha256(POISON[1]).hexdigest()
+    assert "record" not in line
+    assert base64.b64encode(POISON[1]).decode() not in log.read_text(), "no payload in the file"
+    assert log.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["discards.jsonl"], "nothing else in the working directory"
+
+
+def test_keep_payload_puts_the_record_in_the_discard_log(stack: MotoStack, capsys: Any, tmp_path: Path) -> None:
+    puts = put(stack, [POISON])
+    enqueue(stack, invocation(stack, puts))
+    log = tmp_path / "discards.jsonl"
+    code, _ = run(stack, capsys, "--apply", "--discard", puts[0]["SequenceNumber"], "--reason", "kept for forensics",
+                  "--discard-log", str(log), "--keep-payload")  # fmt: skip
+    assert code == 0
+    (line,) = [json.loads(text) for text in log.read_text().splitlines()]
+    assert base64.b64decode(line["record"]["kinesis"]["data"]) == POISON[1]
+
+
+def test_without_a_discard_log_no_file_is_written(
+    stack: MotoStack, capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    puts = put(stack, [POISON])
+    enqueue(stack, invocation(stack, puts))
+    code, _ = run(stack, capsys, "--apply", "--discard", puts[0]["SequenceNumber"], "--reason", "a broken device")
+    assert code == 0
+    assert list(tmp_path.iterdir()) == []
+    (entry,) = ledger_items(stack, "RECORD#")
+    assert (entry["status"]["S"], entry["reason"]["S"]) == ("discarded", "a broken device")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--discard", "1"], "--discard and --settle need --reason"),
+        (["--settle", "1", "--reason", "r"], "--settle needs --as done"),
+        (["--as", "done"], "--as goes with --settle SEQUENCE"),
+        (["--keep-payload"], "--keep-payload goes with --discard-log FILE"),
+        (["--discard", "abc", "--reason", "r"], '"abc" is not a sequence number'),
+        (["--discard", "1", "--reason", "two\nlines"], "--reason must be one line"),
+    ],
+)
+def test_contradictory_requests_are_refused_before_anything_is_read(
+    stack: MotoStack, capsys: Any, args: list[str], message: str
+) -> None:
+    code, out = run(stack, capsys, *args)
+    assert code == cli.EXIT_USAGE
+    assert message in out
+
+
+# ------------------------------------------------------------------------------------ the queue and the alarms
+def test_dry_runs_hide_nothing_and_note_each_failure_once(stack: MotoStack, capsys: Any) -> None:
+    puts = put(stack, [good(1), POISON])
+    enqueue(stack, invocation(stack, puts))
+    sent = stack.client("sqs").receive_message(
+        QueueUrl=stack.queue_url, VisibilityTimeout=0, MessageSystemAttributeNames=["SentTimestamp"]
+    )["Messages"][0]["Attributes"]["SentTimestamp"]
+    seen = []
+    for _ in range(3):
+        code, out = run(stack, capsys)
+        assert (code, "failures read  " in out.replace("│", " ")) == (1, True)
+        assert queue(stack) == (1, 0), "visible the moment the dry run is over"
+        (entry,) = ledger_items(stack, "FAILURE#")
+        seen.append(entry["first_seen"]["S"])
+    assert entry["status"]["S"] == "open"
+    assert entry["failed_at"]["S"] == "2026-11-23T08:00:00.000+00:00"
+    assert entry["sent_at"]["S"] == datetime.fromtimestamp(int(sent) / 1000, tz=UTC).isoformat(timespec="milliseconds")
+    assert (entry["shard"]["S"], entry["batch_size"]["N"]) == (puts[0]["ShardId"], "2")
+    assert len(set(seen)) == 1, "written the first time it was read, never again"
+
+
+def test_an_interrupted_apply_leaves_every_message_visible_and_the_next_recovers_everything(
+    stack: MotoStack, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches = [put(stack, [good(racer), good(racer + 10)]) for racer in (1, 2, 3)]
+    for puts in batches:
+        enqueue(stack, invocation(stack, puts))
+    for _ in range(3):
+        run(stack, capsys)
+
+    class Crash(Exception):
+        pass
+
+    def crash(**_: Any) -> None:
+        raise Crash
+
+    def crashing(service: str) -> Any:
+        real = stack.client(service)
+        if service == "kinesis":
+            real.meta.events.register("before-call.kinesis.GetShardIterator", crash)
+        return real
+
+    with monkeypatch.context() as patched:
+        patched.setattr(cli, "client", crashing)
+        with pytest.raises(Crash):  # it dies after receiving every message
+            run(stack, capsys, "--apply")
+    assert queue(stack) == (3, 0), "made visible again as the run unwound"
+
+    code, out = run(stack, capsys, "--apply")
+    assert code == 0, out
+    assert sorted(in_stream(stack)[6:]) == sorted(r for racer in (1, 2, 3) for r in (good(racer), good(racer + 10)))
+    assert queue(stack) == (0, 0)
+    assert {e["status"]["S"] for e in ledger_items(stack, "FAILURE#")} == {"closed"}
+
+
+def test_apply_keeps_the_messages_it_works_on_hidden_with_a_heartbeat(stack: MotoStack) -> None:
+    puts = put(stack, [good(1)])
+    enqueue(stack, invocation(stack, puts))
+    seen: list[tuple[int, int]] = []
+
+    def watching(service: str) -> Any:
+        real = stack.client(service)
+        if service == "kinesis":
+
+            def pause(**_: Any) -> None:
+                import time
+
+                time.sleep(1.5)  # longer than the hold: only the heartbeat keeps the message hidden
+                seen.append(queue(stack))
+
+            real.meta.events.register("before-call.kinesis.PutRecord", pause)
+        return real
+
+    summary = redrive.redrive(watching, target_of(stack), redrive.Options(apply=True, hold_s=1))
+    assert seen == [(0, 1)], "hidden while the run works on it"
+    assert summary.closed == 1
+
+
+def test_a_dry_run_over_a_large_queue_says_how_many_it_saw(stack: MotoStack, capsys: Any) -> None:
+    for racer in range(1, 16):
+        enqueue(stack, invocation(stack, put(stack, [good(racer)])))
+    code, out = run(stack, capsys)
+    assert code == 0
+    assert "Read 10 of about 15 queued messages" in out, "moto, like SQS, returns the same messages again"
+    summary = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
+    assert (summary.failures, summary.closed) == (15, 15), "--apply reads them all"
+
+
+# ------------------------------------------------------------------------------------ KPL aggregates
+def aggregate(records: list[tuple[str, bytes]]) -> tuple[str, bytes]:
+    """A KPL aggregate built with aws-kinesis-agg's own aggregator (the oracle)."""
+    from aws_kinesis_agg.aggregator import RecordAggregator
+
+    aggregator = RecordAggregator()
+    for key, data in records:
+        aggregator.add_user_record(key, data)
+    partition_key, _hash_key, data = aggregator.clear_and_get().get_contents()
+    return partition_key, data
+
+
+def test_an_aggregate_goes_back_as_the_aggregate_exactly_once(stack: MotoStack) -> None:
+    whole = aggregate([good(1), good(2), good(3)])
+    enqueue(stack, invocation(stack, put(stack, [whole])))
+    first = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
+    again = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
+    assert (first.would_pass, first.reput, first.closed, again.failures) == (1, 1, 1, 0)
+    assert in_stream(stack) == [whole, whole], "the original bytes and partition key, once"
+
+
+def test_the_checker_evaluates_the_user_records_inside_an_aggregate(stack: MotoStack) -> None:
+    poisoned = aggregate([good(1), POISON, good(2)])
+    enqueue(stack, invocation(stack, put(stack, [poisoned])))
+    enqueue(stack, invocation(stack, put(stack, [aggregate([good(3), good(4)])])))
+    summary = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
+    assert summary.reasons == {"user record 1 of a KPL aggregate: data is not JSON": 1}
+    assert (summary.reput, summary.closed, summary.still_failing) == (1, 1, 1)
+    assert in_stream(stack)[2:] == [aggregate([good(3), good(4)])], "only the aggregate whose user records pass"
+
+
+# ------------------------------------------------------------------------------------ the ledger's reads
+def test_the_ledger_is_read_with_one_batch_get_per_hundred_records(stack: MotoStack) -> None:
+    from aws_calls import recording
+
+    puts = put(stack, [good(racer) for racer in range(1, 251)])
+    enqueue(stack, invocation(stack, puts))
+    book, shard = a_ledger(stack), puts[0]["ShardId"]
+    claim = book.claim(stack.stream_arn, shard, puts[7]["SequenceNumber"])
+    assert claim is not None
+    assert book.confirm(claim, "1") is not None
+    assert book.discard(stack.stream_arn, shard, puts[201]["SequenceNumber"], "a reason", None) is not None
+    with recording() as calls:
+        summary = redrive.redrive(stack.client, target_of(stack), redrive.Options())
     assert (summary.fetched, summary.already_done, summary.would_pass) == (250, 2, 248)
-    assert log.count("dynamodb", "BatchGetItem") == 3
-    assert log.count("dynamodb", "GetItem") == 0
+    assert calls.count("dynamodb:BatchGetItem") == 3
+    assert calls.count("kms:VerifyMac") == 2 + 0, "one per ledger item read (the failure entry was new)"
 
 
 class UnprocessedHalf:
@@ -275,20 +834,101 @@ class UnprocessedHalf:
 
 
 def test_unprocessed_ledger_keys_are_asked_again_and_a_table_that_never_answers_is_a_clear_error(
-    aws: None, monkeypatch: pytest.MonkeyPatch
+    stack: MotoStack,
 ) -> None:
-    monkeypatch.setattr(redrive.time, "sleep", lambda _s: None)
-    stream = stream_arn()
-    writer = redrive.Ledger(client("dynamodb"), LEDGER, stream)
+    book = a_ledger(stack)
     for n in range(40):
-        assert writer.claim("shardId-1", str(1000 + n), "done")
+        assert book.discard(stack.stream_arn, "shardId-1", str(1000 + n), "r", None) is not None
     sequences = [str(1000 + n) for n in range(60)]
 
-    flaky = UnprocessedHalf(client("dynamodb"), times=3)
-    statuses = redrive.Ledger(flaky, LEDGER, stream).statuses("shardId-1", sequences)
-    assert statuses == {str(1000 + n): "done" for n in range(40)}
+    def flaky_ledger(times: int) -> tuple[UnprocessedHalf, ledger.Ledger]:
+        flaky = UnprocessedHalf(stack.client("dynamodb"), times)
+        return flaky, ledger.Ledger(flaky, stack.ledger, book.macs, writer="t", run="t", sleep=lambda _s: None)
+
+    flaky, reader = flaky_ledger(3)
+    entries = reader.records(stack.stream_arn, "shardId-1", sequences)
+    assert {s: (e.status, e.trusted) for s, e in entries.items()} == {
+        str(1000 + n): ("discarded", True) for n in range(40)
+    }
     assert flaky.calls == 4
 
-    stuck = UnprocessedHalf(client("dynamodb"), times=100)
+    _, stuck = flaky_ledger(100)
     with pytest.raises(redrive.RedriveError, match=r"kept \d+ keys unprocessed after 8 tries"):
-        redrive.Ledger(stuck, LEDGER, stream).statuses("shardId-1", sequences)
+        stuck.records(stack.stream_arn, "shardId-1", sequences)
+
+
+def test_without_the_ledger_table_the_run_says_to_apply_the_module(stack: MotoStack) -> None:
+    stack.client("dynamodb").delete_table(TableName=stack.ledger)
+    enqueue(stack, invocation(stack, put(stack, [good(1)])))
+    with pytest.raises(redrive.RedriveError, match="redrive ledger table alleycat-redrive-ledger does not exist"):
+        redrive.redrive(stack.client, target_of(stack), redrive.Options())
+    assert queue(stack) == (1, 0)
+
+
+# ------------------------------------------------------------------------------------ what redrive calls
+KINESIS_DRY_RUN = {
+    "sts:GetCallerIdentity", "lambda:GetFunctionConfiguration", "sqs:GetQueueUrl", "sqs:GetQueueAttributes",
+    "sqs:ReceiveMessage", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchGetItem", "kms:GenerateMac",
+    "kinesis:GetShardIterator", "kinesis:GetRecords",
+}  # fmt: skip
+KINESIS_APPLY = {*KINESIS_DRY_RUN, "kms:VerifyMac", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage",
+                 "kinesis:PutRecord"}  # fmt: skip
+ARCHIVE_DRY_RUN = {
+    "sts:GetCallerIdentity", "lambda:GetFunctionConfiguration", "s3:ListBucket", "s3:GetObject", "dynamodb:GetItem",
+    "dynamodb:PutItem", "dynamodb:BatchGetItem", "kms:GenerateMac",
+}  # fmt: skip
+ARCHIVE_APPLY = {*ARCHIVE_DRY_RUN, "kms:VerifyMac", "lambda:InvokeFunction", "s3:PutObject", "s3:DeleteObject"}
+
+
+def recorded(stack: MotoStack, tmp_path: Path, *args: str, fake: FakeLambda | None = None) -> Any:
+    from aws_calls import recording
+
+    outputs = stack.write_outputs(tmp_path / "outputs.json")
+    with recording() as calls:
+        if fake is not None:
+            fake.real = stack.client("lambda")  # a client made inside, so its calls are recorded too
+            cli.client = with_lambda(stack, fake)
+        cli.main(["redrive", "--outputs", str(outputs), *args])
+    return calls
+
+
+def own(stack: MotoStack) -> set[str]:
+    """Every resource identifier a redrive of this stack may name."""
+    return {
+        f"TableName={stack.ledger}", f"StreamName={stack.name}", f"StreamArn={stack.stream_arn}",
+        f"QueueUrl={stack.queue_url}", f"QueueName={stack.name}-failures", f"Bucket={stack.bucket}",
+        f"FunctionName={stack.name}", f"FunctionName={stack.function_arn}", f"KeyId={stack.key_arn}", "(none)",
+    }  # fmt: skip
+
+
+def test_redrive_of_a_kinesis_stack_calls_these_actions_on_its_own_resources_only(
+    stack: MotoStack, tmp_path: Path
+) -> None:
+    enqueue(stack, invocation(stack, put(stack, [good(1), good(2)])))
+    enqueue(stack, invocation(stack, put(stack, [POISON])))  # stays open: released at the end
+    dry = recorded(stack, tmp_path)
+    apply = recorded(stack, tmp_path, "--apply")
+    assert dry.actions() == KINESIS_DRY_RUN
+    assert apply.actions() == KINESIS_APPLY
+    for calls in (dry, apply):
+        assert {name for names in calls.resources().values() for name in names} <= own(stack)
+        assert calls.regions() == {"us-east-1"}
+
+
+def test_redrive_of_a_dynamodb_stack_calls_these_actions_on_its_own_resources_only(
+    ddb_stack: MotoStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = ddb_stack
+    monkeypatch.setattr(cli, "client", cli.client)  # recorded() swaps it; put it back afterwards
+    ddb_archive(stack)
+    dry = recorded(stack, tmp_path, fake=FakeLambda(None))
+    fake = FakeLambda(None)
+    apply = recorded(stack, tmp_path, "--apply", fake=fake)
+    assert dry.actions() == ARCHIVE_DRY_RUN
+    assert len(fake.events) == 1, "the fake answered Invoke (moto would need Docker), so no client recorded it"
+    assert apply.actions() | {"lambda:InvokeFunction"} == ARCHIVE_APPLY
+    for calls in (dry, apply):
+        assert {name for names in calls.resources().values() for name in names} <= own(stack) | {
+            "Key=aws/lambda/u/shardId-1/x", "Key=redriven/aws/lambda/u/shardId-1/x",
+            f"CopySource={stack.bucket}/aws/lambda/u/shardId-1/x",
+        }  # fmt: skip
