@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-BUILTIN_PROCESSORS: Final = ("alleycat", "audit")
+BUILTIN_PROCESSORS: Final = ("alleycat", "alleycat-window", "audit")
 _CUSTOM_PROCESSOR = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _NAMESPACE = re.compile(r"^[^:][^:]{0,254}$")
@@ -32,7 +32,8 @@ class Settings:
 
     sink_table_name: str | None
     record_processor: str | None
-    """``alleycat``, ``audit``, ``package.module:function``, or None to pick by source."""
+    """``alleycat``, ``alleycat-window`` (tumbling windows), ``audit``, ``package.module:name`` (a
+    function, or an object with ``fold`` and ``finish`` for windows), or None to pick by source."""
     metrics_namespace: str
     service_name: str
     log_level: str
@@ -70,7 +71,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     processor = env.get("RECORD_PROCESSOR") or None
     if processor is not None and processor not in BUILTIN_PROCESSORS and not _CUSTOM_PROCESSOR.match(processor):
         raise ConfigError(
-            f"RECORD_PROCESSOR must be `alleycat`, `audit` or `package.module:function`, got {processor!r}."
+            "RECORD_PROCESSOR must be `alleycat`, `alleycat-window`, `audit` or `package.module:function`, "
+            f"got {processor!r}."
         )
 
     namespace = env.get("METRICS_NAMESPACE") or env.get("POWERTOOLS_METRICS_NAMESPACE") or "StreamPipeline"

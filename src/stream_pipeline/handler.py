@@ -48,20 +48,27 @@ def record_metrics(target: Metrics, outcome: BatchOutcome) -> None:
     if outcome.source == "dynamodb":
         for event_name, metric_name in EVENT_METRICS.items():
             target.add_metric(name=metric_name, unit=MetricUnit.Count, value=outcome.event_counts[event_name])
+    if outcome.window_state_bytes is not None:
+        target.add_metric(name="WindowStateBytes", unit=MetricUnit.Bytes, value=outcome.window_state_bytes)
+        target.add_metric(name="WindowsFinished", unit=MetricUnit.Count, value=outcome.windows_finished)
     for latency in quantile_samples(outcome.latencies_ms):
         target.add_metric(name="ProcessingLatency", unit=MetricUnit.Milliseconds, value=latency)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[dict[str, str]]]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
         raise TypeError("the event has no Records list: invoke this function from a stream event source mapping")
-    outcome = pipeline.run(records, context.get_remaining_time_in_millis)
+    if "window" in event:  # tumbling windows: the response carries the window's state
+        outcome, response = pipeline.run_window(event, context.get_remaining_time_in_millis)
+    else:
+        outcome = pipeline.run(records, context.get_remaining_time_in_millis)
+        response = outcome.response()
     record_metrics(metrics, outcome)
     logger.info(
         "batch done",
         extra={"batch_size": outcome.size, "processed": outcome.processed, "failed": outcome.failed},
     )
-    return outcome.response()
+    return response

@@ -32,6 +32,14 @@ from stream_pipeline.config import BUILTIN_PROCESSORS, Settings
 from stream_pipeline.limits import bounded
 from stream_pipeline.records import PoisonRecord, SourceType, StreamRecord, from_raw, sequence_of
 from stream_pipeline.sink import Sink, SinkStats, SinkUnavailable
+from stream_pipeline.windows import (
+    Window,
+    WindowEventError,
+    WindowProcessor,
+    fold_batch,
+    is_window_processor,
+    state_size,
+)
 
 if TYPE_CHECKING:
     import logging
@@ -69,6 +77,10 @@ class BatchOutcome:
     """Kinesis records applied that were KPL aggregates."""
     stream_bytes: int = 0
     """Data bytes of the stream records applied (Kinesis: the capacity a shard counts)."""
+    window_state_bytes: int | None = None
+    """Tumbling windows: the size of the state returned (None without windows)."""
+    windows_finished: int = 0
+    """Tumbling windows: 1 when this invocation wrote its window's result."""
 
     @property
     def failed(self) -> int:
@@ -82,7 +94,7 @@ class BatchOutcome:
 class ParsedBatch:
     """The parsed prefix of a batch: every user record before the first failure, with its value."""
 
-    processor: processors.Processor[Any] | None = None
+    processor: processors.Processor[Any] | WindowProcessor[Any] | None = None
     parsed: list[tuple[StreamRecord, Any]] = field(default_factory=list)
     failed_at: int | None = None
     """Batch index of the first stream record that failed to parse (None: none failed)."""
@@ -107,6 +119,16 @@ def quantile_samples(values: Sequence[float], count: int = LATENCY_SAMPLES) -> l
 
 
 SOURCES: Final = {"aws:kinesis": SourceType.KINESIS.value, "aws:dynamodb": SourceType.DYNAMODB.value}
+
+
+def _source_of_window(event: dict[str, Any], raw_records: Sequence[Any]) -> SourceType:
+    """The source of a window invocation, which may have no records (a final invocation): the
+    first record's eventSource, else the event's eventSourceARN."""
+    source = source_of(raw_records)
+    if source == "unknown":
+        arn = event.get("eventSourceARN")
+        source = "dynamodb" if isinstance(arn, str) and arn.startswith("arn:aws:dynamodb:") else "kinesis"
+    return SourceType(source)
 
 
 def source_of(raw_records: Sequence[Any]) -> str:
@@ -135,9 +157,9 @@ class Pipeline:
         self._client_factory = client_factory or self._default_client
         self._clock = clock
         self._sleep = sleep
-        self._processors: dict[SourceType, processors.Processor[Any]] = {}
+        self._processors: dict[SourceType, processors.Processor[Any] | WindowProcessor[Any]] = {}
         if settings.record_processor and settings.record_processor not in BUILTIN_PROCESSORS:
-            processors.load_function(settings.record_processor)  # fail at cold start, not on the first batch
+            processors.load_plugin(settings.record_processor)  # fail at cold start, not on the first batch
 
     def _default_client(self) -> DynamoDBClient:
         config = Config(
@@ -159,7 +181,7 @@ class Pipeline:
     def pool(self) -> ThreadPoolExecutor:
         return ThreadPoolExecutor(max_workers=self.settings.sink_write_concurrency, thread_name_prefix="sink")
 
-    def processor(self, source: SourceType) -> processors.Processor[Any]:
+    def processor(self, source: SourceType) -> processors.Processor[Any] | WindowProcessor[Any]:
         if source not in self._processors:
             self._processors[source] = processors.build(self.settings, source)
         return self._processors[source]
@@ -167,12 +189,70 @@ class Pipeline:
     def run(self, raw_records: Sequence[Any], remaining_ms: Callable[[], float]) -> BatchOutcome:
         """Process one batch; every record is either processed or in ``failures``."""
         batch = self._parse(raw_records)
-        parsed, failed_at, reason = batch.parsed, batch.failed_at, batch.reason
-        result = self._apply(batch.processor, parsed, remaining_ms)
+        failed_at, reason = batch.failed_at, batch.reason
+        if batch.processor is not None and is_window_processor(batch.processor):
+            result = processors.ApplyResult(
+                failed_index=0,
+                reason=f"the {batch.processor.name} processor needs tumbling windows "
+                "(the event source mapping's TumblingWindowInSeconds); this event has no window",
+            )
+        else:
+            result = self._apply(batch.processor, batch.parsed, remaining_ms)  # type: ignore[arg-type]
         if result.failed_index is not None and (failed_at is None or result.failed_index < failed_at):
             failed_at, reason = result.failed_index, result.reason
-
         done = len(raw_records) if failed_at is None else failed_at
+        return self._outcome(raw_records, batch, done, reason, result.duplicates)
+
+    def run_window(
+        self, event: dict[str, Any], remaining_ms: Callable[[], float]
+    ) -> tuple[BatchOutcome, dict[str, Any]]:
+        """Process one invocation of a tumbling window (see :mod:`stream_pipeline.windows`):
+        (outcome, response with ``state`` and ``batchItemFailures``; no ``state`` when the
+        invocation must fail as a whole, so that Lambda retries it with the same state)."""
+        raw_records: Sequence[Any] = event["Records"]
+        incoming = event.get("state") or {}
+        try:
+            window = Window.from_event(event, incoming)
+        except WindowEventError as exc:
+            outcome = self._outcome(raw_records, ParsedBatch(), 0, str(exc), 0)
+            return outcome, outcome.response()
+        processor = self.processor(_source_of_window(event, raw_records))
+        if not is_window_processor(processor):  # a per-record processor: windows change nothing for it
+            outcome = self.run(raw_records, remaining_ms)
+            return outcome, {"state": incoming, **outcome.response()}
+        window_processor: WindowProcessor[Any] = processor  # type: ignore[assignment]
+        batch = self._parse(raw_records)
+        stop = len(raw_records) if batch.failed_at is None else batch.failed_at
+        folded = fold_batch(window_processor, incoming, batch.parsed, stop)
+        failed_at, reason = (
+            (folded.failed_at, folded.reason) if folded.failed_at is not None else (batch.failed_at, batch.reason)
+        )
+        finished = False
+        if window.final and failed_at is None:
+            try:
+                sink = self.sink
+                if sink is not None:
+                    sink.reset(lambda: remaining_ms() - self.settings.safety_margin_ms)
+                window_processor.finish(folded.state, window, sink)
+                finished = True
+            except Exception as exc:  # the window's result did not land: the whole invocation fails
+                self._log_unexpected("the window's result could not be written", exc)
+                outcome = self._outcome(
+                    raw_records, batch, 0, f"the window's result could not be written ({type(exc).__name__})", 0
+                )
+                outcome.window_state_bytes = state_size(folded.state)
+                return outcome, outcome.response()  # no state: Lambda retries this invocation with the same state
+        done = len(raw_records) if failed_at is None else failed_at
+        outcome = self._outcome(raw_records, batch, done, reason, folded.skipped)
+        outcome.window_state_bytes = state_size(folded.state)
+        outcome.windows_finished = int(finished)
+        return outcome, {"state": {} if finished else folded.state, **outcome.response()}
+
+    def _outcome(
+        self, raw_records: Sequence[Any], batch: ParsedBatch, done: int, reason: str, duplicates: int
+    ) -> BatchOutcome:
+        """The outcome of a batch whose first ``done`` stream records were processed; logs the failures."""
+        parsed = batch.parsed
         # The user records applied: those of the first `done` stream records (parsed is in order).
         applied = parsed if not parsed or parsed[-1][0].index < done else [p for p in parsed if p[0].index < done]
         outcome = BatchOutcome(
@@ -181,7 +261,7 @@ class Pipeline:
             processed=done,
             failures=[{"itemIdentifier": sequence_of(raw)} for raw in raw_records[done:]],
             first_failure_reason=bounded(reason, REASON_LENGTH),
-            duplicates=result.duplicates,
+            duplicates=duplicates,
             sink=self.sink.stats if self.sink is not None and parsed else SinkStats(),
             user_records=len(applied),
             aggregated_records=bisect.bisect_left(batch.aggregates, done),
@@ -201,7 +281,7 @@ class Pipeline:
         """Parse records in order up to the first that fails."""
         batch = ParsedBatch()
         parsed, sizes, aggregates = batch.parsed, batch.sizes, batch.aggregates
-        processor: processors.Processor[Any] | None = None
+        processor: processors.Processor[Any] | WindowProcessor[Any] | None = None
         for index, raw in enumerate(raw_records):
             try:
                 record = from_raw(index, raw)

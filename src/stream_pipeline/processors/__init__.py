@@ -9,7 +9,10 @@ A processor has two steps, both called by :mod:`stream_pipeline.pipeline`:
   the batch index of the first record whose effect could not be applied, if any.
 
 ``RECORD_PROCESSOR`` selects one: ``alleycat``, ``audit``, or ``package.module:function``
-for a per-record function of your own (see :class:`PerRecordProcessor`).
+for a per-record function of your own (see :class:`PerRecordProcessor`). For tumbling windows,
+``alleycat-window`` or ``package.module:object`` with ``fold`` and ``finish`` select a window
+processor (:mod:`stream_pipeline.windows`): ``parse``, then ``fold`` into the window's state, and
+``finish`` on the window's final invocation, instead of ``apply``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,12 @@ from stream_pipeline.processors.alleycat import AlleycatProcessor
 from stream_pipeline.processors.audit import AuditProcessor
 from stream_pipeline.processors.base import ApplyResult, Processor
 from stream_pipeline.records import PoisonRecord, SourceType, StreamRecord, from_raw
+from stream_pipeline.windows import (
+    AlleycatWindowProcessor,
+    CustomWindowProcessor,
+    WindowProcessor,
+    is_window_processor,
+)
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -30,7 +39,7 @@ if TYPE_CHECKING:
     from stream_pipeline.config import Settings
     from stream_pipeline.sink import Sink
 
-__all__ = ["ApplyResult", "PerRecordProcessor", "Processor", "build", "check", "load_function", "parse_record"]
+__all__ = ["ApplyResult", "PerRecordProcessor", "Processor", "build", "check", "load_plugin", "parse_record"]
 
 RecordFunction = Callable[[StreamRecord], None]
 REASON_LENGTH: Final = 200
@@ -71,31 +80,40 @@ class PerRecordProcessor:
         return ApplyResult()
 
 
-def load_function(spec: str) -> RecordFunction:
-    """Import ``package.module:function``; raise ImportError/TypeError naming RECORD_PROCESSOR."""
+def load_plugin(spec: str) -> Any:
+    """Import ``package.module:name``: a function (per record) or an object with ``fold`` and
+    ``finish`` (tumbling windows); raise ImportError/TypeError naming RECORD_PROCESSOR."""
     module_name, _, attr = spec.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ImportError(f"RECORD_PROCESSOR={spec!r}: cannot import {module_name!r} ({exc})") from exc
-    function = getattr(module, attr, None)
-    if not callable(function):
-        raise TypeError(f"RECORD_PROCESSOR={spec!r}: {module_name} has no callable {attr!r}")
-    result: RecordFunction = function
-    return result
+    target = getattr(module, attr, None)
+    if not callable(target) and not is_window_processor(target):
+        raise TypeError(
+            f"RECORD_PROCESSOR={spec!r}: {module_name} has no callable {attr!r} (nor an object with fold and finish)"
+        )
+    return target
 
 
-def build(settings: Settings, source: SourceType) -> Processor[Any]:
+def build(settings: Settings, source: SourceType) -> Processor[Any] | WindowProcessor[Any]:
     """The processor for a batch from ``source`` (the configured one, or the source's default)."""
     name = settings.record_processor or ("alleycat" if source is SourceType.KINESIS else "audit")
     if name == "alleycat":
         return AlleycatProcessor(max_record_bytes=settings.max_record_bytes)
+    if name == "alleycat-window":
+        return AlleycatWindowProcessor(max_record_bytes=settings.max_record_bytes)
     if name == "audit":
         return AuditProcessor(max_record_bytes=settings.max_record_bytes, ttl_days=settings.audit_ttl_days)
-    return PerRecordProcessor(load_function(name), name=name)
+    target = load_plugin(name)
+    if is_window_processor(target):
+        return CustomWindowProcessor(target, name=name)
+    return PerRecordProcessor(target, name=name)
 
 
-def parse_record(processor: Processor[Any], record: StreamRecord) -> list[tuple[StreamRecord, Any]]:
+def parse_record(
+    processor: Processor[Any] | WindowProcessor[Any], record: StreamRecord
+) -> list[tuple[StreamRecord, Any]]:
     """A Kinesis or DynamoDB Streams record's user records, each with the processor's value.
 
     A plain record is its own single user record. For a KPL aggregate, a user record that fails
@@ -115,7 +133,7 @@ def parse_record(processor: Processor[Any], record: StreamRecord) -> list[tuple[
     return parsed
 
 
-def check(processor: Processor[Any], raw: Any) -> None:
+def check(processor: Processor[Any] | WindowProcessor[Any], raw: Any) -> None:
     """The handler's verdict on one raw stream record, without the sink: returns when the record
     would pass parsing, raises :class:`PoisonRecord` with the reason the handler logs otherwise.
 
