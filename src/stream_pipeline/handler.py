@@ -48,6 +48,8 @@ def record_metrics(target: Metrics, outcome: BatchOutcome) -> None:
     if outcome.source == "dynamodb":
         for event_name, metric_name in EVENT_METRICS.items():
             target.add_metric(name=metric_name, unit=MetricUnit.Count, value=outcome.event_counts[event_name])
+        # Expiries apart from deletes: RemoveEvents counts both, TtlDeleteEvents the expiries.
+        target.add_metric(name="TtlDeleteEvents", unit=MetricUnit.Count, value=outcome.ttl_deletes)
     if outcome.window_state_bytes is not None:
         target.add_metric(name="WindowStateBytes", unit=MetricUnit.Bytes, value=outcome.window_state_bytes)
         target.add_metric(name="WindowsFinished", unit=MetricUnit.Count, value=outcome.windows_finished)

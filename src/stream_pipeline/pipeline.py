@@ -77,6 +77,8 @@ class BatchOutcome:
     """Kinesis records applied that were KPL aggregates."""
     stream_bytes: int = 0
     """Data bytes of the stream records applied (Kinesis: the capacity a shard counts)."""
+    ttl_deletes: int = 0
+    """DynamoDB: the REMOVEs applied that DynamoDB's Time to Live made (counted in RemoveEvents too)."""
     window_state_bytes: int | None = None
     """Tumbling windows: the size of the state returned (None without windows)."""
     windows_finished: int = 0
@@ -269,6 +271,7 @@ class Pipeline:
         )
         if outcome.source == SourceType.DYNAMODB.value:
             outcome.event_counts.update(record.event_name for record, _ in applied if record.event_name is not None)
+            outcome.ttl_deletes = sum(1 for record, _ in applied if record.ttl_expired)
         # Clamped at 0 (a producer's clock ahead of ours) in quantile_samples, on 99 values, not here on all.
         now_ms = self._clock() * 1000
         outcome.latencies_ms = [

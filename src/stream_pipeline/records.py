@@ -29,6 +29,7 @@ from stream_pipeline.poison import PoisonRecord
 __all__ = ["NUMBERS", "PoisonRecord", "SourceType", "StreamRecord", "check_images", "from_raw", "sequence_of"]
 
 EVENT_NAMES: Final = ("INSERT", "MODIFY", "REMOVE")
+TTL_PRINCIPAL: Final = "dynamodb.amazonaws.com"
 _raw_decode: Final = json.JSONDecoder().raw_decode
 
 
@@ -135,6 +136,19 @@ class StreamRecord:
         if self.source is not SourceType.DYNAMODB:
             return None
         return self.raw.get("eventName")
+
+    @property
+    def ttl_expired(self) -> bool:
+        """True for a REMOVE that DynamoDB's Time to Live made: its ``userIdentity`` is the service
+        (``{"type": "Service", "principalId": "dynamodb.amazonaws.com"}``, Streams API ``Record``)."""
+        if self.source is not SourceType.DYNAMODB or self.raw.get("eventName") != "REMOVE":
+            return False
+        identity = self.raw.get("userIdentity")
+        return (
+            type(identity) is dict
+            and identity.get("type") == "Service"
+            and identity.get("principalId") == TTL_PRINCIPAL
+        )
 
     def images(self) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
         """Keys, new image and old image as plain Python values (numbers are exact Decimals)."""

@@ -110,3 +110,47 @@ def test_a_binary_attribute_that_is_not_base64_is_poison(make_pipeline: Pipeline
     outcome = run(make_pipeline(), [record])
     assert outcome.failed == 1
     assert scan(dynamodb, SINK) == []
+
+
+def test_a_ttl_expiry_keeps_who_deleted_and_a_users_delete_has_no_identity(
+    make_pipeline: PipelineFactory, dynamodb: Any
+) -> None:
+    """tests/fixtures/dynamodb_ttl_event.json: a REMOVE by DynamoDB's Time to Live, then a user's."""
+    outcome = run(make_pipeline(), load_event("dynamodb_ttl_event.json")["Records"])
+    assert outcome.failed == 0
+    assert outcome.event_counts == {"REMOVE": 2}
+    assert outcome.ttl_deletes == 1
+    expired, deleted = scan(dynamodb, SINK)
+    assert expired["pk"] == {"S": '{"id":"session-7"}'}
+    assert expired["user_identity"] == {"M": {"type": {"S": "Service"}, "principalId": {"S": "dynamodb.amazonaws.com"}}}
+    assert expired["deleted_by_ttl"] == {"BOOL": True}
+    assert "user_identity" not in deleted
+    assert "deleted_by_ttl" not in deleted
+
+
+def test_ttl_deletes_are_counted_apart_in_the_metrics(monkeypatch: Any, dynamodb: Any, capsys: Any) -> None:
+    import json
+
+    from support import fresh_handler
+
+    monkeypatch.setenv("SINK_TABLE_NAME", SINK)
+    monkeypatch.delenv("RECORD_PROCESSOR", raising=False)
+    batch = [*change_batch(items=2), *load_event("dynamodb_ttl_event.json")["Records"]]
+    assert fresh_handler().lambda_handler({"Records": batch}, FakeContext()) == {"batchItemFailures": []}
+    (emf,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    names = {m["Name"]: m["Unit"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert names["TtlDeleteEvents"] == "Count"
+    assert (emf["RemoveEvents"], emf["TtlDeleteEvents"]) == ([4.0], [1.0])  # both REMOVEs of change_batch, and 2 here
+
+
+def test_a_user_identity_claiming_ttl_on_an_insert_is_not_a_ttl_delete(
+    make_pipeline: PipelineFactory, dynamodb: Any
+) -> None:
+    """Only a REMOVE can be an expiry; the identity is still kept, as the record says."""
+    record = ddb_record("INSERT", "k", new={"id": {"S": "k"}}, sequence=91)
+    record["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    outcome = run(make_pipeline(), [record])
+    assert outcome.ttl_deletes == 0
+    (item,) = scan(dynamodb, SINK)
+    assert "deleted_by_ttl" not in item
+    assert item["user_identity"]["M"]["type"] == {"S": "Service"}

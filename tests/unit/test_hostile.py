@@ -124,6 +124,11 @@ DYNAMODB: dict[str, Callable[[], dict[str, Any]]] = {
     "creation time NaN": lambda: _change(_image(), ApproximateCreationDateTime=float("nan")),
     "creation time 1E30": lambda: _change(_image(), ApproximateCreationDateTime=1e30),
     "eventID with a lone surrogate": lambda: {**_change(_image()), "eventID": "\ud800" + MARK},
+    "userIdentity with a lone surrogate": lambda: {
+        **_change(_image()),
+        "userIdentity": {"type": "Service", "principalId": "\ud800" + MARK},
+    },
+    "userIdentity not an object": lambda: {**_change(_image()), "userIdentity": [MARK]},
 }
 
 

@@ -7,7 +7,10 @@ For each INSERT, MODIFY or REMOVE the sink gets one item:
   item's history sorts in order (``2026-11-23T08:15:00.000000Z#000…111``);
 * ``event_name``, ``keys``, ``new_image`` and ``old_image`` (as stored: the typed
   attribute maps pass through, so sets and exact numbers survive), ``expires_at``
-  for DynamoDB's TTL.
+  for DynamoDB's TTL;
+* ``user_identity`` when the change has one: who made it. DynamoDB's Time to Live deletes with
+  ``{"type": "Service", "principalId": "dynamodb.amazonaws.com"}``, and such an item also has
+  ``deleted_by_ttl`` true, so an expiry is told from a user's delete.
 
 Binary values are the one exception to "pass through": the stream event carries
 ``B``/``BS`` as base64 *text*, and boto3 base64-encodes whatever it is given for a
@@ -46,6 +49,7 @@ has the same length there."""
 MAX_SEQUENCE_DIGITS: Final = 128
 MAX_TEXT_LENGTH: Final = 2048
 """eventID (32 hex digits in AWS) and eventSourceARN (about 150 characters) are stored as they are."""
+MAX_IDENTITY_LENGTH: Final = 256
 ITEM_OVERHEAD_BYTES: Final = 4096
 """Room in the 400 KB item for what the change item adds to the images: keys, names, time stamps."""
 
@@ -72,6 +76,17 @@ def with_binary_bytes(value: Any) -> Any:
 def binary_map(attributes: dict[str, Any]) -> dict[str, Any]:
     """A typed attribute map (an image or a key) with every binary value as bytes."""
     return {name: with_binary_bytes(value) for name, value in attributes.items()}
+
+
+def _identity(identity: Any) -> dict[str, Any]:
+    """The stream record's ``userIdentity`` (Streams API ``Identity``: ``type``, ``principalId``)."""
+    if type(identity) is not dict:
+        raise PoisonRecord("userIdentity is not an object with type and principalId")
+    kept: dict[str, Any] = {}
+    for name in ("type", "principalId"):
+        if name in identity:
+            kept[name] = {"S": check_text(identity[name], f"userIdentity.{name}", MAX_IDENTITY_LENGTH)}
+    return kept
 
 
 def key_string(keys: dict[str, Any]) -> str:
@@ -113,6 +128,11 @@ class AuditProcessor:
             "keys": {"M": binary_map(body["Keys"])},
             "expires_at": {"N": str(int(created) + self.ttl_seconds)},
         }
+        identity = record.raw.get("userIdentity")
+        if identity is not None:  # who deleted: DynamoDB's TTL says so here; a user's delete has none
+            item["user_identity"] = {"M": _identity(identity)}
+        if record.ttl_expired:
+            item["deleted_by_ttl"] = {"BOOL": True}
         for source_field, sink_field in (("NewImage", "new_image"), ("OldImage", "old_image")):
             if source_field in body:
                 item[sink_field] = {"M": binary_map(body[source_field])}
