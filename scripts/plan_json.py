@@ -22,7 +22,9 @@ from stream_pipeline_local.localstack import init_flags, offline_env, overridden
 
 def plan_json(example: str, out: Path, variables: list[str]) -> Path:
     terraform = os.environ.get("TF", "terraform")
-    env = offline_env()
+    # The default workspace, always: a LocalStack workspace selected by `make up` holds state of
+    # resources the offline plan would try to refresh against AWS.
+    env = {**offline_env(), "TF_WORKSPACE": "default"}
     var_args = [arg for v in variables for arg in ("-var", v)]
     with overridden(example) as directory, tempfile.TemporaryDirectory() as scratch:
         plan_file = Path(scratch) / "plan.tfplan"

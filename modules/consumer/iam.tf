@@ -104,17 +104,27 @@ locals {
       Resource = st.resources
     }],
     # The redrive ledger is the operator's record of what came back: the function must never write
-    # it, whatever else its role is granted (an explicit deny wins over any allow).
+    # it, whatever else its role is granted (an explicit deny wins over any allow, a managed policy
+    # attached later included). Every data-plane action and every change to the table or the key is
+    # named, rather than a wildcard, so that the policy tier can hold every action to be named.
     [for arns in [local.ledger] : {
-      Sid      = "NeverTheRedriveLedger"
-      Effect   = "Deny"
-      Action   = ["dynamodb:*"]
+      Sid    = "NeverTheRedriveLedger"
+      Effect = "Deny"
+      Action = [
+        "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+        "dynamodb:GetItem", "dynamodb:PartiQLDelete", "dynamodb:PartiQLInsert", "dynamodb:PartiQLSelect",
+        "dynamodb:PartiQLUpdate", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem",
+        "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:RestoreTableToPointInTime",
+      ]
       Resource = concat(arns, [for arn in arns : "${arn}/*"])
     } if length(arns) > 0],
     [for arns in [local.ledger_key] : {
-      Sid      = "NeverTheRedriveLedgerKey"
-      Effect   = "Deny"
-      Action   = ["kms:*"]
+      Sid    = "NeverTheRedriveLedgerKey"
+      Effect = "Deny"
+      Action = [
+        "kms:GenerateMac", "kms:VerifyMac", "kms:CreateGrant", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion",
+        "kms:DisableKey", "kms:UpdateKeyDescription",
+      ]
       Resource = arns
     } if length(arns) > 0],
     [for _ in [1] : {

@@ -71,6 +71,28 @@ resource "aws_kms_key" "ledger" {
   tags                     = var.tags
 }
 
+locals {
+  key_arn_parts = local.enabled ? split(":", aws_kms_key.ledger[0].arn) : []
+}
+
+resource "aws_kms_key_policy" "ledger" {
+  count = local.enabled ? 1 : 0
+
+  # The account administers the key; who may sign and verify is IAM's (the redrive policy below),
+  # and the function's role is denied it by the consumer module.
+  key_id = aws_kms_key.ledger[0].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AccountAdministersTheKey"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:${local.key_arn_parts[1]}:iam::${local.key_arn_parts[4]}:root" }
+      Action    = "kms:*"
+      Resource  = "*" # In a key policy, "*" means this key.
+    }]
+  })
+}
+
 resource "aws_kms_alias" "ledger" {
   count = local.enabled ? 1 : 0
 

@@ -13,6 +13,7 @@ Feature: No IAM action is a wildcard
 
   Scenario: Trust policies name every action
     Given I have aws_iam_role defined
+    When it has assume_role_policy
     Then it must contain assume_role_policy
     And it must contain Statement
     And it must contain Action
