@@ -20,12 +20,26 @@ P7  peak memory (resident high-water mark, VmHWM) of the local executor's worker
     most), against the same worker after a one-record batch. Target: <= 100 MB, so the 128 MB
     default holds with room.
 
+P7a the same worker on the same 10,000 user records as KPL aggregates (aws-kinesis-agg's aggregator,
+    the KPL's 51,200-byte default aggregate size): a smaller event (one envelope and one base64 per
+    aggregate), every user record deaggregated in memory. Target: <= 100 MB as P7.
+P8  our handler against Powertools' BatchProcessor (process_partial_response,
+    EventType.KinesisDataStreams) on the same 10,000-record batch, both doing the same per-record work
+    (our strict decode and the alleycat parse) into the same in-memory DynamoDB stub: Powertools'
+    record handler writes each record's standing (it sees one record at a time), ours one write per
+    racer per batch. Records/s ratio, target >= 1.0.
+P9  deaggregation, user records/s: our decoder (records.from_raw, which builds the user records)
+    against aws-kinesis-agg's deaggregate_records on the same aggregates of the race's 10,000 user
+    records; target >= 1.0. With the zip size and P4 above, the measurements behind the choice of
+    our own decoder (stream_pipeline.kpl).
+
 Timings take the median of interleaved repetitions, so that a noisy neighbour hits both sides.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import io
 import json
 import os
@@ -41,7 +55,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tools" / "localstack-executor" / "src"))
 
-from support import FakeContext, api_calls, create_sink_table, race_batch, telemetry  # noqa: E402 - after the path is set
+from support import (  # noqa: E402 - after the path is set
+    FakeContext,
+    aggregate,
+    api_calls,
+    create_sink_table,
+    kinesis_record,
+    race_batch,
+    telemetry,
+)
 
 os.environ.update(
     {
@@ -264,12 +286,118 @@ def _high_water_mark_mb(pid: int) -> float:
     raise RuntimeError("no VmHWM in /proc: P7 needs Linux")
 
 
-def p7_memory(zip_path: Path) -> tuple[float, float, int]:
+def _aggregated_records(records: list[dict[str, Any]], max_bytes: int = 51_200) -> list[dict[str, Any]]:
+    """``records``' payloads as KPL aggregates (aws-kinesis-agg's aggregator), in order."""
+    users = [(r["kinesis"]["partitionKey"], base64.b64decode(r["kinesis"]["data"])) for r in records]
+    return [
+        kinesis_record(data=base64.b64encode(blob).decode(), partition_key=key)
+        for key, blob in aggregate(users, max_bytes=max_bytes)
+    ]
+
+
+def _timed(functions: list[Any], repeats: int) -> list[float]:
+    """Median seconds of each function, the functions interleaved in every repetition."""
+    times: list[list[float]] = [[] for _ in functions]
+    for _ in range(repeats):
+        for fn, spent in zip(functions, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - start)
+    return [statistics.median(spent) for spent in times]
+
+
+class StubDynamoDB:
+    """An in-memory DynamoDB client for P8: what both sides call, so that neither pays for I/O."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Any] = {}
+        self.puts = 0
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 - boto3's names
+        ((table, request),) = RequestItems.items()
+        found = [self.items[k] for key in request["Keys"] if (k := (key["pk"]["S"], key["sk"]["S"])) in self.items]
+        return {"Responses": {table: found}}
+
+    def put_item(self, **kwargs: Any) -> dict[str, Any]:
+        self.puts += 1
+        item = kwargs["Item"]
+        self.items[(item["pk"]["S"], item["sk"]["S"])] = item
+        return {}
+
+
+def p8_against_powertools(repeats: int = 5) -> tuple[float, float, float, int, int]:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    from stream_pipeline.config import load_settings
+    from stream_pipeline.pipeline import Pipeline
+    from stream_pipeline.processors.alleycat import AlleycatProcessor, Standing
+    from stream_pipeline.records import from_raw
+
+    batch = race_batch(racers=1000, seconds=10)
+    event = {"Records": batch}
+    ours_stub, theirs_stub = StubDynamoDB(), StubDynamoDB()
+    pipeline = Pipeline(
+        load_settings({"SINK_TABLE_NAME": "bench-sink"}), _quiet_logger(), client_factory=lambda: ours_stub
+    )
+    parser = AlleycatProcessor(max_record_bytes=65_536)
+    powertools = BatchProcessor(event_type=EventType.KinesisDataStreams)
+
+    def record_handler(record: Any) -> None:
+        # The same per-record work: our strict decode and parse, then the racer's standing written.
+        stream_record = from_raw(0, record.raw_event)
+        message = parser.parse(stream_record)
+        standing = Standing.empty(message)
+        standing.fold(stream_record, message)
+        theirs_stub.put_item(TableName="bench-sink", Item=standing.to_item())
+
+    def ours() -> None:
+        ours_stub.items.clear()
+        assert pipeline.run(batch, lambda: 900_000).failed == 0
+
+    def theirs() -> None:
+        theirs_stub.items.clear()
+        response = process_partial_response(event=event, record_handler=record_handler, processor=powertools)
+        assert response == {"batchItemFailures": []}
+
+    ours_s, theirs_s = _timed([ours, theirs], repeats)
+    ours_puts, theirs_puts = ours_stub.puts // repeats, theirs_stub.puts // repeats
+    return len(batch) / ours_s, len(batch) / theirs_s, theirs_s / ours_s, ours_puts, theirs_puts
+
+
+def p9_deaggregation(repeats: int = 9) -> tuple[float, float, float, float, int, int]:
+    """User records/s from the same Lambda records of KPL aggregates: our decoder (base64, then
+    stream_pipeline.kpl) against aws-kinesis-agg's deaggregate_records (base64 and protobuf's upb
+    parser, then a dict per user record with its data base64 again); and, for the record, our whole
+    from_raw, which also builds a StreamRecord per user record."""
+    from aws_kinesis_agg.deaggregator import deaggregate_records
+
+    from stream_pipeline import kpl
+    from stream_pipeline.records import from_raw
+
+    aggregates = _aggregated_records(race_batch(racers=1000, seconds=10))
+    datas = [record["kinesis"]["data"] for record in aggregates]
+    expected = sum(len(kpl.deaggregate(binascii.a2b_base64(data, strict_mode=True))) for data in datas)
+
+    def ours() -> None:
+        count = sum(len(kpl.deaggregate(binascii.a2b_base64(data, strict_mode=True))) for data in datas)
+        assert count == expected
+
+    def theirs() -> None:
+        assert len(deaggregate_records(aggregates)) == expected
+
+    def records() -> None:
+        assert sum(len(from_raw(i, r).user_records or ()) for i, r in enumerate(aggregates)) == expected
+
+    ours_s, theirs_s, records_s = _timed([ours, theirs, records], repeats)
+    return expected / ours_s, expected / theirs_s, theirs_s / ours_s, expected / records_s, len(aggregates), expected
+
+
+def p7_memory(zip_path: Path, aggregated: bool = False) -> tuple[float, float, int]:
     import tempfile
     import zipfile
 
     from stream_pipeline_executor.process import WorkerProcess
-    from support import kinesis_record, lambda_runtime_dir
+    from support import lambda_runtime_dir
 
     arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
     with tempfile.TemporaryDirectory() as scratch:
@@ -300,6 +428,8 @@ def p7_memory(zip_path: Path) -> tuple[float, float, int]:
             baseline = _high_water_mark_mb(worker._process.pid)
             padding = "x" * 400  # ~600-byte records: telemetry with a long firmware string
             batch = [kinesis_record({**telemetry(n % 1000, n // 1000 + 1), "firmware": padding}) for n in range(10_000)]
+            if aggregated:  # the same user records, as KPL aggregates: an event of about the same size
+                batch = _aggregated_records(batch)
             payload = json.dumps({"Records": batch})
             big = worker.invoke("large", arn, payload)
             assert big.ok, big.logs[-500:]
@@ -342,6 +472,28 @@ def main() -> int:
         f"one record {baseline:,.1f} MB",
         f"{event_bytes / 1e6:.1f} MB event; ratio {peak / baseline:.2f} (<= 100 MB)",
     )
+    peak, baseline, event_bytes = p7_memory(zip_path, aggregated=True)
+    report(
+        "P7a peak, aggregated",
+        f"{peak:,.1f} MB",
+        f"one record {baseline:,.1f} MB",
+        f"{event_bytes / 1e6:.1f} MB event of KPL aggregates (<= 100 MB)",
+    )
+    ours, theirs, ratio, ours_puts, theirs_puts = p8_against_powertools()
+    report(
+        "P8 vs Powertools batch",
+        f"{ours:,.0f} rec/s",
+        f"BatchProcessor {theirs:,.0f} rec/s",
+        f"ratio {ratio:.2f} (>= 1.0); stub writes {ours_puts:,} vs {theirs_puts:,}",
+    )
+    ours, theirs, ratio, records, kinesis_records, users = p9_deaggregation()
+    report(
+        "P9 deaggregation",
+        f"{ours:,.0f} user rec/s",
+        f"aws-kinesis-agg {theirs:,.0f} user rec/s",
+        f"ratio {ratio:.2f} (>= 1.0); {users:,} user records in {kinesis_records} aggregates",
+    )
+    report("P9 with StreamRecords", f"{records:,.0f} user rec/s", "records.from_raw: the handler's whole step", "")
     elapsed, runs = p6_terraform_test()
     report("P6 terraform test", f"{elapsed:.1f} s", f"{runs} run blocks", f"{elapsed / max(runs, 1):.2f} s per run")
     if os.environ.get("P5", "1") != "0":

@@ -361,6 +361,46 @@ CORRUPT: dict[str, Callable[[], bytes]] = {
 }
 
 
+def _tag(key: bytes, value: bytes | None = None) -> bytes:
+    return _field(1, key) + (_field(2, value) if value is not None else b"")
+
+
+SLOW_PATHS: dict[str, Callable[[], bytes]] = {
+    "data of 20,000 bytes (a three-byte length)": lambda: (
+        _field(1, b"k") + _field(3, _varint(0x08) + _varint(0) + _field(3, b"x" * 20_000))
+    ),
+    "fields of a record in reverse order": lambda: (
+        _field(1, b"k") + _field(3, _field(3, b"{}") + _varint(0x08) + _varint(0))
+    ),
+    "a record with tags (field 4)": lambda: (
+        _field(1, b"k")
+        + _field(3, _varint(0x08) + _varint(0) + _field(3, b"{}") + _field(4, _tag(b"a", b"b")) + _field(4, _tag(b"c")))
+    ),
+    "an unknown top-level field": lambda: (
+        _varint(7 << 3 | 0) + _varint(300) + _field(1, b"k") + _field(3, _varint(0x08) + _varint(0) + _field(3, b"{}"))
+    ),
+    "the key table after the records": lambda: (
+        _field(3, _varint(0x08) + _varint(1) + _field(3, b"{}")) + _field(1, b"a") + _field(1, b"b")
+    ),
+    "an index of two bytes": lambda: (
+        b"".join(_field(1, b"k%d" % n) for n in range(200)) + _field(3, _varint(0x08) + _varint(150) + _field(3, b"{}"))
+    ),
+    "an explicit hash key on one record of two": lambda: (
+        _field(1, b"k")
+        + _field(2, b"123")
+        + _field(3, _varint(0x08) + _varint(0) + _varint(0x10) + _varint(0) + _field(3, b"1"))
+        + _field(3, _varint(0x08) + _varint(0) + _field(3, b"2"))
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", SLOW_PATHS)
+def test_what_the_fast_path_does_not_take_decodes_like_protobuf(kind: str) -> None:
+    """Valid protobuf that aws-kinesis-agg's aggregator never writes: the oracle's parser (upb) and ours agree."""
+    blob = _wrap(SLOW_PATHS[kind]())
+    assert [(u.partition_key, u.data, sub) for sub, u in enumerate(kpl.deaggregate(blob))] == _oracle(blob)
+
+
 def test_the_hand_made_good_aggregate_is_good() -> None:
     """The corrupt cases are built from this one; it must pass, or they would prove nothing."""
     assert [u.partition_key for u in kpl.deaggregate(_wrap(_good_body()))] == ["9"]
