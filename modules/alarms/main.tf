@@ -60,8 +60,9 @@ locals {
   #   source mapping's failure counts): silence is the healthy case, and the alarm returns to OK.
   # - ignore for ages (IteratorAge) and the failure queue: a stalled consumer publishes no IteratorAge,
   #   and SQS stops publishing for an empty queue idle for six hours, so silence keeps the state.
-  # - breaching where silence is the incident: consumer-stopped (a polling mapping publishes
-  #   PolledEventCount, 0 on an empty poll, every minute) and the opt-in stream-silent.
+  # - missing for consumer-stopped (a polling mapping publishes PolledEventCount, 0 on an empty poll,
+  #   every minute): no poll for a whole evaluation range is INSUFFICIENT_DATA, and that pages.
+  # - breaching for the opt-in stream-silent, whose whole point is silence.
   #
   # page, the paging design (see README "Paging"):
   # - direct: a loss-class alarm (records at risk, given up or closing on their window) pages on its
@@ -141,10 +142,14 @@ locals {
           detail             = "${c.name} is ${floor(c.record_age_s * local.t.record_age_share)} s behind, ${local.t.record_age_share * 100}% of its ${c.record_age_s} s maximum record age."
         }
         consumer-stopped = {
-          include            = c.polling, severity = "critical"
+          # Silence is the incident, but not the silence before the first poll: with `missing`, an
+          # alarm created before its mapping has published stays INSUFFICIENT_DATA (no page at every
+          # deploy, as `breaching` would give), turns OK on the first poll, and goes back to
+          # INSUFFICIENT_DATA when a whole evaluation range has no poll: that transition pages.
+          include            = c.polling, severity = "critical", page_on_insufficient_data = true
           namespace          = "AWS/Lambda", metric = "PolledEventCount", dimensions = c.esm, statistic = "SampleCount"
-          evaluation_periods = local.t.stopped_periods, datapoints = local.t.stopped_periods, threshold = 1, comparison = "LessThanThreshold", missing = "breaching"
-          detail             = "The mapping of ${c.name} has not polled for ${local.t.stopped_periods * local.period} s (no PolledEventCount)."
+          evaluation_periods = local.t.stopped_periods, datapoints = local.t.stopped_periods, threshold = 1, comparison = "LessThanThreshold", missing = "missing"
+          detail             = "The mapping of ${c.name} has not polled for ${local.t.stopped_periods * local.period} s (no PolledEventCount): this alarm pages when it goes to INSUFFICIENT_DATA."
         }
         dropped-events = {
           include            = c.has_esm, severity = "critical"
@@ -226,6 +231,7 @@ locals {
       page               = d.page
       severity           = d.severity
       notify             = var.paging == "each" || d.page == "direct"
+      insufficient       = try(d.page_on_insufficient_data, false)
       namespace          = d.namespace
       metric             = d.metric
       dimensions         = d.dimensions
@@ -315,7 +321,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   treat_missing_data        = each.value.missing
   alarm_actions             = each.value.notify ? local.actions : []
   ok_actions                = each.value.notify && var.notify_on_ok ? local.actions : []
-  insufficient_data_actions = each.value.notify && var.notify_on_insufficient_data ? local.actions : []
+  insufficient_data_actions = each.value.notify && (var.notify_on_insufficient_data || each.value.insufficient) ? local.actions : []
   tags                      = merge(var.tags, { Severity = each.value.severity, Paging = each.value.page }, each.value.consumer == null ? {} : { Consumer = each.value.consumer })
 
   lifecycle {

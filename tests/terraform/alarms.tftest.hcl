@@ -128,7 +128,7 @@ run "a_shorter_maximum_record_age_moves_the_warnings_and_a_long_window_is_capped
   }
 }
 
-run "missing_data_keeps_ages_open_and_makes_silence_an_incident_where_silence_is_the_incident" {
+run "missing_data_keeps_ages_open_and_pages_a_silence_that_is_the_incident" {
   command = plan
   module {
     source = "./modules/alarms"
@@ -148,7 +148,8 @@ run "missing_data_keeps_ages_open_and_makes_silence_an_incident_where_silence_is
   }
   assert {
     condition = (
-      aws_cloudwatch_metric_alarm.this["consumer-stopped"].treat_missing_data == "breaching" &&
+      aws_cloudwatch_metric_alarm.this["consumer-stopped"].treat_missing_data == "missing" &&
+      length(aws_cloudwatch_metric_alarm.this["consumer-stopped"].insufficient_data_actions) == 1 &&
       aws_cloudwatch_metric_alarm.this["consumer-stopped"].metric_name == "PolledEventCount" &&
       aws_cloudwatch_metric_alarm.this["consumer-stopped"].namespace == "AWS/Lambda" &&
       aws_cloudwatch_metric_alarm.this["consumer-stopped"].dimensions == tomap({ EventSourceMappingUUID = "6d9a3b1e-0c3f-4d8e-9a51-1f0c2b7e4a11" }) &&
@@ -157,7 +158,7 @@ run "missing_data_keeps_ages_open_and_makes_silence_an_incident_where_silence_is
       aws_cloudwatch_metric_alarm.this["consumer-stopped"].threshold == 1 &&
       aws_cloudwatch_metric_alarm.this["consumer-stopped"].evaluation_periods == 3
     )
-    error_message = "A polling mapping publishes PolledEventCount (0 on an empty poll) every minute: no sample for 3 periods is a stopped consumer, and silence must breach."
+    error_message = "A polling mapping publishes PolledEventCount (0 on an empty poll) every minute: no sample for 3 periods is a stopped consumer, which pages on the move to INSUFFICIENT_DATA (missing data as missing, so no page before the first poll)."
   }
 }
 
