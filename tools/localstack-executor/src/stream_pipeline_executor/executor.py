@@ -10,7 +10,10 @@ folder that stands in for the runtime's own packages (boto3 and its dependencies
 
 It also does what CloudWatch Logs does in AWS and LocalStack does not: the function's Embedded
 Metric Format lines become metric data (:mod:`stream_pipeline_executor.emf`), so the handler's
-business metrics, the dashboard's widgets on them and the alarms on them work locally.
+business metrics, the dashboard's widgets on them and the alarms on them work locally. And what
+Lambda's event source mappings publish in AWS and LocalStack's do not: PolledEventCount and the
+failure path's counts (:mod:`stream_pipeline_executor.esm_metrics`), so the consumer-stopped and
+failure-path alarms see real polls, real deliveries and a real stop.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from localstack.services.lambda_.invocation.lambda_models import FunctionVersion
 from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 
+from stream_pipeline_executor import esm_metrics
 from stream_pipeline_executor.emf import metric_data
 from stream_pipeline_executor.process import WorkerProcess, runtime_version
 
@@ -136,8 +140,19 @@ class LocalPythonExecutor(RuntimeExecutor):  # type: ignore[misc]
         return True
 
 
+def publish_lambda_metrics(account: str, region: str, data: list[dict[str, Any]]) -> None:
+    """PutMetricData into AWS/Lambda for the event source mapping metrics bridge; never raises."""
+    try:
+        connect_to(aws_access_key_id=account, region_name=region).cloudwatch.put_metric_data(
+            Namespace=esm_metrics.NAMESPACE, MetricData=data
+        )
+    except Exception:  # metrics must never fail the poller, as in AWS
+        LOG.exception("event source mapping metrics bridge: PutMetricData failed")
+
+
 class LocalPythonExecutorPlugin(RuntimeExecutorPlugin):  # type: ignore[misc]
     name = "local-python"
 
     def load(self, *_args: Any, **_kwargs: Any) -> type[LocalPythonExecutor]:
+        esm_metrics.install(publish_lambda_metrics)
         return LocalPythonExecutor
