@@ -5,6 +5,7 @@ a test can compare what a command really does with the least-privilege policy th
     with recording() as calls:
         cli.main(["redrive", "--outputs", path, "--apply"])
     assert calls.actions() <= allowed
+    assert calls.not_allowed(policy, region, account) == []
 
 Every client created while the context is open is hooked (boto3's and botocore's sessions alike);
 clients created before it are not, so create them inside.
@@ -12,6 +13,7 @@ clients created before it are not, so create them inside.
 
 from __future__ import annotations
 
+import fnmatch
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ ACTIONS: Final = {
     ("lambda", "Invoke"): ("lambda:InvokeFunction",),
     ("lambda", "GetFunctionConfiguration"): ("lambda:GetFunctionConfiguration",),
 }
+NEEDS_NO_PERMISSION: Final = {"sts:GetCallerIdentity"}  # IAM cannot deny it
 IDENTIFIERS: Final = (
     "TableName", "StreamName", "StreamARN", "StreamArn", "QueueUrl", "QueueName", "Bucket", "Key",
     "FunctionName", "KeyId", "DashboardName",
@@ -49,6 +52,38 @@ class Call:
     @property
     def actions(self) -> tuple[str, ...]:
         return ACTIONS.get((self.prefix, self.operation), (f"{self.prefix}:{self.operation}",))
+
+    def arns(self, account: str) -> list[tuple[str, str]]:
+        """(action, resource ARN) pairs IAM authorizes this call on; "*" when it names no resource."""
+        named = dict(self.resources)
+        if self.prefix == "s3":
+            bucket, key = named.get("Bucket", ""), named.get("Key")
+            if self.operation == "CopyObject":
+                return [("s3:GetObject", f"arn:aws:s3:::{named.get('CopySource', '')}"),
+                        ("s3:PutObject", f"arn:aws:s3:::{bucket}/{key}")]  # fmt: skip
+            return [(a, f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket}") for a in self.actions]
+        arn = self._arn(named, account)
+        return [(action, arn) for action in self.actions]
+
+    def _arn(self, named: dict[str, str], account: str) -> str:
+        region, found = self.region, "*"
+        if "StreamArn" in named or "StreamARN" in named:
+            found = named.get("StreamArn") or named["StreamARN"]
+        elif "TableName" in named:
+            found = f"arn:aws:dynamodb:{region}:{account}:table/{named['TableName']}"
+        elif "StreamName" in named:
+            found = f"arn:aws:kinesis:{region}:{account}:stream/{named['StreamName']}"
+        elif "QueueUrl" in named:
+            owner, name = named["QueueUrl"].rstrip("/").split("/")[-2:]
+            found = f"arn:aws:sqs:{region}:{owner}:{name}"
+        elif "QueueName" in named:
+            found = f"arn:aws:sqs:{region}:{account}:{named['QueueName']}"
+        elif "FunctionName" in named:
+            name = named["FunctionName"]
+            found = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
+        elif "KeyId" in named:
+            found = named["KeyId"]
+        return found
 
 
 @dataclass
@@ -73,6 +108,20 @@ class Calls:
                 found.setdefault(action, set()).update(names)
         return found
 
+    def not_allowed(self, policy: dict[str, Any], account: str) -> list[str]:
+        """Each (action, resource) a call needed that ``policy`` does not allow (or denies). GetRecords
+        names only an iterator: IAM authorizes it on the stream the iterator was got for."""
+        missing: set[str] = set()
+        streams: dict[str, str] = {}
+        for call in self.calls:
+            for action, arn in call.arns(account):
+                if call.operation == "GetShardIterator":
+                    streams[call.prefix] = arn
+                resource = streams.get(call.prefix, arn) if call.operation == "GetRecords" else arn
+                if action not in NEEDS_NO_PERMISSION and not allows(policy, action, resource):
+                    missing.add(f"{action} on {resource}")
+        return sorted(missing)
+
     def regions(self) -> set[str]:
         return {call.region for call in self.calls}
 
@@ -83,6 +132,22 @@ class Calls:
             f"{action} x{counts[action]}: {', '.join(sorted(resources))}"
             for action, resources in sorted(self.resources().items())
         )
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def allows(policy: dict[str, Any], action: str, arn: str) -> bool:
+    """IAM's verdict, conditions left aside: some Allow statement matches and no Deny does (actions
+    compare without case, resources with it; * and ? are IAM's wildcards, as fnmatch reads them)."""
+    verdicts = [
+        statement.get("Effect")
+        for statement in _listed(policy.get("Statement"))
+        if any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _listed(statement.get("Action")))
+        and any(fnmatch.fnmatchcase(arn, r) for r in _listed(statement.get("Resource")))
+    ]
+    return "Allow" in verdicts and "Deny" not in verdicts
 
 
 def _identifiers(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:

@@ -857,6 +857,30 @@ def test_unprocessed_ledger_keys_are_asked_again_and_a_table_that_never_answers_
         stuck.records(stack.stream_arn, "shardId-1", sequences)
 
 
+def test_a_message_that_cannot_be_deleted_is_reported_and_seen_again(stack: MotoStack) -> None:
+    enqueue(stack, invocation(stack, put(stack, [good(1)])))
+
+    def expired(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "ReceiptHandleIsInvalid", "Message": "expired"},
+                           "ResponseMetadata": {"HTTPStatusCode": 400}}, "DeleteMessage")  # fmt: skip
+
+    def refusing(service: str) -> Any:
+        real = stack.client(service)
+        if service == "sqs":
+            real.meta.events.register("before-call.sqs.DeleteMessage", expired)
+        return real
+
+    first = redrive.redrive(refusing, target_of(stack), redrive.Options(apply=True))
+    assert (first.reput, first.closed) == (1, 0)
+    (error,) = first.errors
+    assert error.startswith("closing ")
+    assert error.endswith(": ReceiptHandleIsInvalid: expired")
+    assert queue(stack) == (1, 0)
+    second = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
+    assert (second.reput, second.already_done, second.closed) == (0, 1, 1), "nothing put twice; closed now"
+    assert len(in_stream(stack)) == 2
+
+
 def test_without_the_ledger_table_the_run_says_to_apply_the_module(stack: MotoStack) -> None:
     stack.client("dynamodb").delete_table(TableName=stack.ledger)
     enqueue(stack, invocation(stack, put(stack, [good(1)])))
@@ -932,3 +956,33 @@ def test_redrive_of_a_dynamodb_stack_calls_these_actions_on_its_own_resources_on
             "Key=aws/lambda/u/shardId-1/x", "Key=redriven/aws/lambda/u/shardId-1/x",
             f"CopySource={stack.bucket}/aws/lambda/u/shardId-1/x",
         }  # fmt: skip
+
+
+def least_privilege(stack: MotoStack) -> dict[str, Any]:
+    """A redrive policy for the Kinesis stack as the module publishes it: each action on its resources."""
+    queue = stack.failure_arn
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["lambda:GetFunctionConfiguration"], "Resource": [stack.function_arn]},
+        {"Effect": "Allow", "Action": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem",
+                                       "dynamodb:DeleteItem"],
+         "Resource": [f"arn:aws:dynamodb:us-east-1:123456789012:table/{stack.ledger}"]},
+        {"Effect": "Allow", "Action": ["kms:GenerateMac", "kms:VerifyMac"], "Resource": [stack.key_arn]},
+        {"Effect": "Allow", "Action": ["kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:PutRecord"],
+         "Resource": [stack.stream_arn]},
+        {"Effect": "Allow", "Action": ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage",
+                                       "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"], "Resource": [queue]},
+    ]}  # fmt: skip
+
+
+def test_the_call_recorder_tells_a_call_the_policy_does_not_allow(stack: MotoStack, tmp_path: Path) -> None:
+    enqueue(stack, invocation(stack, put(stack, [good(1)])))
+    enqueue(stack, invocation(stack, put(stack, [POISON])))
+    calls = recorded(stack, tmp_path, "--apply")
+    policy = least_privilege(stack)
+    assert calls.not_allowed(policy, "123456789012") == []
+    policy["Statement"][3]["Action"].remove("kinesis:PutRecord")
+    policy["Statement"].append({"Effect": "Deny", "Action": "kms:*", "Resource": "*"})
+    assert calls.not_allowed(policy, "123456789012") == [
+        f"kinesis:PutRecord on {stack.stream_arn}",
+        f"kms:GenerateMac on {stack.key_arn}",
+    ]

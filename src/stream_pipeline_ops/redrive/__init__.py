@@ -45,7 +45,7 @@ from botocore.exceptions import ClientError
 
 from stream_pipeline_ops.redrive.checking import checker, digest_source
 from stream_pipeline_ops.redrive.ledger import Entry, Ledger, Macs, now
-from stream_pipeline_ops.redrive.putback import PutResult, invoke_function, put_kinesis
+from stream_pipeline_ops.redrive.putback import PutResult, describe, invoke_function, put_kinesis
 from stream_pipeline_ops.redrive.reading import (
     DONE_PREFIX,
     HOLD_S,
@@ -405,7 +405,12 @@ def redrive(
             if settled and options.apply:
                 if entry is not None:
                     ledger.close_failure(entry)  # first: a crash before the next line re-opens it on the next run
-                path.close(failure)
+                try:
+                    path.close(failure)
+                except ClientError as exc:  # e.g. an expired receipt handle: the next run sees it again, all done
+                    summary.note(summary.errors, f"closing {shown(failure.ident, 80)}: {describe(exc)}")
+                    path.leave(failure)
+                    continue
                 summary.closed += 1
             else:
                 path.leave(failure)

@@ -248,10 +248,13 @@ class Holder:
             self._visibility([(ident, handle)], 0)
 
     def delete(self, ident: str) -> None:
+        """Delete a held message; if SQS refuses, it stays held, so leaving makes it visible again."""
         with self.lock:
-            handle = self.held.pop(ident, None)
+            handle = self.held.get(ident)
         if handle is not None:
             self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=handle)
+            with self.lock:
+                self.held.pop(ident, None)
 
     def _beat(self) -> None:
         while not self.stopped.wait(max(self.hold_s / 3, 0.2)):
