@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from typing import Any
 
 import boto3
@@ -147,6 +148,177 @@ def test_load_targets_the_source_table_of_a_dynamodb_stack(
         BillingMode="PAY_PER_REQUEST",
     )
     outputs = tmp_path / "stack.json"
-    outputs.write_text(json.dumps({"example": "dynamodb-streams", "source_table_name": "orders", "function_name": "f"}))
+    stream_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-11-23T00:00:00.000"
+    stack = {
+        "module": "terraform-aws-stream-pipeline",
+        "name": "dynamodb-streams",
+        "source_type": "dynamodb",
+        "stream_name": "orders",
+        "stream_arn": stream_arn,
+        "consumers": {
+            "default": {
+                "function_name": "f",
+                "function_arn": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                "event_source_arn": stream_arn,
+            }
+        },
+    }
+    outputs.write_text(json.dumps({"stream_pipeline": {"value": stack}}))
     assert cli.main(["load", "--outputs", str(outputs), "--racers", "3", "--seconds", "1", "--json"]) == 0
     assert len(dynamodb_source.scan(TableName="orders")["Items"]) == 3
+
+
+# ------------------------------------------------------------------ KPL aggregation and metrics
+def _read_stream(kinesis: Any, stream: str) -> dict[str, list[dict[str, Any]]]:
+    """Every record of every shard, as Lambda would deliver it (base64 data, eventID with the shard)."""
+    import base64
+
+    from support import kinesis_record
+
+    by_shard: dict[str, list[dict[str, Any]]] = {}
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        shard_id = shard["ShardId"]
+        iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")
+        records = kinesis.get_records(ShardIterator=iterator["ShardIterator"], Limit=10_000)["Records"]
+        by_shard[shard_id] = [
+            kinesis_record(
+                data=base64.b64encode(r["Data"]).decode(),
+                sequence=r["SequenceNumber"],
+                shard=shard_id,
+                partition_key=r["PartitionKey"],
+            )
+            for r in records
+        ]
+    return by_shard
+
+
+def test_an_aggregated_race_keeps_each_racer_on_one_shard_and_the_consumer_gets_it_all(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`load --aggregate` into two shards: the real KPL format (aws-kinesis-agg's deaggregator reads
+    it), every message once, each racer's messages on one shard in order, fewer Kinesis records than
+    messages, and our consumer makes exactly the standings of the race from what the stream holds."""
+    import base64
+
+    from stream_pipeline.config import load_settings
+    from stream_pipeline.pipeline import Pipeline
+    from support import create_sink_table, expected_standings, standings_in, user_records
+
+    monkeypatch.setattr(load.time, "sleep", lambda _: None)
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="alleycat", ShardCount=2)
+    target = load.KinesisTarget("alleycat", aggregate=True, buffer_ms=100)
+    summary = load.run(target, racers=40, seconds=5, race_id=9, out=io.StringIO())
+
+    by_shard = _read_stream(kinesis, "alleycat")
+    assert all(len(records) > 0 for records in by_shard.values()), "both shards get racers"
+    kinesis_records = [r for records in by_shard.values() for r in records]
+    assert summary.kinesis_records == len(kinesis_records) < summary.acknowledged == 200
+    assert all(len(base64.b64decode(r["kinesis"]["data"])) <= load.AGGREGATE_BYTES for r in kinesis_records)
+    seen: dict[int, tuple[str, list[int]]] = {}
+    for shard, records in by_shard.items():
+        for user in user_records(records):
+            message = json.loads(base64.b64decode(user["kinesis"]["data"]))
+            racer_shard, seconds = seen.setdefault(message["racerId"], (shard, []))
+            assert racer_shard == shard, f"racer {message['racerId']} on two shards"
+            seconds.append(message["second"])
+    assert sorted(seen) == list(range(1, 41))
+    assert all(seconds == [1, 2, 3, 4, 5] for _, seconds in seen.values())
+
+    dynamodb = boto3.client("dynamodb")
+    create_sink_table(dynamodb, "sink-table")
+    pipeline = Pipeline(load_settings({"SINK_TABLE_NAME": "sink-table"}), logging.getLogger("t"))
+    for records in by_shard.values():
+        assert pipeline.run(records, lambda: 30_000).failed == 0
+    assert standings_in(dynamodb, "sink-table") == expected_standings(user_records(kinesis_records))
+
+
+class RecordingKinesis(ThrottlingKinesis):
+    """ThrottlingKinesis with one shard to predict, recording each PutRecords request."""
+
+    def list_shards(self, **_: Any) -> dict[str, Any]:
+        return {"Shards": [{"ShardId": "shardId-000000000000", "SequenceNumberRange": {"StartingSequenceNumber": "1"},
+                            "HashKeyRange": {"StartingHashKey": "0", "EndingHashKey": str(2**128 - 1)}}]}  # fmt: skip
+
+
+def test_aggregates_stay_within_a_kinesis_record_and_requests_within_5_mib() -> None:
+    fake = RecordingKinesis(reject_first_attempts=0)
+    target = load.KinesisTarget("alleycat", client=fake, aggregate=True)
+    summary = load.Summary(target="alleycat", racers=30, seconds=1)
+    big = "x" * 200_000  # 30 messages of about 200 KB: 6 MB in all
+    target.send([(r, {"racerId": r, "pad": big}) for r in range(30)], summary, sleep=lambda _: None)
+    target.flush(summary)
+    assert summary.acknowledged == 30
+    sizes = [len(r["Data"]) + len(r["PartitionKey"]) for call in fake.calls for r in call]
+    assert max(sizes) <= 1024 * 1024
+    assert all(sum(len(r["Data"]) + len(r["PartitionKey"]) for r in call) <= 5 * 1024 * 1024 for call in fake.calls)
+    assert 6 <= len(sizes) <= 8  # five messages to an aggregate of 1 MiB
+
+
+def test_an_aggregate_waits_for_the_buffering_time_and_no_longer() -> None:
+    now = [100.0]
+    fake = RecordingKinesis(reject_first_attempts=0)
+    target = load.KinesisTarget("alleycat", client=fake, aggregate=True, buffer_ms=250, clock=lambda: now[0])
+    summary = load.Summary(target="alleycat", racers=3, seconds=1)
+    target.send([(r, {"racerId": r}) for r in range(3)], summary, sleep=lambda _: None)
+    assert fake.calls == []
+    assert target.next_deadline() == pytest.approx(100.25)
+    now[0] = 100.2
+    target.flush(summary, force=False)
+    assert fake.calls == []
+    now[0] = 100.25
+    target.flush(summary, force=False)
+    ((record,),) = fake.calls
+    assert summary.acknowledged == 3
+    assert summary.kinesis_records == 1
+    assert record["ExplicitHashKey"] == str(load.hash_key(record["PartitionKey"]))
+
+
+class FakeCloudWatch:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def put_metric_data(self, **kwargs: Any) -> None:
+        self.calls.append(kwargs)
+
+
+def _metrics(watch: FakeCloudWatch) -> dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, float]]:
+    found: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, float]] = {}
+    for call in watch.calls:
+        assert call["Namespace"] == "KinesisProducerLibrary"
+        for datum in call["MetricData"]:
+            dims = tuple((d["Name"], d["Value"]) for d in datum["Dimensions"])
+            stats = found.setdefault((datum["MetricName"], dims), {"SampleCount": 0.0, "Sum": 0.0})
+            stats["SampleCount"] += datum["StatisticValues"]["SampleCount"]
+            stats["Sum"] += datum["StatisticValues"]["Sum"]
+    return found
+
+
+@pytest.mark.parametrize("aggregate", [False, True])
+def test_producer_metrics_have_the_kpl_names_and_add_up(aggregate: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Throttled entries are retried: ErrorsByCode counts them by code, RetriesPerRecord says how often,
+    UserRecordsPut and KinesisRecordsPut count what landed, at global and stream granularity."""
+    monkeypatch.setattr(load.time, "sleep", lambda _: None)
+    fake = RecordingKinesis(reject_first_attempts=2)
+    watch = FakeCloudWatch()
+    metrics = load.ProducerMetrics("alleycat", client=watch)
+    target = load.KinesisTarget("alleycat", client=fake, aggregate=aggregate, metrics=metrics)
+    summary = load.run(target, racers=600, seconds=2, race_id=1, out=io.StringIO())
+    assert summary.acknowledged == 1200
+    found = _metrics(watch)
+    stream = (("StreamName", "alleycat"),)
+    for level in ((), stream):
+        assert found[("UserRecordsPut", level)]["Sum"] == 1200
+        assert found[("KinesisRecordsPut", level)]["Sum"] == summary.kinesis_records
+        assert found[("ErrorsByCode", (*level, ("ErrorCode", "ProvisionedThroughputExceededException")))]["Sum"] > 0
+        assert found[("AllErrors", level)]["Sum"] == sum(summary.errors.values())
+        assert found[("RetriesPerRecord", level)]["SampleCount"] == 1200
+        assert found[("RetriesPerRecord", level)]["Sum"] == summary.retried
+        assert found[("UserRecordsPerKinesisRecord", level)]["Sum"] == 1200
+        assert found[("BufferingTime", level)]["SampleCount"] == 1200
+        assert ("RequestTime", level) in found
+    if aggregate:
+        assert summary.kinesis_records < 20
+    else:
+        assert summary.kinesis_records == 1200
+    assert summary.metric_calls == len(watch.calls) <= 3  # statistic sets per minute: a call or two
