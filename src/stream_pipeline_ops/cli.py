@@ -134,6 +134,8 @@ def run_load(args: argparse.Namespace, console: Console) -> int:
         raise StackError("--racers must be from 1 to 1000.")
     if args.seconds < 1:
         raise StackError("--seconds must be at least 1.")
+    if not 0 <= args.buffer_ms <= 60_000:
+        raise StackError("--buffer-ms must be from 0 to 60000 (milliseconds).")
     stack = resolve(args.outputs, args.terraform_dir, stream=args.stream, table=args.table)
     if args.stream is None and args.table is None and stack.source_table_name is not None:
         stack = Stack(source_table_name=stack.source_table_name)  # a DynamoDB stack: write its source table
@@ -142,20 +144,25 @@ def run_load(args: argparse.Namespace, console: Console) -> int:
             "Nothing to load: pass --stream NAME or --table NAME, or the stack's outputs (--outputs FILE, "
             "--terraform-dir DIR). After `make up`, `make load` finds the stack by itself."
         )
-    target = (
-        load.TableTarget(stack.source_table_name)
-        if stack.source_table_name
-        else load.KinesisTarget(stack.stream_name or "")
-    )
+    if stack.source_table_name and args.aggregate:
+        raise StackError("--aggregate packs messages into Kinesis records; a DynamoDB source table takes items.")
+    if stack.source_table_name:
+        target: load.KinesisTarget | load.TableTarget = load.TableTarget(stack.source_table_name)
+    else:
+        stream = stack.stream_name or ""
+        metrics = None if args.no_producer_metrics else load.ProducerMetrics(stream)
+        target = load.KinesisTarget(stream, aggregate=args.aggregate, buffer_ms=args.buffer_ms, metrics=metrics)
     summary = load.run(target, racers=args.racers, seconds=args.seconds, race_id=args.race_id, seed=args.seed)
     if args.json:
         print(json.dumps({**asdict(summary), "achieved_rate": summary.achieved_rate}))
     else:
+        carried = f" in {summary.kinesis_records:,} Kinesis records" if summary.aggregated else ""
         console.print(
-            f"race {args.race_id}: {summary.records_sent:,} records sent to {summary.target} "
+            f"race {args.race_id}: {summary.records_sent:,} records sent to {summary.target}{carried} "
             f"in {summary.duration_s:.1f} s ({summary.achieved_rate:,.0f}/s achieved); "
             f"acknowledged {summary.acknowledged:,}, throttled {summary.throttled:,}, retried {summary.retried:,}, "
-            f"failed after retries {summary.failed_after_retries:,}",
+            f"failed after retries {summary.failed_after_retries:,}"
+            + (f"; producer metrics in {summary.metric_calls} PutMetricData call(s)" if summary.metric_calls else ""),
             highlight=False,
             soft_wrap=True,
         )
@@ -439,6 +446,21 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--seconds", type=int, default=60, help="race length in seconds (default 60)")
     sub.add_argument("--race-id", type=int, default=int(time.time()) % 100_000, help="default: from the clock")
     sub.add_argument("--seed", type=int, default=7, help="seed of the racers' trends")
+    sub.add_argument(
+        "--aggregate", action="store_true", help="pack messages into KPL aggregates (one per shard, as the KPL does)"
+    )
+    sub.add_argument(
+        "--buffer-ms",
+        type=int,
+        default=load.DEFAULT_BUFFER_MS,
+        metavar="MS",
+        help="how long an aggregate waits for more messages (default 100, the KPL's)",
+    )
+    sub.add_argument(
+        "--no-producer-metrics",
+        action="store_true",
+        help="do not publish the KPL's producer metrics (KinesisProducerLibrary namespace)",
+    )
     sub.add_argument("--json", action="store_true", help="print the summary as JSON")
     return top
 

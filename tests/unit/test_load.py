@@ -322,3 +322,40 @@ def test_producer_metrics_have_the_kpl_names_and_add_up(aggregate: bool, monkeyp
     else:
         assert summary.kinesis_records == 1200
     assert summary.metric_calls == len(watch.calls) <= 3  # statistic sets per minute: a call or two
+
+
+def test_the_command_aggregates_and_publishes_producer_metrics_unless_told_not_to(
+    aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from support import api_calls
+
+    monkeypatch.setattr(load.time, "sleep", lambda _: None)
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="alleycat", ShardCount=1)
+    with api_calls() as log:
+        assert cli.main(["load", "--stream", "alleycat", "--racers", "50", "--seconds", "2", "--aggregate",
+                         "--buffer-ms", "50", "--json"]) == 0  # fmt: skip
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["acknowledged"], summary["aggregated"]) == (100, True)
+    assert summary["kinesis_records"] == log.count("kinesis", "PutRecords") == 2  # one aggregate a second
+    assert summary["metric_calls"] == log.count("cloudwatch", "PutMetricData") == 1
+    names = {
+        m["MetricName"] for m in boto3.client("cloudwatch").list_metrics(Namespace="KinesisProducerLibrary")["Metrics"]
+    }
+    assert {"UserRecordsPut", "KinesisRecordsPut", "BufferingTime", "UserRecordsPerKinesisRecord"} <= names
+
+    with api_calls() as log:
+        assert (
+            cli.main(["load", "--stream", "alleycat", "--racers", "5", "--seconds", "1", "--no-producer-metrics"]) == 0
+        )
+    assert log.count("cloudwatch") == 0
+    assert "5 records sent to alleycat" in capsys.readouterr().out
+
+
+def test_the_command_refuses_a_bad_buffering_time_and_aggregates_for_a_table(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["load", "--stream", "s", "--buffer-ms", "-1"]) == cli.EXIT_STACK
+    assert "--buffer-ms must be from 0 to 60000" in capsys.readouterr().err
+    assert cli.main(["load", "--table", "t", "--aggregate"]) == cli.EXIT_STACK
+    assert "--aggregate packs messages into Kinesis records" in capsys.readouterr().err
