@@ -81,8 +81,12 @@ STACK_FILE = STATE / "stack.json"
 
 
 def subscribe_inbox(values: dict[str, object]) -> dict[str, object]:
-    """Subscribe ``<name>-local-inbox`` to the stack's alarm topic; the outputs with where it is."""
-    topic, name = values.get("sns_topic_arn"), values.get("function_name")
+    """Subscribe ``<name>-local-inbox`` to the stack's alarm topic; the outputs with where it is. The name and
+    topic come from the module's ``stream_pipeline`` output, else from the example's own outputs."""
+    stack = values.get("stream_pipeline")
+    marker = stack if isinstance(stack, dict) else {}
+    topic = marker.get("sns_topic_arn") or values.get("sns_topic_arn")
+    name = marker.get("name") or values.get("function_name")
     if not (isinstance(topic, str) and topic and isinstance(name, str) and name):
         say("No alarm topic in the outputs: no local inbox")
         return values

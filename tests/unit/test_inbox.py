@@ -17,7 +17,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from stream_pipeline_local import inbox
+from stream_pipeline_local import inbox, localstack
 
 TOPIC = "arn:aws:sns:us-east-1:000000000000:alleycat-alarms"
 
@@ -188,3 +188,29 @@ def test_the_inbox_receives_the_topic_and_reads_without_losing_a_message(aws: An
     assert sqs.list_queues().get("QueueUrls", []) == []
     assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
     inbox.remove(sqs, sns, box)  # already gone: no error
+
+
+def test_make_up_records_the_inbox_it_subscribed_and_make_down_removes_it(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqs, sns = aws
+    monkeypatch.setattr(localstack, "client", {"sqs": sqs, "sns": sns}.__getitem__)
+    topic = sns.create_topic(Name="alleycat-alarms")["TopicArn"]
+    outputs = {"function_name": "alleycat-fn", "stream_pipeline": {"name": "alleycat", "sns_topic_arn": topic}}
+    recorded = localstack.subscribe_inbox(outputs)
+    assert recorded["local_inbox_queue_url"] == sqs.get_queue_url(QueueName="alleycat-local-inbox")["QueueUrl"]
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert recorded["local_inbox_subscription_arn"] == subscription["SubscriptionArn"]
+    assert subscription["Protocol"] == "sqs"
+
+    localstack.remove_inbox(recorded)
+    assert sqs.list_queues().get("QueueUrls", []) == []
+    assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+
+
+def test_a_stack_without_an_alarm_topic_gets_no_inbox(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    sqs, sns = aws
+    monkeypatch.setattr(localstack, "client", {"sqs": sqs, "sns": sns}.__getitem__)
+    outputs: dict[str, object] = {"function_name": "alleycat", "sns_topic_arn": None}
+    assert localstack.subscribe_inbox(outputs) == outputs
+    assert sqs.list_queues().get("QueueUrls", []) == []
