@@ -30,16 +30,9 @@ from botocore.config import Config
 from stream_pipeline import processors
 from stream_pipeline.config import BUILTIN_PROCESSORS, Settings
 from stream_pipeline.limits import bounded
+from stream_pipeline.processors.base import is_window_processor
 from stream_pipeline.records import PoisonRecord, SourceType, StreamRecord, from_raw, sequence_of
 from stream_pipeline.sink import Sink, SinkStats, SinkUnavailable
-from stream_pipeline.windows import (
-    Window,
-    WindowEventError,
-    WindowProcessor,
-    fold_batch,
-    is_window_processor,
-    state_size,
-)
 
 if TYPE_CHECKING:
     import logging
@@ -47,6 +40,8 @@ if TYPE_CHECKING:
 
     from aws_lambda_powertools import Logger
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from stream_pipeline.windows import WindowProcessor
 
 LATENCY_SAMPLES: Final = 99
 """EMF allows 100 values per metric; Powertools flushes early at 100, so keep one flush."""
@@ -211,6 +206,8 @@ class Pipeline:
         """Process one invocation of a tumbling window (see :mod:`stream_pipeline.windows`):
         (outcome, response with ``state`` and ``batchItemFailures``; no ``state`` when the
         invocation must fail as a whole, so that Lambda retries it with the same state)."""
+        from stream_pipeline.windows import Window, WindowEventError, fold_batch, state_size  # noqa: PLC0415 - windows only
+
         raw_records: Sequence[Any] = event["Records"]
         incoming = event.get("state") or {}
         try:

@@ -56,6 +56,10 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from stream_pipeline.limits import check_text
 from stream_pipeline.poison import PoisonRecord
 from stream_pipeline.processors.alleycat import AlleycatProcessor, Telemetry
+from stream_pipeline.processors.base import is_window_processor
+
+__all__ = ["AlleycatWindowProcessor", "CustomWindowProcessor", "Window", "WindowProcessor", "fold_batch",
+           "is_window_processor", "state_size"]  # fmt: skip
 from stream_pipeline.sink import ConditionFailed, Key
 
 if TYPE_CHECKING:
@@ -118,10 +122,6 @@ class WindowProcessor[T](Protocol):
     def fold(self, state: dict[str, Any], record: StreamRecord, value: T) -> None: ...
 
     def finish(self, state: dict[str, Any], window: Window, sink: Sink | None) -> None: ...
-
-
-def is_window_processor(processor: object) -> bool:
-    return callable(getattr(processor, "fold", None)) and callable(getattr(processor, "finish", None))
 
 
 def state_size(state: dict[str, Any]) -> int:

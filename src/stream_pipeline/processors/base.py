@@ -29,3 +29,8 @@ class Processor[T](Protocol):
     def parse(self, record: StreamRecord) -> T: ...
 
     def apply(self, parsed: Sequence[tuple[StreamRecord, T]], sink: Sink | None, pool: Executor) -> ApplyResult: ...
+
+
+def is_window_processor(processor: object) -> bool:
+    """A processor for tumbling windows has ``fold`` and ``finish`` (see :mod:`stream_pipeline.windows`)."""
+    return callable(getattr(processor, "fold", None)) and callable(getattr(processor, "finish", None))
