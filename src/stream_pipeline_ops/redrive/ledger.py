@@ -34,7 +34,10 @@ if TYPE_CHECKING:
 MAC_ALGORITHM: Final = "HMAC_SHA_256"
 BATCH_GET_LIMIT: Final = 100
 UNPROCESSED_TRIES: Final = 8
-VERIFY_WORKERS: Final = 8  # kms:VerifyMac is one call per item; 8 in flight keep a 10,000-record batch to seconds
+# kms:VerifyMac is one call per item read, so a batch's entries are verified 8 at a time to overlap the
+# round trips. Measured on moto only (in-process, so CPU- not latency-bound): 1,000 entries in 1.53 s
+# with 1 worker, 1.39 s with 8; AWS's latency, which the threads are for, was not reachable here.
+VERIFY_WORKERS: Final = 8
 INTEGER: Final = re.compile(r"-?[0-9]{1,38}")
 
 
