@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -9,16 +13,21 @@ from stream_pipeline_local import localstack
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
 WORKSPACE = "integration-tests"
 ALARM_PERIOD = "10"  # LocalStack evaluates an alarm every period x evaluation periods
+RECORD_AGE_S = 86_160
+"""The Kinesis stack's maximum record age: 4 minutes short of the 24 h retention, so that its replay
+window is 240 s and the replay-window alarm (half of it: two periods of a minute, its shortest)
+fires within two minutes of a failure."""
 
 
 client = localstack.client
 
 
 class Stack:
-    def __init__(self, example: str, name: str) -> None:
+    def __init__(self, example: str, name: str, *extra: str) -> None:
         self.example = example
         self.variables = [
             "-var",
@@ -27,6 +36,7 @@ class Stack:
             f"alarm_period_seconds={ALARM_PERIOD}",
             "-var",
             "local_emulator=true",
+            *[arg for value in extra for arg in ("-var", value)],
         ]
         self.outputs: dict[str, Any] = {}
 
@@ -71,3 +81,36 @@ def wait_for[T](probe: Callable[[], T], done: Callable[[T], bool], timeout: floa
         time.sleep(every)
         value = probe()
     return value
+
+
+def operator_environment() -> dict[str, str]:
+    """The standard AWS variables, pointed at this LocalStack (the operator command reads nothing else)."""
+    return {
+        **os.environ, "AWS_ENDPOINT_URL": localstack.ENDPOINT, "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": localstack.REGION, "AWS_REGION": localstack.REGION,
+    }  # fmt: skip
+
+
+def outputs_file(stack: Stack, folder: Path) -> Path:
+    """The stack's stream_pipeline output as `terraform output -json` would give it, for --outputs."""
+    path = folder / f"{stack.example}.json"
+    path.write_text(json.dumps({"stream_pipeline": stack.outputs["stream_pipeline"]}))
+    return path
+
+
+def operator(command: str, outputs: Path, *args: str) -> subprocess.Popen[str]:
+    """`stream-pipeline COMMAND --outputs FILE ARGS` as an operator runs it: a process of its own."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "stream_pipeline_ops.cli", command, "--outputs", str(outputs), *args],
+        env=operator_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+def operator_json(command: str, outputs: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    """A run of the command to its end: its exit status and its --json output."""
+    run = operator(command, outputs, *args, "--json")
+    out, _ = run.communicate(timeout=300)
+    try:
+        return run.returncode, json.loads(out)
+    except json.JSONDecodeError:
+        raise AssertionError(out[-3000:]) from None

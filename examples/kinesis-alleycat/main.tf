@@ -43,7 +43,7 @@ module "pipeline" {
     batch_size                      = 1000
     maximum_batching_window_seconds = 1
     parallelization_factor          = 2     # the post's fix when the iterator age grows; order stays per racer
-    maximum_record_age_seconds      = 43200 # half the retention: the other half to replay a failure
+    maximum_record_age_seconds      = var.maximum_record_age_seconds # half the retention: the other half to replay a failure
     starting_position               = "LATEST"
   }
 

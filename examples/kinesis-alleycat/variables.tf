@@ -33,3 +33,9 @@ variable "local_emulator" {
   type        = bool
   default     = false
 }
+
+variable "maximum_record_age_seconds" {
+  description = "The age at which Lambda gives a record up to the failure queue: half the 24 h retention, so that a failure can be replayed from the stream for the other half. The LocalStack tests shorten the replay window to watch the replay-window alarm fire within a minute."
+  type        = number
+  default     = 43200
+}

@@ -45,13 +45,14 @@ locals {
   # The replay window alarm watches presence, not age: "the queue has held messages in every period
   # of the last X", which SQS's receive counting cannot blind (ApproximateAgeOfOldestMessage skips a
   # message received three times). X is the configured share of the window, capped at the 7 days an
-  # alarm can look back. About 6 periods cover X, so a failure fires it between 5/6 X and X; a period
-  # of an hour or more at the defaults, so redrive's short in-flight times (30 s) never break it.
+  # alarm can look back. About 6 periods cover X, so a failure fires it between 5/6 X and X. A period
+  # is a minute at least (an hour at the defaults), so that redrive's short in-flight hold (30 s)
+  # never empties one, on LocalStack too.
   replay = {
     for key, c in local.consumers : key => {
       window_s = local.retention_s - c.record_age_s
       x_s      = min(604800, max(1, floor((local.retention_s - c.record_age_s) * local.t.replay_window_share)))
-      period   = max(var.local_emulator ? local.period : 60, floor(min(604800, max(1, floor((local.retention_s - c.record_age_s) * local.t.replay_window_share))) / 6 / 60) * 60)
+      period   = max(60, floor(min(604800, max(1, floor((local.retention_s - c.record_age_s) * local.t.replay_window_share))) / 6 / 60) * 60)
     }
   }
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from stack_support import Stack, remaining_resources
+from stack_support import RECORD_AGE_S, Stack, remaining_resources
 from stream_pipeline_local import localstack
 
 if TYPE_CHECKING:
@@ -35,7 +35,10 @@ def emulator() -> Iterator[None]:
 def stacks(emulator: None) -> Iterator[dict[str, Stack]]:
     """Both examples, applied side by side (and destroyed so): Terraform mostly waits on LocalStack's
     API, so two applies at once take little longer than one. The tier shares them."""
-    both = {"kinesis": Stack("kinesis-alleycat", "it-alleycat"), "dynamodb": Stack("dynamodb-streams", "it-ddb")}
+    both = {
+        "kinesis": Stack("kinesis-alleycat", "it-alleycat", f"maximum_record_age_seconds={RECORD_AGE_S}"),
+        "dynamodb": Stack("dynamodb-streams", "it-ddb"),
+    }
     with ThreadPoolExecutor(max_workers=2) as pool:
         for applied in [pool.submit(stack.apply) for stack in both.values()]:
             applied.result()

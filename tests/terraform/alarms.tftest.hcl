@@ -93,6 +93,37 @@ run "the_replay_window_watches_presence_not_the_age_receives_can_blind" {
   }
 }
 
+run "a_short_replay_window_is_watched_in_periods_of_a_minute_at_least" {
+  command = plan
+  module {
+    source = "./modules/alarms"
+  }
+
+  # The LocalStack drills' Kinesis stack: 24 h retention, records given up at 86,160 s, so a 240 s
+  # window whose half (120 s) is two periods of a minute, its shortest: redrive's 30 s in-flight hold
+  # can never empty a whole period, even on LocalStack's 10 s alarm periods.
+  variables {
+    period_seconds = 10
+    local_emulator = true
+    consumers = {
+      default = {
+        function_name              = "pipeline"
+        maximum_record_age_seconds = 86160
+        on_failure_queue_name      = "pipeline-failures"
+      }
+    }
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["failure-replay-window"].period == 60 &&
+      aws_cloudwatch_metric_alarm.this["failure-replay-window"].evaluation_periods == 2 &&
+      aws_cloudwatch_metric_alarm.this["failure-replay-window"].datapoints_to_alarm == 2
+    )
+    error_message = "Half a 240 s window is two periods of 60 s."
+  }
+}
+
 run "a_shorter_maximum_record_age_moves_the_warnings_and_a_long_window_is_capped_at_seven_days" {
   command = plan
   module {
