@@ -176,6 +176,12 @@ report: $(VENV)/.stamp ## After `make load`: the race report and the dashboard a
 inbox: $(VENV)/.stamp ## The alarm notifications `make up`'s local inbox received, as the email reads (DRAIN=1 deletes them)
 	$(call q,$(PY)) -m stream_pipeline_local.localstack inbox $(if $(value DRAIN),--drain)
 
+.PHONY: alert-test
+alert-test: $(VENV)/.stamp ## A test page through a paging alarm of `make up`'s stack, seen arriving in the local inbox (then `make inbox`)
+	@test -f .localstack/stack.json || { echo "No local stack: run \`make up\` first."; exit 3; }
+	$(LOCAL_AWS) $(call q,$(VENV)/bin/stream-pipeline) alert-test --outputs .localstack/stack.json \
+	  --inbox "$$($(call q,$(PY)) -c 'import json; print(json.load(open(".localstack/stack.json"))["local_inbox_queue_url"])')"
+
 .PHONY: listeners
 listeners: $(VENV)/.stamp ## Every socket LocalStack's processes listen on; fails when one is not on loopback
 	$(call q,$(PY)) -m stream_pipeline_local.localstack listeners

@@ -114,3 +114,12 @@ def operator_json(command: str, outputs: Path, *args: str) -> tuple[int, dict[st
         return run.returncode, json.loads(out)
     except json.JSONDecodeError:
         raise AssertionError(out[-3000:]) from None
+
+
+def subscribe_inbox(topic_arn: str, name: str) -> tuple[str, str]:
+    """A queue subscribed to the stack's alarm topic, to read its pages in: (queue URL, subscription ARN)."""
+    sqs = client("sqs")
+    inbox = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    subscription = client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
+    return inbox, subscription

@@ -10,6 +10,7 @@
     stream-pipeline report --outputs outputs.json --out race-report.png
     stream-pipeline plan --avg-rps 1000 --record-bytes 200 --keys 1000 --tfvars race.tfvars
     stream-pipeline load --outputs outputs.json --racers 1000 --seconds 60
+    stream-pipeline alert-test --outputs outputs.json                         # a test page, seen delivered
 
 The stack comes from ``terraform output -json`` (``--outputs FILE`` or ``-`` for stdin, or
 ``--terraform-dir DIR``) or from explicit names; the endpoint, region and credentials from the
@@ -18,7 +19,8 @@ command works against a real account and against LocalStack (``plan`` needs none
 Outputs are used only when they are this module's (the ``stream_pipeline`` output) and every ARN
 in them is in the session's region and account; otherwise the command refuses them and says why.
 
-Exit status: ``doctor`` 0 healthy, 1 warnings, 2 something critical; ``redrive`` 0 when nothing is
+Exit status: ``doctor`` 0 healthy, 1 warnings, 2 something critical, 3 no stack (no credentials,
+no such function); ``alert-test`` 0 when the test page was seen delivered, 1 otherwise; ``redrive`` 0 when nothing is
 left unresolved (still failing, expired, in doubt, forged, foreign, or a settle or discard that
 could not be done), 1 otherwise, 64 for a request the failure path cannot satisfy (an unknown
 sequence number); ``load`` 0 when every record
@@ -42,7 +44,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from stream_pipeline_ops import doctor, load, planner, redrive, render
+from stream_pipeline_ops import alerting, doctor, load, planner, redrive, render
 from stream_pipeline_ops.stack import Stack, StackError, resolve
 
 EXIT_STACK: int = 3
@@ -93,7 +95,13 @@ def client(service: str) -> Any:
 
 def run_doctor(args: argparse.Namespace, console: Console) -> int:
     stack, function = function_of(args)
-    report = doctor.diagnose(client, function, args.topic or stack.sns_topic_arn, minutes=args.minutes)
+    report = doctor.diagnose(
+        client,
+        function,
+        args.topic or stack.sns_topic_arn,
+        minutes=args.minutes,
+        ledger_table=stack.redrive_ledger_table_arn,
+    )
     findings = report.sorted()
     if args.json:
         print(
@@ -258,17 +266,45 @@ def redrive_notes(summary: redrive.Summary, applied: bool) -> list[str]:
     return notes
 
 
+def consumer_arg(text: str) -> planner.Consumer:
+    try:
+        return planner.parse_consumer(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}.") from None
+
+
+def print_plan(result: planner.Plan, console: Console) -> None:
+    """The settings with their reasons, then the write options side by side when there are two."""
+    table = Table(title="stream-pipeline plan", show_lines=True)
+    for column in ("setting", "value", "why"):
+        table.add_column(column, overflow="fold")
+    for row in planner.rows(result):
+        table.add_row(*row)
+    console.print(table)
+    if len(result.options) > 1:
+        options = Table(title="write options: more shards, or KPL aggregation on the producers")
+        for column in ("option", "shards", "parallelization factor", "added latency", "USD / month"):
+            options.add_column(column, justify="left" if column == "option" else "right")
+        for option in planner.option_rows(result):
+            options.add_row(*option)
+        console.print(options)
+
+
 def run_plan(args: argparse.Namespace, console: Console) -> int:
     work = planner.Workload(
         avg_rps=args.avg_rps,
         peak_rps=args.peak_rps or args.avg_rps,
         record_bytes=args.record_bytes,
-        consumers=args.consumers,
+        consumers=tuple(args.consumer) if args.consumer else args.consumers,
         per_record_ms=args.per_record_ms,
         sink_writes_per_record=args.sink_writes_per_record,
         keys=args.keys,
         retention_hours=args.retention_hours,
         latency_target_s=args.latency_target_s,
+        account_concurrency=args.account_concurrency,
+        producers_can_aggregate=args.producers_can_aggregate,
+        producers=args.producers,
+        partition_key_bytes=args.partition_key_bytes,
     )
     try:
         result = planner.plan(work)
@@ -280,36 +316,11 @@ def run_plan(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         print(json.dumps(planner.as_json(result), indent=2))
         return 0
-    table = Table(title="stream-pipeline plan", show_lines=True)
-    for column in ("setting", "value", "why"):
-        table.add_column(column, overflow="fold")
-    rows = [
-        (
-            "stream",
-            f"{result.stream_mode}, {result.shard_count} shard(s)",
-            result.reasons["stream_mode"] + "; " + result.reasons["shards"],
-        ),
-        ("enhanced fan-out", "yes" if result.enhanced_fan_out else "no", result.reasons["enhanced_fan_out"]),
-        (
-            "batch",
-            f"{result.batch_size} records, {result.batching_window_s} s window",
-            result.reasons["batch"] + "; " + result.reasons["window"],
-        ),
-        ("parallelization factor", str(result.parallelization_factor), result.reasons["parallelization"]),
-        ("reserved concurrency", str(result.reserved_concurrency), result.reasons["concurrency"]),
-        (
-            "memory, timeout",
-            f"{result.memory_mb} MB, {result.timeout_s} s",
-            result.reasons["memory"] + "; " + result.reasons["timeout"],
-        ),
-        ("maximum record age", f"{result.maximum_record_age_s:,} s", result.reasons["record_age"]),
-        ("sink", result.sink_billing_mode, result.reasons["sink"]),
-        ("alarms", "", result.reasons["alarms"]),
-    ]
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
-    costs = Table(title=f"monthly cost estimate, USD (us-east-1 list prices recorded {planner.PRICES_RECORDED})")
+    print_plan(result, console)
+    unverified = " (enhanced fan-out prices not re-verified)" if result.cost.get("Kinesis enhanced fan-out") else ""
+    costs = Table(
+        title=f"monthly cost estimate, USD (us-east-1 list prices recorded {planner.PRICES_RECORDED}){unverified}"
+    )
     costs.add_column("service")
     costs.add_column("USD / month", justify="right")
     for service, usd in result.cost.items():
@@ -372,10 +383,23 @@ def run_report(args: argparse.Namespace, console: Console) -> int:
     return draw(body, f"Race report: {name}", args, console)
 
 
-def parser() -> argparse.ArgumentParser:
-    top = Parser(prog="stream-pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
+def run_alert_test(args: argparse.Namespace, console: Console) -> int:
+    _, function = function_of(args)
+    name = args.alarm or f"{function}-{alerting.DEFAULT_ALARM}"
+    try:
+        with console.status(Text(f"setting {name} to ALARM and waiting for the page")):
+            result = alerting.run(client, name, inbox=args.inbox, timeout_s=args.timeout)
+    except alerting.AlertTestError as exc:
+        raise StackError(str(exc)) from None
+    if args.json:
+        print(json.dumps({**asdict(result), "exit_code": result.exit_code}, indent=2))
+    else:
+        for line in alerting.report_lines(result):
+            console.print(Text(line), highlight=False, soft_wrap=True)
+    return result.exit_code
 
+
+def add_doctor(commands: Any) -> None:
     sub = command(
         commands, "doctor", "read the live stack and print findings with evidence and a fix", doctor, run_doctor
     )
@@ -383,6 +407,21 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--minutes", type=int, default=60, help="how far back to read metrics (default 60)")
     sub.add_argument("--json", action="store_true", help="findings as JSON, for scripts and CI")
 
+
+def add_alert_test(commands: Any) -> None:
+    sub = command(
+        commands, "alert-test", "send a test page through a paging alarm and see it delivered; list the subscriptions",
+        alerting, run_alert_test,
+    )  # fmt: skip
+    sub.add_argument(
+        "--alarm", help=f"the paging alarm to set (default: the consumer's {alerting.DEFAULT_ALARM}, which pages alone)"
+    )
+    sub.add_argument("--inbox", metavar="QUEUE_URL", help="an SQS queue subscribed to the topic, to see the page in")
+    sub.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the evidence (default 90)")
+    sub.add_argument("--json", action="store_true", help="the result as JSON")
+
+
+def add_redrive(commands: Any) -> None:
     sub = command(
         commands, "redrive", "bring the records in the failure path back, exactly once (dry run by default)",
         redrive, run_redrive,
@@ -401,6 +440,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--no-check", action="store_true", help="do not validate with the deployed processor")
     sub.add_argument("--json", action="store_true", help="the summary as JSON")
 
+
+def add_plan(commands: Any) -> None:
     sub = command(
         commands, "plan", "size the stream, the consumer and the sink for a workload, with reasons and a cost estimate",
         planner, run_plan, stack=False, offline=True,
@@ -409,6 +450,35 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--peak-rps", type=float, help="peak records per second (default: the average)")
     sub.add_argument("--record-bytes", type=int, default=200, help="bytes per record (default 200)")
     sub.add_argument("--consumers", type=int, default=1, help="consumers sharing the stream (default 1)")
+    sub.add_argument(
+        "--consumer",
+        action="append",
+        type=consumer_arg,
+        metavar="NAME[:low-latency|:efo|:shared]",
+        help="one consumer, repeated for each (overrides --consumers); low-latency ones get enhanced fan-out",
+    )
+    sub.add_argument(
+        "--account-concurrency",
+        type=int,
+        help="the account's Lambda concurrent-executions quota; without it, no reserved concurrency",
+    )
+    sub.add_argument(
+        "--producers-can-aggregate",
+        action="store_true",
+        help="producers use the KPL and can aggregate records (the consumer deaggregates)",
+    )
+    sub.add_argument(
+        "--producers",
+        type=int,
+        default=1,
+        help="processes putting records; each aggregates only what it buffers (default 1)",
+    )
+    sub.add_argument(
+        "--partition-key-bytes",
+        type=int,
+        default=16,
+        help="bytes per partition key, for an aggregate's key table (default 16)",
+    )
     sub.add_argument("--per-record-ms", type=float, default=planner.PER_RECORD_MS, help="handler time per record")
     sub.add_argument("--sink-writes-per-record", type=float, default=1.0, help="sink writes per record")
     sub.add_argument("--keys", type=int, help="distinct partition keys, if the processor writes once per key per batch")
@@ -417,6 +487,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--tfvars", help="write the inputs: FILE.tfvars (HCL) or FILE.tfvars.json")
     sub.add_argument("--json", action="store_true", help="the plan as JSON")
 
+
+def add_drawings(commands: Any) -> None:
     sub = command(
         commands, "dashboard", "draw the deployed CloudWatch dashboard to a PNG, with data from GetMetricData",
         render, run_dashboard,
@@ -435,6 +507,8 @@ def parser() -> argparse.ArgumentParser:
                      help="seconds per point: 60 for AWS's standard metrics; 10 on LocalStack")  # fmt: skip
     sub.add_argument("--out", default="race-report.png", help="the PNG to write (default race-report.png)")
 
+
+def add_load(commands: Any) -> None:
     sub = command(
         commands, "load", "race simulated Alleycat racers into the stream (or the DynamoDB source table)",
         load, run_load,
@@ -462,6 +536,13 @@ def parser() -> argparse.ArgumentParser:
         help="do not publish the KPL's producer metrics (KinesisProducerLibrary namespace)",
     )
     sub.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = Parser(prog="stream-pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for add in (add_doctor, add_redrive, add_alert_test, add_plan, add_drawings, add_load):
+        add(commands)
     return top
 
 

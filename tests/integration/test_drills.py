@@ -46,6 +46,7 @@ from stack_support import (
     operator,
     operator_json,
     outputs_file,
+    subscribe_inbox,
     wait_for,
 )
 from support import telemetry
@@ -202,14 +203,6 @@ def not_in(states: dict[str, dict[str, Any]], keys: set[str], state: str) -> dic
         for key in keys
         if states.get(key, {}).get("StateValue") != state
     }
-
-
-def subscribe_inbox(topic_arn: str, name: str) -> tuple[str, str]:
-    sqs = client("sqs")
-    inbox = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    subscription = client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
-    return inbox, subscription
 
 
 def drain(inbox: str) -> list[dict[str, Any]]:
