@@ -33,11 +33,13 @@ ACTIONS: Final = {
     ("sqs", "DeleteMessageBatch"): ("sqs:DeleteMessage",),
     ("lambda", "Invoke"): ("lambda:InvokeFunction",),
     ("lambda", "GetFunctionConfiguration"): ("lambda:GetFunctionConfiguration",),
+    ("s3", "GetBucketLifecycleConfiguration"): ("s3:GetLifecycleConfiguration",),
 }
 NEEDS_NO_PERMISSION: Final = {"sts:GetCallerIdentity"}  # IAM cannot deny it
+PREFIXES: Final = {"monitoring": "cloudwatch"}  # CloudWatch signs as "monitoring"; its IAM prefix is cloudwatch
 IDENTIFIERS: Final = (
     "TableName", "StreamName", "StreamARN", "StreamArn", "QueueUrl", "QueueName", "Bucket", "Key",
-    "FunctionName", "KeyId", "DashboardName",
+    "FunctionName", "KeyId", "DashboardName", "TopicArn",
 )  # fmt: skip
 
 
@@ -83,6 +85,10 @@ class Call:
             found = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
         elif "KeyId" in named:
             found = named["KeyId"]
+        elif "TopicArn" in named:
+            found = named["TopicArn"]
+        elif self.prefix == "logs" and self.operation == "DescribeLogGroups":
+            found = f"arn:aws:logs:{region}:{account}:log-group:*"  # IAM authorizes the listing on the account's groups
         return found
 
 
@@ -168,7 +174,8 @@ def recording() -> Iterator[Calls]:
     def create_client(self: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
         client = original(self, *args, **kwargs)
         model = client.meta.service_model
-        prefix = str(model.metadata.get("signingName") or model.endpoint_prefix)
+        signing = str(model.metadata.get("signingName") or model.endpoint_prefix)
+        prefix = PREFIXES.get(signing, signing)
         region = str(client.meta.region_name)
 
         def hook(params: dict[str, Any], model: Any, **_: Any) -> None:

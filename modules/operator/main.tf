@@ -133,16 +133,12 @@ locals {
         Resource = ["arn:${local.partition}:logs:${local.region}:${coalesce(local.account, "*")}:log-group:*"]
       },
       {
+        # The open failures redrive noted, for their age (the doctor does not verify their MACs: an
+        # entry can only make a failure older, never hide one the queue shows).
         Sid      = "ReadTheOpenFailuresInTheLedger"
         Effect   = "Allow"
         Action   = ["dynamodb:Query"]
         Resource = [local.ledger]
-      },
-      {
-        Sid      = "VerifyTheLedger"
-        Effect   = "Allow"
-        Action   = ["kms:VerifyMac"]
-        Resource = [local.mac_key]
       },
     ],
     [for _ in [1] : {
@@ -176,9 +172,10 @@ locals {
       Resource = arns
     } if length(arns) > 0],
     [for arns in [local.buckets] : {
+      # The archived failures, and the expiration their age is weighed against.
       Sid      = "ListTheFailureArchives"
       Effect   = "Allow"
-      Action   = ["s3:ListBucket"]
+      Action   = ["s3:ListBucket", "s3:GetLifecycleConfiguration"]
       Resource = arns
     } if length(arns) > 0],
     [for _ in [1] : {
@@ -207,7 +204,7 @@ locals {
       {
         Sid      = "KeepTheLedger"
         Effect   = "Allow"
-        Action   = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+        Action   = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
         Resource = [local.ledger]
       },
       {
@@ -220,7 +217,7 @@ locals {
     [for _ in [1] : {
       Sid      = "ReadAndPutBackIntoTheStream"
       Effect   = "Allow"
-      Action   = ["kinesis:DescribeStreamSummary", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:PutRecord"]
+      Action   = ["kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:PutRecord"]
       Resource = [var.stream_arn]
     } if local.kinesis && var.stream_arn != null],
     [for _ in [1] : {
@@ -239,7 +236,7 @@ locals {
     [for arns in [local.queues] : {
       Sid      = "WorkTheFailureQueues"
       Effect   = "Allow"
-      Action   = ["sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"]
+      Action   = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"]
       Resource = arns
     } if length(arns) > 0],
     [for arns in [local.buckets] : {
