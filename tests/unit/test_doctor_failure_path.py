@@ -246,3 +246,18 @@ def test_naive_and_aware_times_compare() -> None:
     assert parse_time({"S": "2026-11-23T03:00:00"}) == datetime(2026, 11, 23, 3, tzinfo=UTC)
     assert parse_time({"S": "2026-11-23T03:00:00Z"}) == datetime(2026, 11, 23, 3, tzinfo=UTC)
     assert parse_time({"N": "1"}) is None
+
+
+def test_a_second_consumers_function_finds_the_pipelines_ledger_by_its_pipeline_name(ledger: Any) -> None:
+    """Without outputs, the ledger is named after the pipeline (PIPELINE_NAME), not after the function:
+    a consumer other than the default has a service name of its own (alleycat-archive)."""
+    failure_entry(ledger, "m-oldest", NOW - timedelta(hours=9))
+    function = {
+        "FunctionName": FN,
+        "State": "Active",
+        "Timeout": 30,
+        "Environment": {"Variables": {"POWERTOOLS_SERVICE_NAME": "alleycat-archive", "PIPELINE_NAME": "alleycat"}},
+    }
+    answers = {("lambda", "get_function_configuration"): function, **queue(2, 1)}
+    report = run(answers, {"ApproximateAgeOfOldestMessage": [60.0]}, real={QUERY: ledger})
+    assert "oldest 32,400 s by the redrive ledger" in only(report, CLOSING).evidence

@@ -128,12 +128,13 @@ def held_age(read: Reader, queue: str) -> Iterator[Age]:
 
 
 def ledger_table(ctx: Context) -> str | None:
-    """The outputs' ``redrive_ledger_table_arn`` (or a name), else ``<pipeline name>-redrive-ledger``
-    where the module sets the function's POWERTOOLS_SERVICE_NAME to the pipeline name."""
+    """The outputs' ``redrive_ledger_table_arn`` (or a name), else ``<pipeline name>-redrive-ledger``,
+    the pipeline named by the function's PIPELINE_NAME (every consumer's function has it; a function
+    of an older release has only POWERTOOLS_SERVICE_NAME, which was the pipeline's name)."""
     if ctx.ledger_table:
         return ctx.ledger_table.rsplit(":table/", 1)[-1]
-    service = ctx.environment.get("POWERTOOLS_SERVICE_NAME")
-    return f"{service}{LEDGER_SUFFIX}" if service else None
+    pipeline = ctx.environment.get("PIPELINE_NAME") or ctx.environment.get("POWERTOOLS_SERVICE_NAME")
+    return f"{pipeline}{LEDGER_SUFFIX}" if pipeline else None
 
 
 def ledger_age(read: Reader, ctx: Context) -> Iterator[Age]:
