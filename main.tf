@@ -1,4 +1,22 @@
-# The root composes four small modules. Children never call each other: the root passes the
+locals {
+  # The default consumer comes from the top-level variables (0.2's single consumer); the consumers
+  # map adds others, each named after its key.
+  consumers = merge(
+    {
+      default = {
+        name                   = var.name
+        enhanced_fan_out       = var.kinesis.enhanced_fan_out
+        function               = var.function
+        event_source_mapping   = var.event_source_mapping
+        sink                   = var.sink
+        on_failure_destination = var.on_failure_destination
+      }
+    },
+    { for key, c in var.consumers : key => merge(c, { name = "${var.name}-${key}" }) },
+  )
+}
+
+# The root composes five small modules. Children never call each other: the root passes the
 # stream's outputs to the consumer, and both to the alarms and the dashboard.
 
 module "stream" {
@@ -9,32 +27,42 @@ module "stream" {
   source_type = var.source_type
   kinesis     = var.kinesis
   dynamodb    = var.dynamodb
+  consumers   = { for key, c in local.consumers : key => { enhanced_fan_out = c.enhanced_fan_out } }
   tags        = var.tags
 }
 
+# One consumer module per consumer: the function, its mapping, its failure path and its sink.
 module "consumer" {
-  source = "./modules/consumer"
+  source   = "./modules/consumer"
+  for_each = { for key, c in local.consumers : key => c if var.enabled }
 
-  enabled                          = var.enabled
-  name                             = var.name
+  name                             = each.value.name
+  pipeline_name                    = var.name
   source_type                      = var.source_type
-  event_source_arn                 = module.stream.event_source_arn
+  event_source_arn                 = module.stream.event_source_arns[each.key]
   stream_arn                       = module.stream.stream_arn
   stream_kms_key_arn               = module.stream.kms_key_arn
   stream_retention_hours           = module.stream.retention_hours
   shard_count                      = module.stream.shard_count
   stream_mode                      = module.stream.stream_mode
-  function                         = var.function
-  event_source_mapping             = var.event_source_mapping
-  sink                             = var.sink
-  on_failure_destination           = var.on_failure_destination
+  kpl_aggregated_records           = module.stream.kpl_aggregation
+  function                         = each.value.function
+  event_source_mapping             = each.value.event_source_mapping
+  sink                             = each.value.sink
+  on_failure_destination           = each.value.on_failure_destination
   on_failure_archive_days          = var.on_failure_archive_days
   on_failure_archive_force_destroy = var.on_failure_archive_force_destroy
   on_failure_queue_kms_key_arn     = var.on_failure_queue_kms_key_arn
-  pipeline_name                    = var.name
   redrive_ledger_table_arn         = module.operator.redrive_ledger_table_arn
   redrive_ledger_key_arn           = module.operator.redrive_ledger_key_arn
   tags                             = var.tags
+}
+
+# 0.2 had one consumer, `module.consumer`; it is now the `default` entry of the map, and its
+# function, mapping, queue, sink, role and log group keep their state.
+moved {
+  from = module.consumer
+  to   = module.consumer["default"]
 }
 
 module "alarms" {
@@ -45,21 +73,21 @@ module "alarms" {
   source_type            = var.source_type
   stream_name            = module.stream.stream_name
   stream_retention_hours = module.stream.retention_hours
-  consumers = { for key, c in {
-    default = {
-      function_name                = module.consumer.function_name
-      function_timeout_seconds     = module.consumer.function_timeout_seconds
-      event_source_mapping_uuid    = module.consumer.event_source_mapping_uuid
-      event_source_mapping_metrics = module.consumer.event_source_mapping_metrics
-      event_source_mapping_enabled = module.consumer.event_source_mapping_enabled
-      maximum_record_age_seconds   = module.consumer.maximum_record_age_seconds
-      metrics_namespace            = module.consumer.metrics_namespace
-      service_name                 = module.consumer.service_name
-      kinesis_consumer_name        = module.stream.kinesis_consumer_name
-      sink_table_name              = module.consumer.sink_table_name
-      on_failure_queue_name        = module.consumer.on_failure_queue_name
+  consumers = {
+    for key, c in module.consumer : key => {
+      function_name                = c.function_name
+      function_timeout_seconds     = c.function_timeout_seconds
+      event_source_mapping_uuid    = c.event_source_mapping_uuid
+      event_source_mapping_metrics = c.event_source_mapping_metrics
+      event_source_mapping_enabled = c.event_source_mapping_enabled
+      maximum_record_age_seconds   = c.maximum_record_age_seconds
+      metrics_namespace            = c.metrics_namespace
+      service_name                 = c.service_name
+      kinesis_consumer_name        = lookup(module.stream.kinesis_consumer_names, key, null)
+      sink_table_name              = c.sink_table_name
+      on_failure_queue_name        = c.on_failure_queue_name
     }
-  } : key => c if var.enabled }
+  }
   sns_topic_arn               = var.alarms.sns_topic_arn
   email_addresses             = var.alarms.email_addresses
   paging                      = var.alarms.paging
@@ -86,16 +114,16 @@ module "operator" {
   source_table_arn   = module.stream.dynamodb_table_arn
   stream_kms_key_arn = module.stream.kms_key_arn
   sns_topic_arn      = module.alarms.sns_topic_arn
-  consumers = { for key, c in {
-    default = {
-      function_arn                 = module.consumer.function_arn
-      event_source_arn             = module.stream.event_source_arn
-      on_failure_destination_arn   = module.consumer.on_failure_destination_arn
+  consumers = {
+    for key, c in module.consumer : key => {
+      function_arn                 = c.function_arn
+      event_source_arn             = module.stream.event_source_arns[key]
+      on_failure_destination_arn   = c.on_failure_destination_arn
       on_failure_queue_kms_key_arn = var.on_failure_queue_kms_key_arn
-      sink_table_arn               = module.consumer.sink_table_arn
-      log_group_arn                = module.consumer.log_group_arn
+      sink_table_arn               = c.sink_table_arn
+      log_group_arn                = c.log_group_arn
     }
-  } : key => c if var.enabled }
+  }
   tags = var.tags
 }
 
@@ -105,23 +133,27 @@ data "aws_region" "current" {}
 module "dashboard" {
   source = "./modules/dashboard"
 
-  enabled                      = var.enabled && var.dashboard.enabled
-  name                         = "${var.name}-${data.aws_region.current.id}"
-  source_type                  = var.source_type
-  period_seconds               = var.dashboard.period_seconds
-  function_name                = module.consumer.function_name
-  function_timeout_seconds     = module.consumer.function_timeout_seconds
-  event_source_mapping_uuid    = module.consumer.event_source_mapping_uuid
-  event_source_mapping_metrics = module.consumer.event_source_mapping_metrics
-  stream_name                  = module.stream.stream_name
-  stream_label                 = module.stream.stream_label
-  kinesis_consumer_name        = module.stream.kinesis_consumer_name
-  shard_count                  = module.stream.shard_count
-  source_billing_mode          = module.stream.billing_mode
-  sink_table_name              = module.consumer.sink_table_name
-  sink_billing_mode            = module.consumer.sink_billing_mode
-  on_failure_queue_name        = module.consumer.on_failure_queue_name
-  metrics_namespace            = module.consumer.metrics_namespace
-  service_name                 = module.consumer.service_name
-  alarm_arns                   = module.alarms.alarm_arns
+  enabled             = var.enabled && var.dashboard.enabled
+  name                = "${var.name}-${data.aws_region.current.id}"
+  source_type         = var.source_type
+  period_seconds      = var.dashboard.period_seconds
+  stream_name         = module.stream.stream_name
+  stream_label        = module.stream.stream_label
+  shard_count         = module.stream.shard_count
+  source_billing_mode = module.stream.billing_mode
+  consumers = {
+    for key, c in module.consumer : key => {
+      function_name                = c.function_name
+      function_timeout_seconds     = c.function_timeout_seconds
+      event_source_mapping_uuid    = c.event_source_mapping_uuid
+      event_source_mapping_metrics = c.event_source_mapping_metrics
+      kinesis_consumer_name        = lookup(module.stream.kinesis_consumer_names, key, null)
+      sink_table_name              = c.sink_table_name
+      sink_billing_mode            = c.sink_billing_mode
+      on_failure_queue_name        = c.on_failure_queue_name
+      metrics_namespace            = c.metrics_namespace
+      service_name                 = c.service_name
+    }
+  }
+  alarm_arns = module.alarms.alarm_arns
 }

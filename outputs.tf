@@ -9,38 +9,65 @@ output "stream_name" {
 }
 
 output "event_source_arn" {
-  description = "What the event source mapping reads (the enhanced fan-out consumer when enabled)."
+  description = "What the default consumer's event source mapping reads (its enhanced fan-out consumer when enabled)."
   value       = module.stream.event_source_arn
 }
 
+output "consumers" {
+  description = "Every consumer, by key (`default` is the one the top-level variables describe): its function, role, mapping, what the mapping reads, failure path, sink and log group."
+  value = {
+    for key, c in module.consumer : key => {
+      function_name              = c.function_name
+      function_arn               = c.function_arn
+      role_name                  = c.role_name
+      role_arn                   = c.role_arn
+      event_source_arn           = module.stream.event_source_arns[key]
+      kinesis_consumer_name      = lookup(module.stream.kinesis_consumer_names, key, null)
+      event_source_mapping_uuid  = c.event_source_mapping_uuid
+      maximum_record_age_seconds = c.maximum_record_age_seconds
+      on_failure_destination_arn = c.on_failure_destination_arn
+      on_failure_queue_url       = c.on_failure_queue_url
+      on_failure_bucket_name     = c.on_failure_bucket_name
+      sink_table_name            = c.sink_table_name
+      sink_table_arn             = c.sink_table_arn
+      log_group_name             = c.log_group_name
+    }
+  }
+}
+
+output "shared_read_consumers" {
+  description = "The consumers that share the stream's read throughput (no enhanced fan-out), by key."
+  value       = module.stream.shared_consumers
+}
+
 output "function_name" {
-  description = "The consumer Lambda function name."
-  value       = module.consumer.function_name
+  description = "The default consumer's Lambda function name (`consumers` lists them all)."
+  value       = try(module.consumer["default"].function_name, null)
 }
 
 output "function_arn" {
-  description = "The consumer Lambda function ARN."
-  value       = module.consumer.function_arn
+  description = "The default consumer's Lambda function ARN."
+  value       = try(module.consumer["default"].function_arn, null)
 }
 
 output "role_name" {
-  description = "The function's execution role name (to attach policies of your own)."
-  value       = module.consumer.role_name
+  description = "The default consumer's execution role name (to attach policies of your own)."
+  value       = try(module.consumer["default"].role_name, null)
 }
 
 output "role_arn" {
-  description = "The function's execution role ARN."
-  value       = module.consumer.role_arn
+  description = "The default consumer's execution role ARN."
+  value       = try(module.consumer["default"].role_arn, null)
 }
 
 output "log_group_arn" {
-  description = "The consumer's log group ARN."
-  value       = module.consumer.log_group_arn
+  description = "The default consumer's log group ARN."
+  value       = try(module.consumer["default"].log_group_arn, null)
 }
 
 output "sink_table_arn" {
-  description = "The DynamoDB sink table ARN, or null."
-  value       = module.consumer.sink_table_arn
+  description = "The default consumer's DynamoDB sink table ARN, or null."
+  value       = try(module.consumer["default"].sink_table_arn, null)
 }
 
 output "source_table_arn" {
@@ -49,28 +76,28 @@ output "source_table_arn" {
 }
 
 output "log_group_name" {
-  description = "The consumer's log group."
-  value       = module.consumer.log_group_name
+  description = "The default consumer's log group."
+  value       = try(module.consumer["default"].log_group_name, null)
 }
 
 output "on_failure_queue_url" {
-  description = "The on-failure SQS queue URL (on_failure_destination `sqs`), or null."
-  value       = module.consumer.on_failure_queue_url
+  description = "The default consumer's on-failure SQS queue URL (on_failure_destination `sqs`), or null."
+  value       = try(module.consumer["default"].on_failure_queue_url, null)
 }
 
 output "on_failure_queue_arn" {
-  description = "The on-failure SQS queue ARN."
-  value       = module.consumer.on_failure_queue_arn
+  description = "The default consumer's on-failure SQS queue ARN, or null."
+  value       = try(module.consumer["default"].on_failure_queue_arn, null)
 }
 
 output "on_failure_bucket_name" {
-  description = "The failure archive bucket (on_failure_destination `s3`), or null."
-  value       = module.consumer.on_failure_bucket_name
+  description = "The default consumer's failure archive bucket (on_failure_destination `s3`), or null."
+  value       = try(module.consumer["default"].on_failure_bucket_name, null)
 }
 
 output "sink_table_name" {
-  description = "The DynamoDB sink table name, or null."
-  value       = module.consumer.sink_table_name
+  description = "The default consumer's DynamoDB sink table name, or null."
+  value       = try(module.consumer["default"].sink_table_name, null)
 }
 
 output "sns_topic_arn" {
@@ -126,26 +153,26 @@ output "stream_pipeline" {
     redrive_ledger_table_arn = module.operator.redrive_ledger_table_arn
     redrive_ledger_key_arn   = module.operator.redrive_ledger_key_arn
     consumers = {
-      default = {
-        function_name              = module.consumer.function_name
-        function_arn               = module.consumer.function_arn
-        event_source_arn           = module.stream.event_source_arn
-        event_source_mapping_uuid  = module.consumer.event_source_mapping_uuid
-        on_failure_destination_arn = module.consumer.on_failure_destination_arn
-        sink_table_arn             = module.consumer.sink_table_arn
+      for key, c in module.consumer : key => {
+        function_name              = c.function_name
+        function_arn               = c.function_arn
+        event_source_arn           = module.stream.event_source_arns[key]
+        event_source_mapping_uuid  = c.event_source_mapping_uuid
+        on_failure_destination_arn = c.on_failure_destination_arn
+        sink_table_arn             = c.sink_table_arn
       }
     }
   } : null
 }
 
 output "event_source_mapping_uuid" {
-  description = "The event source mapping UUID (dimension EventSourceMappingUUID of its metrics)."
-  value       = module.consumer.event_source_mapping_uuid
+  description = "The default consumer's event source mapping UUID (dimension EventSourceMappingUUID of its metrics)."
+  value       = try(module.consumer["default"].event_source_mapping_uuid, null)
 }
 
 output "maximum_record_age_seconds" {
-  description = "The age at which Lambda gives a record up to the on-failure destination."
-  value       = module.consumer.maximum_record_age_seconds
+  description = "The age at which Lambda gives a record of the default consumer up to its on-failure destination."
+  value       = try(module.consumer["default"].maximum_record_age_seconds, null)
 }
 
 output "dashboard_name" {

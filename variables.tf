@@ -43,6 +43,10 @@ variable "kinesis" {
     - enhanced_fan_out: register a dedicated-throughput consumer (push over HTTP/2, ~70 ms latency;
       billed per consumer-shard hour and per GB) for the Lambda, as seed 002 recommends when several
       consumers share a stream.
+    - kpl_aggregation: producers put KPL aggregates (the blog's "combine messages before sending";
+      the consumer deaggregates them either way). Then the parallelization factor must be 1: Lambda
+      keeps order per partition key, an aggregate's key is one of its records', and concurrent
+      batches would apply one key's later records first (a plan with more is refused).
   EOT
   type = object({
     stream_mode         = optional(string, "PROVISIONED")
@@ -51,6 +55,7 @@ variable "kinesis" {
     kms_key_arn         = optional(string)
     shard_level_metrics = optional(list(string), [])
     enhanced_fan_out    = optional(bool, false)
+    kpl_aggregation     = optional(bool, false)
   })
   default  = {}
   nullable = false
@@ -149,7 +154,8 @@ variable "function" {
     - policy_statements: extra statements for the function's role, for a processor of your own that
       reads or writes elsewhere: `{ sid, actions, resources }`, no wildcard actions. Ours stay least
       privilege.
-    - record_processor: RECORD_PROCESSOR (`alleycat`, `audit` or `module:function`); null picks
+    - record_processor: RECORD_PROCESSOR (`alleycat`, `alleycat-window` with tumbling windows,
+      `audit` or `module:function`); null picks
       `alleycat` for Kinesis and `audit` for DynamoDB.
     - environment: extra variables, merged over the ones this module sets.
     - log_retention_days 7: enough to investigate an incident, cheap to keep (the workshop's advice);
@@ -224,8 +230,8 @@ variable "function" {
     error_message = "Each function.policy_statements entry needs an alphanumeric sid, actions named in full, such as `dynamodb:PutItem`, and at least one resource ARN, such as `arn:aws:dynamodb:eu-west-1:123456789012:table/orders` (no wildcard actions and no `*` resource: the role stays least privilege)."
   }
   validation {
-    condition     = var.function.record_processor == null || can(regex("^(alleycat|audit|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$", var.function.record_processor))
-    error_message = "The function.record_processor must be `alleycat`, `audit` or `package.module:function`."
+    condition     = var.function.record_processor == null || can(regex("^(alleycat|alleycat-window|audit|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$", var.function.record_processor))
+    error_message = "The function.record_processor must be `alleycat`, `alleycat-window`, `audit` or `package.module:function`."
   }
 }
 
@@ -251,7 +257,7 @@ variable "event_source_mapping" {
       off, and with them those alarms.
     - tumbling_window_seconds 0 (off) to 900: Lambda's tumbling windows. The handler then folds each
       window's records into a state that Lambda carries between invocations, and writes the window's
-      result on its final invocation (the `alleycat-windows` processor: per racer and window).
+      result on its final invocation (the `alleycat-window` processor: per racer and window).
   EOT
   type = object({
     enabled                         = optional(bool, true)
@@ -359,6 +365,84 @@ variable "on_failure_destination" {
   validation {
     condition     = contains(["sqs", "s3"], var.on_failure_destination)
     error_message = "The on_failure_destination must be `sqs` (a queue message with the sequence range) or `s3` (an object with the records)."
+  }
+}
+
+variable "consumers" {
+  description = <<-EOT
+    More consumers of the same stream, by key (a lower-case name of up to 20 letters, digits or `-`).
+    The top-level function, event_source_mapping, sink and on_failure_destination describe the
+    `default` consumer (named after the pipeline); each entry here is another one, with its own
+    function `<name>-<key>`, mapping, failure path, sink, alarms (named after it) and dashboard row.
+    An entry takes the same settings as those variables, with the same defaults (it does not inherit
+    the default consumer's), and the same validations apply (reported against `module.consumer`).
+    - enhanced_fan_out: a dedicated-throughput consumer for this one (Kinesis only; the default
+      consumer's is kinesis.enhanced_fan_out). Consumers without it share each shard's 5 reads/s
+      and 2 MB/s: seed 002 measured 200 ms of latency per shared consumer, so up to 1 s for 5, and
+      a plan with more than 5 shared consumers (2 readers of a DynamoDB stream) is refused.
+  EOT
+  type = map(object({
+    enhanced_fan_out = optional(bool, false)
+    function = optional(object({
+      runtime              = optional(string, "python3.13")
+      architecture         = optional(string, "x86_64")
+      memory_mb            = optional(number, 128)
+      timeout_seconds      = optional(number, 30)
+      reserved_concurrency = optional(number, -1)
+      tracing              = optional(bool, false)
+      package_path         = optional(string)
+      s3_bucket            = optional(string)
+      s3_key               = optional(string)
+      s3_object_version    = optional(string)
+      handler              = optional(string, "stream_pipeline.handler.lambda_handler")
+      record_processor     = optional(string)
+      metrics_namespace    = optional(string, "StreamPipeline")
+      log_level            = optional(string, "INFO")
+      log_retention_days   = optional(number, 7)
+      log_kms_key_arn      = optional(string)
+      environment          = optional(map(string), {})
+      layers               = optional(list(string), [])
+      policy_statements = optional(list(object({
+        sid       = string
+        actions   = list(string)
+        resources = list(string)
+      })), [])
+    }), {})
+    event_source_mapping = optional(object({
+      enabled                         = optional(bool, true)
+      batch_size                      = optional(number, 100)
+      maximum_batching_window_seconds = optional(number, 1)
+      parallelization_factor          = optional(number, 1)
+      starting_position               = optional(string, "LATEST")
+      starting_position_timestamp     = optional(string)
+      bisect_batch_on_function_error  = optional(bool, true)
+      maximum_retry_attempts          = optional(number, 3)
+      maximum_record_age_seconds      = optional(number)
+      filter_patterns                 = optional(list(string), [])
+      metrics                         = optional(bool, true)
+      tumbling_window_seconds         = optional(number, 0)
+    }), {})
+    sink = optional(object({
+      create                 = optional(bool, true)
+      billing_mode           = optional(string, "PAY_PER_REQUEST")
+      read_capacity          = optional(number, 5)
+      write_capacity         = optional(number, 5)
+      kms_key_arn            = optional(string)
+      point_in_time_recovery = optional(bool, true)
+      deletion_protection    = optional(bool, false)
+    }), {})
+    on_failure_destination = optional(string, "sqs")
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for key in keys(var.consumers) : can(regex("^[a-z][a-z0-9-]{0,19}$", key)) && key != "default"])
+    error_message = "Each consumers key must be a lower-case letter followed by up to 19 lower-case letters, digits or `-`, such as `archive`; `default` is the consumer the top-level function, event_source_mapping and sink describe."
+  }
+  validation {
+    condition     = alltrue([for c in values(var.consumers) : contains(["sqs", "s3"], c.on_failure_destination)])
+    error_message = "Each consumers entry's on_failure_destination must be `sqs` (a queue message with the sequence range) or `s3` (an object with the records)."
   }
 }
 

@@ -42,7 +42,7 @@ module "pipeline" {
     # ~500 records per shard per second: one batch a second per shard, one write per racer.
     batch_size                      = 1000
     maximum_batching_window_seconds = 1
-    parallelization_factor          = 2     # the post's fix when the iterator age grows; order stays per racer
+    parallelization_factor          = 2                              # the post's fix when the iterator age grows; order stays per racer
     maximum_record_age_seconds      = var.maximum_record_age_seconds # half the retention: the other half to replay a failure
     starting_position               = "LATEST"
   }

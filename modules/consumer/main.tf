@@ -213,6 +213,10 @@ resource "aws_lambda_event_source_mapping" "this" {
       error_message = "The consumer needs event_source_arn and stream_arn: pass the outputs of modules/stream."
     }
     precondition {
+      condition     = !var.kpl_aggregated_records || var.event_source_mapping.parallelization_factor == 1
+      error_message = "The producers put KPL aggregates (kinesis.kpl_aggregation), so event_source_mapping.parallelization_factor must be 1, not ${var.event_source_mapping.parallelization_factor}: an aggregate's partition key is one of its records', and concurrent batches would apply a later record of some key before an earlier one. Add shards for throughput instead."
+    }
+    precondition {
       condition     = var.event_source_mapping.starting_position != "AT_TIMESTAMP" || local.kinesis
       error_message = "The starting_position `AT_TIMESTAMP` is supported for Kinesis only."
     }

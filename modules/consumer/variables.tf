@@ -33,6 +33,13 @@ variable "redrive_ledger_key_arn" {
   default     = null
 }
 
+variable "kpl_aggregated_records" {
+  description = "Whether the stream's producers put KPL aggregates: the parallelization factor must then be 1 (a plan with more is refused), since concurrent batches would apply one partition key's later user records first."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "source_type" {
   description = "`kinesis` or `dynamodb`: which actions the role needs and which defaults apply."
   type        = string
@@ -123,7 +130,8 @@ variable "function" {
     - policy_statements: extra statements for the function's role, for a processor of your own that
       reads or writes elsewhere: `{ sid, actions, resources }`, no wildcard actions. Ours stay least
       privilege.
-    - record_processor: RECORD_PROCESSOR (`alleycat`, `audit` or `module:function`); null picks
+    - record_processor: RECORD_PROCESSOR (`alleycat`, `alleycat-window` with tumbling windows,
+      `audit` or `module:function`); null picks
       `alleycat` for Kinesis and `audit` for DynamoDB.
     - environment: extra variables, merged over the ones this module sets.
     - log_retention_days 7: enough to investigate an incident, cheap to keep (the workshop's advice);
@@ -198,8 +206,8 @@ variable "function" {
     error_message = "Each function.policy_statements entry needs an alphanumeric sid, actions named in full, such as `dynamodb:PutItem`, and at least one resource ARN, such as `arn:aws:dynamodb:eu-west-1:123456789012:table/orders` (no wildcard actions and no `*` resource: the role stays least privilege)."
   }
   validation {
-    condition     = var.function.record_processor == null || can(regex("^(alleycat|audit|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$", var.function.record_processor))
-    error_message = "The function.record_processor must be `alleycat`, `audit` or `package.module:function`."
+    condition     = var.function.record_processor == null || can(regex("^(alleycat|alleycat-window|audit|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$", var.function.record_processor))
+    error_message = "The function.record_processor must be `alleycat`, `alleycat-window`, `audit` or `package.module:function`."
   }
 }
 
@@ -225,7 +233,7 @@ variable "event_source_mapping" {
       off, and with them those alarms.
     - tumbling_window_seconds 0 (off) to 900: Lambda's tumbling windows. The handler then folds each
       window's records into a state that Lambda carries between invocations, and writes the window's
-      result on its final invocation (the `alleycat-windows` processor: per racer and window).
+      result on its final invocation (the `alleycat-window` processor: per racer and window).
   EOT
   type = object({
     enabled                         = optional(bool, true)

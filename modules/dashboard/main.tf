@@ -7,80 +7,18 @@ locals {
   source  = var.source_type
 
   # What there is to show. A widget whose dimension is unknown is left out, never drawn empty.
-  has_function = var.function_name != null
-  has_stream   = var.stream_name != null
-  efo          = local.kinesis && local.has_stream && var.kinesis_consumer_name != null
-  has_sink     = var.sink_table_name != null
-  has_queue    = var.on_failure_queue_name != null
-  has_esm      = var.event_source_mapping_uuid != null && var.event_source_mapping_metrics
-  has_handler  = var.handler_metrics && var.service_name != null
+  has_stream = var.stream_name != null
+  stream     = ["StreamName", var.stream_name]
+  shared     = [for c in values(var.consumers) : c if c.kinesis_consumer_name == null]
 
-  fn       = ["FunctionName", var.function_name]
-  stream   = ["StreamName", var.stream_name]
-  consumer = ["StreamName", var.stream_name, "ConsumerName", var.kinesis_consumer_name]
-  esm      = ["EventSourceMappingUUID", var.event_source_mapping_uuid]
-  dim      = ["SourceType", local.source, "service", var.service_name]
-
-  # Per-shard write limits of Kinesis, per second. The widgets plot the incoming Sum per second
-  # (m / PERIOD(m)), so the capacity line holds at any period the console picks for the time range.
+  # Per-shard limits of Kinesis, per second. The widgets plot the incoming and read Sums per second
+  # (m / PERIOD(m)), so each capacity line holds at any period the console picks for the time range.
   records_capacity = var.shard_count == null ? null : var.shard_count * 1000
   bytes_capacity   = var.shard_count == null ? null : var.shard_count * 1048576
+  reads_capacity   = var.shard_count == null ? null : var.shard_count * 5
+  read_bytes_cap   = var.shard_count == null ? null : var.shard_count * 2 * 1048576
 
-  lambda_widgets = [
-    {
-      type = "metric", width = 8, height = 6,
-      properties = {
-        title = "Lambda invocations, errors, throttles", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
-        metrics = [
-          concat(["AWS/Lambda", "Invocations"], local.fn),
-          concat(["AWS/Lambda", "Errors"], local.fn),
-          concat(["AWS/Lambda", "Throttles"], local.fn),
-        ]
-      }
-    },
-    {
-      type = "metric", width = 8, height = 6,
-      properties = {
-        title = "Lambda duration (ms) against the timeout", region = local.region, period = local.period, view = "timeSeries",
-        metrics = [
-          concat(["AWS/Lambda", "Duration"], local.fn, [{ stat = "p50", label = "p50" }]),
-          concat(["AWS/Lambda", "Duration"], local.fn, [{ stat = "p99", label = "p99" }]),
-          concat(["AWS/Lambda", "Duration"], local.fn, [{ stat = "Maximum", label = "max" }]),
-        ]
-        annotations = { horizontal = [{ label = "timeout", value = var.function_timeout_seconds * 1000 }] }
-      }
-    },
-    {
-      type = "metric", width = 8, height = 6,
-      properties = {
-        title = "Lambda concurrency and iterator age (ms)", region = local.region, period = local.period, view = "timeSeries",
-        metrics = [
-          concat(["AWS/Lambda", "ConcurrentExecutions"], local.fn, [{ stat = "Maximum" }]),
-          concat(["AWS/Lambda", "IteratorAge"], local.fn, [{ stat = "Maximum", yAxis = "right" }]),
-        ]
-      }
-    },
-  ]
-
-  # With enhanced fan-out, GetRecords.* describes the stream's shared-throughput readers, not our
-  # consumer: its lag is SubscribeToShardEvent.MillisBehindLatest (per StreamName and ConsumerName).
-  kinesis_lag_widgets = concat(
-    [for _ in [1] : {
-      type = "metric", width = 8, height = 6,
-      properties = {
-        title   = "Kinesis lag of the enhanced fan-out consumer (ms)", region = local.region, period = local.period, stat = "Maximum", view = "timeSeries",
-        metrics = [concat(["AWS/Kinesis", "SubscribeToShardEvent.MillisBehindLatest"], local.consumer)]
-      }
-    } if local.efo],
-    [for _ in [1] : {
-      type = "metric", width = 8, height = 6,
-      properties = {
-        title   = "Kinesis iterator age (ms)", region = local.region, period = local.period, stat = "Maximum", view = "timeSeries",
-        metrics = [concat(["AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds"], local.stream)]
-      }
-    } if !local.efo],
-  )
-
+  # ----------------------------------------------------------------- once per stream
   kinesis_widgets = [
     {
       type = "metric", width = 8, height = 6,
@@ -105,47 +43,73 @@ locals {
       }
     },
     {
-      type = "metric", width = 12, height = 6,
+      type = "metric", width = 8, height = 6,
       properties = {
-        title = "Kinesis throttling: producers and this consumer", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
-        metrics = [
-          concat(["AWS/Kinesis", "WriteProvisionedThroughputExceeded"], local.stream),
-          local.efo ? concat(["AWS/Kinesis", "SubscribeToShard.RateExceeded"], local.consumer) : concat(["AWS/Kinesis", "ReadProvisionedThroughputExceeded"], local.stream),
-        ]
+        title = length(local.shared) > 0 ? "Kinesis throttling: producers and shared-throughput readers" : "Kinesis throttling: producers", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
+        metrics = concat(
+          [concat(["AWS/Kinesis", "WriteProvisionedThroughputExceeded"], local.stream)],
+          [for m in [concat(["AWS/Kinesis", "ReadProvisionedThroughputExceeded"], local.stream)] : m if length(local.shared) > 0],
+        )
       }
     },
     {
+      # The producers: what PutRecords refused, and what a KPL producer (or `stream-pipeline load`)
+      # says it put: user records against the Kinesis records that carried them (aggregation).
       type = "metric", width = 12, height = 6,
       properties = {
-        title = "Kinesis producers: records rejected by PutRecords", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
+        title = "Producers: records rejected by PutRecords; user records against Kinesis records (KPL)", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
         metrics = [
           concat(["AWS/Kinesis", "PutRecords.FailedRecords"], local.stream),
           concat(["AWS/Kinesis", "PutRecords.ThrottledRecords"], local.stream),
           concat(["AWS/Kinesis", "PutRecords.TotalRecords"], local.stream, [{ yAxis = "right" }]),
+          concat(["KinesisProducerLibrary", "UserRecordsPut"], local.stream, [{ yAxis = "right" }]),
+          concat(["KinesisProducerLibrary", "KinesisRecordsPut"], local.stream, [{ yAxis = "right" }]),
         ]
       }
     },
   ]
 
+  # Seed 002: shared-throughput consumers take turns at each shard's 5 GetRecords a second and 2 MiB
+  # a second; what they take together is drawn against that budget.
+  read_budget_widgets = [
+    {
+      type = "metric", width = 12, height = 6,
+      properties = {
+        title = "Shared read budget (${length(local.shared)} consumer(s)): GetRecords calls and bytes per second against the shards'", region = local.region, period = local.period, view = "timeSeries",
+        metrics = [
+          concat(["AWS/Kinesis", "GetRecords.Success"], local.stream, [{ id = "reads", stat = "SampleCount", visible = false }]),
+          [{ expression = "reads / PERIOD(reads)", label = "GetRecords calls/s", id = "readsps" }],
+          concat(["AWS/Kinesis", "GetRecords.Bytes"], local.stream, [{ id = "readbytes", stat = "Sum", visible = false }]),
+          [{ expression = "readbytes / PERIOD(readbytes)", label = "bytes read/s (right)", id = "readbytesps", yAxis = "right" }],
+          concat(["AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds"], local.stream, [{ stat = "Maximum", label = "iterator age of the shared readers (ms, right)", yAxis = "right" }]),
+        ]
+        annotations = { horizontal = concat(
+          [for v in [local.reads_capacity] : { label = "read budget: ${var.shard_count} x 5 calls/s", value = v } if v != null],
+          [for v in [local.read_bytes_cap] : { label = "read budget: ${var.shard_count} x 2 MiB/s", value = v, yAxis = "right" } if v != null],
+        ) }
+      }
+    },
+  ]
+
   # Consumed capacity is a Sum over the period; provisioned capacity is per second. The widget plots
-  # both per second (consumed / PERIOD), and the provisioned line only for a PROVISIONED table.
-  capacity_widgets = [
-    # Ids are per widget in the console; each table's are its own all the same (src*, sink*), so
-    # that one GetMetricData over the whole dashboard (stream-pipeline dashboard) never repeats one.
-    for table in [
-      { title = "DynamoDB source", name = var.stream_name, mode = var.source_billing_mode, id = "src" },
-      { title = "Sink", name = var.sink_table_name, mode = var.sink_billing_mode, id = "sink" },
-      ] : {
+  # both per second (consumed / PERIOD), and the provisioned line only for a PROVISIONED table. The
+  # ids carry the table's role (src*, sink<n>*), so that one GetMetricData over the whole dashboard
+  # (stream-pipeline dashboard) never repeats one.
+  capacity_widget = {
+    for table in concat(
+      [{ key = "src", title = "DynamoDB source", name = var.stream_name, mode = var.source_billing_mode }],
+      [for i, key in keys(var.consumers) : { key = "sink${i}", title = "Sink of ${var.consumers[key].function_name}", name = var.consumers[key].sink_table_name, mode = var.consumers[key].sink_billing_mode }],
+      ) : table.key => {
       type = "metric", width = 12, height = 6,
       properties = {
         title  = "${table.title}: consumed${table.mode == "PROVISIONED" ? " against provisioned" : ""} capacity (units per second)"
         region = local.region, period = local.period, view = "timeSeries",
         metrics = concat(
           [
-            ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", table.name, { id = "${table.id}cw", stat = "Sum", visible = false }],
-            ["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", table.name, { id = "${table.id}cr", stat = "Sum", visible = false }],
-            [{ expression = "${table.id}cw / PERIOD(${table.id}cw)", label = "consumed write units/s", id = "${table.id}wps" }],
-            [{ expression = "${table.id}cr / PERIOD(${table.id}cr)", label = "consumed read units/s", id = "${table.id}rps" }],
+            ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", table.name, { id = "${table.key}cw", stat = "Sum", visible = false }],
+            ["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", table.name, { id = "${table.key}cr", stat = "Sum", visible = false }],
+            [{ expression = "${table.key}cw / PERIOD(${table.key}cw)", label = "consumed write units/s", id = "${table.key}wps" }],
+            [{ expression = "${table.key}cr / PERIOD(${table.key}cr)", label = "consumed read units/s", id = "${table.key}rps" }],
           ],
           table.mode == "PROVISIONED" ? [
             ["AWS/DynamoDB", "ProvisionedWriteCapacityUnits", "TableName", table.name, { stat = "Average", label = "provisioned write units/s" }],
@@ -154,7 +118,7 @@ locals {
         )
       }
     }
-  ]
+  }
 
   dynamodb_source_widgets = [
     {
@@ -170,85 +134,140 @@ locals {
         )
       }
     },
-    local.capacity_widgets[0],
+    local.capacity_widget["src"],
   ]
 
-  sink_widgets = [
-    local.capacity_widgets[1],
-    {
-      type = "metric", width = 12, height = 6,
-      properties = {
-        title = "Sink: throttled writes", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
-        metrics = concat(
-          [["AWS/DynamoDB", "WriteThrottleEvents", "TableName", var.sink_table_name]],
-          local.has_handler ? [concat([var.metrics_namespace, "SinkThrottles"], local.dim)] : [],
-        )
-      }
-    },
-  ]
-
-  handler_widgets = [
-    {
-      type = "metric", width = 12, height = 6,
-      properties = {
-        title = "Records processed and failed (handler EMF)", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
-        metrics = concat(
-          [
-            concat([var.metrics_namespace, "RecordsProcessed"], local.dim, [{ id = "processed" }]),
-            concat([var.metrics_namespace, "RecordsFailed"], local.dim, [{ id = "failed" }]),
-            [{ expression = "100 * processed / (processed + failed)", label = "success rate (%)", id = "success", yAxis = "right" }],
-          ],
-          [for m in ["InsertEvents", "ModifyEvents", "RemoveEvents"] : concat([var.metrics_namespace, m], local.dim) if !local.kinesis],
-        )
-      }
-    },
-    {
-      type = "metric", width = 12, height = 6,
-      properties = {
-        title = "Processing latency, arrival to processed (ms)", region = local.region, period = local.period, view = "timeSeries",
-        metrics = [
-          concat([var.metrics_namespace, "ProcessingLatency"], local.dim, [{ stat = "p50", label = "p50" }]),
-          concat([var.metrics_namespace, "ProcessingLatency"], local.dim, [{ stat = "p99", label = "p99" }]),
-          concat([var.metrics_namespace, "ProcessingLatency"], local.dim, [{ stat = "Maximum", label = "max" }]),
-        ]
-      }
-    },
-  ]
-
-  esm_widgets = [
-    {
-      type = "metric", width = 12, height = 6,
-      properties = {
-        title   = "Event source mapping: records polled, invoked, filtered, failed, dropped", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
-        metrics = [for m in ["PolledEventCount", "InvokedEventCount", "FilteredOutEventCount", "FailedInvokeEventCount", "DroppedEventCount"] : concat(["AWS/Lambda", m], local.esm)]
-      }
-    },
-  ]
-
-  failure_metrics = concat(
-    local.has_esm ? [concat(["AWS/Lambda", "OnFailureDestinationDeliveredEventCount"], local.esm)] : [],
-    local.has_function ? [concat(["AWS/Lambda", "DestinationDeliveryFailures"], local.fn)] : [],
+  stream_widgets = concat(
+    [for w in local.kinesis_widgets : w if local.kinesis && local.has_stream],
+    [for w in local.read_budget_widgets : w if local.kinesis && local.has_stream && length(local.shared) > 0],
+    [for w in local.dynamodb_source_widgets : w if !local.kinesis && local.has_stream],
   )
 
-  failure_widgets = concat(
-    [for _ in [1] : {
-      type = "metric", width = 12, height = 6,
-      properties = {
-        title   = "Failure path: records sent to the destination, delivery failures", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
-        metrics = local.failure_metrics
-      }
-    } if length(local.failure_metrics) > 0],
-    [for _ in [1] : {
-      type = "metric", width = 12, height = 6,
-      properties = {
-        title = "Failure path: on-failure queue (messages, age of the oldest in s)", region = local.region, period = local.period, stat = "Maximum", view = "timeSeries",
-        metrics = [
-          ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", var.on_failure_queue_name],
-          ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", var.on_failure_queue_name, { yAxis = "right" }],
-        ]
-      }
-    } if local.has_queue],
-  )
+  # ----------------------------------------------------------------- a row per consumer
+  consumer_widgets = [
+    for i, key in keys(var.consumers) : concat(
+      # The row's title: which consumer, and how it reads.
+      [{
+        type       = "text", width = 24, height = 1,
+        properties = { markdown = "### Consumer `${key}`: function `${var.consumers[key].function_name}`${var.consumers[key].kinesis_consumer_name == null ? ", shared throughput" : ", enhanced fan-out consumer `${var.consumers[key].kinesis_consumer_name}`"}" }
+      }],
+      [
+        {
+          type = "metric", width = 8, height = 6,
+          properties = {
+            title   = "${var.consumers[key].function_name}: invocations, errors, throttles", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
+            metrics = [for m in ["Invocations", "Errors", "Throttles"] : ["AWS/Lambda", m, "FunctionName", var.consumers[key].function_name]]
+          }
+        },
+        {
+          type = "metric", width = 8, height = 6,
+          properties = {
+            title = "${var.consumers[key].function_name}: duration (ms) against the timeout", region = local.region, period = local.period, view = "timeSeries",
+            metrics = [
+              for stat in ["p50", "p99", "Maximum"] : ["AWS/Lambda", "Duration", "FunctionName", var.consumers[key].function_name, { stat = stat, label = stat == "Maximum" ? "max" : stat }]
+            ]
+            annotations = { horizontal = [{ label = "timeout", value = var.consumers[key].function_timeout_seconds * 1000 }] }
+          }
+        },
+        {
+          type = "metric", width = 8, height = 6,
+          properties = {
+            title = "${var.consumers[key].function_name}: concurrency and lag (ms)", region = local.region, period = local.period, view = "timeSeries",
+            metrics = concat(
+              [
+                ["AWS/Lambda", "ConcurrentExecutions", "FunctionName", var.consumers[key].function_name, { stat = "Maximum" }],
+                ["AWS/Lambda", "IteratorAge", "FunctionName", var.consumers[key].function_name, { stat = "Maximum", yAxis = "right" }],
+              ],
+              # With enhanced fan-out, the consumer's own lag is SubscribeToShardEvent.MillisBehindLatest
+              # (per StreamName and ConsumerName), and its throttling SubscribeToShard.RateExceeded.
+              [for m in [
+                ["AWS/Kinesis", "SubscribeToShardEvent.MillisBehindLatest", "StreamName", var.stream_name, "ConsumerName", var.consumers[key].kinesis_consumer_name, { stat = "Maximum", yAxis = "right", label = "enhanced fan-out: behind latest (ms)" }],
+                ["AWS/Kinesis", "SubscribeToShard.RateExceeded", "StreamName", var.stream_name, "ConsumerName", var.consumers[key].kinesis_consumer_name, { stat = "Sum", label = "subscriptions refused" }],
+              ] : m if var.consumers[key].kinesis_consumer_name != null],
+            )
+          }
+        },
+      ],
+      [for w in [
+        local.capacity_widget["sink${i}"],
+        {
+          type = "metric", width = 12, height = 6,
+          properties = {
+            title = "${var.consumers[key].function_name}: sink throttled writes", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
+            metrics = concat(
+              [["AWS/DynamoDB", "WriteThrottleEvents", "TableName", var.consumers[key].sink_table_name]],
+              var.consumers[key].handler_metrics && var.consumers[key].service_name != null ? [[var.consumers[key].metrics_namespace, "SinkThrottles", "SourceType", local.source, "service", var.consumers[key].service_name]] : [],
+            )
+          }
+        },
+      ] : w if var.consumers[key].sink_table_name != null],
+      [for w in [
+        {
+          # Kinesis records (what the shards carry) against user records (what the business counts):
+          # with KPL aggregation, several user records travel in one Kinesis record.
+          type = "metric", width = 12, height = 6,
+          properties = {
+            title = "${var.consumers[key].function_name}: records processed and failed (handler EMF)", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
+            metrics = concat(
+              [
+                [var.consumers[key].metrics_namespace, "RecordsProcessed", "SourceType", local.source, "service", var.consumers[key].service_name, { id = "c${i}processed" }],
+                [var.consumers[key].metrics_namespace, "RecordsFailed", "SourceType", local.source, "service", var.consumers[key].service_name, { id = "c${i}failed" }],
+                [{ expression = "100 * c${i}processed / (c${i}processed + c${i}failed)", label = "success rate (%)", id = "c${i}success", yAxis = "right" }],
+              ],
+              [for m in [
+                [var.consumers[key].metrics_namespace, "UserRecords", "SourceType", local.source, "service", var.consumers[key].service_name, { id = "c${i}user", label = "user records (deaggregated)" }],
+                [{ expression = "c${i}user / c${i}processed", label = "user records per Kinesis record", id = "c${i}peraggregate", yAxis = "right" }],
+              ] : m if local.kinesis],
+              [for m in ["InsertEvents", "ModifyEvents", "RemoveEvents", "TtlDeleteEvents"] : [var.consumers[key].metrics_namespace, m, "SourceType", local.source, "service", var.consumers[key].service_name] if !local.kinesis],
+            )
+          }
+        },
+        {
+          type = "metric", width = 12, height = 6,
+          properties = {
+            title = "${var.consumers[key].function_name}: processing latency, arrival to processed (ms)", region = local.region, period = local.period, view = "timeSeries",
+            metrics = [
+              for stat in ["p50", "p99", "Maximum"] : [var.consumers[key].metrics_namespace, "ProcessingLatency", "SourceType", local.source, "service", var.consumers[key].service_name, { stat = stat, label = stat == "Maximum" ? "max" : stat }]
+            ]
+          }
+        },
+      ] : w if var.consumers[key].handler_metrics && var.consumers[key].service_name != null],
+      [for w in [
+        {
+          type = "metric", width = 12, height = 6,
+          properties = {
+            title   = "${var.consumers[key].function_name}: mapping records polled, invoked, filtered, failed, dropped", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
+            metrics = [for m in ["PolledEventCount", "InvokedEventCount", "FilteredOutEventCount", "FailedInvokeEventCount", "DroppedEventCount"] : ["AWS/Lambda", m, "EventSourceMappingUUID", var.consumers[key].event_source_mapping_uuid]]
+          }
+        },
+      ] : w if var.consumers[key].event_source_mapping_uuid != null && var.consumers[key].event_source_mapping_metrics],
+      [
+        {
+          type = "metric", width = 12, height = 6,
+          properties = {
+            title = "${var.consumers[key].function_name}: failure path: records sent to the destination, delivery failures", region = local.region, period = local.period, stat = "Sum", view = "timeSeries",
+            metrics = concat(
+              var.consumers[key].event_source_mapping_uuid != null && var.consumers[key].event_source_mapping_metrics ? [["AWS/Lambda", "OnFailureDestinationDeliveredEventCount", "EventSourceMappingUUID", var.consumers[key].event_source_mapping_uuid]] : [],
+              [["AWS/Lambda", "DestinationDeliveryFailures", "FunctionName", var.consumers[key].function_name]],
+            )
+          }
+        },
+      ],
+      [for w in [
+        {
+          type = "metric", width = 12, height = 6,
+          properties = {
+            title = "${var.consumers[key].function_name}: on-failure queue (messages; age of the oldest in s)", region = local.region, period = local.period, stat = "Maximum", view = "timeSeries",
+            metrics = [
+              ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", var.consumers[key].on_failure_queue_name],
+              ["AWS/SQS", "ApproximateNumberOfMessagesNotVisible", "QueueName", var.consumers[key].on_failure_queue_name, { label = "in flight (a redrive at work)" }],
+              ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", var.consumers[key].on_failure_queue_name, { yAxis = "right" }],
+            ]
+          }
+        },
+      ] : w if var.consumers[key].on_failure_queue_name != null],
+    )
+  ]
 
   alarm_widgets = length(var.alarm_arns) == 0 ? [] : [
     {
@@ -257,18 +276,7 @@ locals {
     },
   ]
 
-  # Lists are filtered with `for ... if` because a conditional cannot choose between tuples of different shapes.
-  widgets = concat(
-    local.alarm_widgets,
-    [for w in local.lambda_widgets : w if local.has_function],
-    [for w in local.kinesis_widgets : w if local.kinesis && local.has_stream],
-    [for w in local.kinesis_lag_widgets : w if local.kinesis && local.has_stream],
-    [for w in local.dynamodb_source_widgets : w if !local.kinesis && local.has_stream],
-    [for w in local.sink_widgets : w if local.has_sink],
-    [for w in local.handler_widgets : w if local.has_handler],
-    [for w in local.esm_widgets : w if local.has_esm],
-    local.failure_widgets,
-  )
+  widgets = concat(local.alarm_widgets, local.stream_widgets, flatten(local.consumer_widgets))
 }
 
 resource "aws_cloudwatch_dashboard" "this" {
@@ -280,7 +288,7 @@ resource "aws_cloudwatch_dashboard" "this" {
   lifecycle {
     precondition {
       condition     = length(local.widgets) > 0
-      error_message = "The dashboard would be empty: give it at least one of function_name, stream_name, sink_table_name, on_failure_queue_name or alarm_arns."
+      error_message = "The dashboard would be empty: give it at least one of consumers, stream_name or alarm_arns."
     }
   }
 }

@@ -39,55 +39,31 @@ variable "period_seconds" {
   }
 }
 
-variable "function_name" {
-  description = "The consumer function; null leaves out the Lambda widgets."
-  type        = string
-  default     = null
-}
-
-variable "event_source_mapping_uuid" {
-  description = "The event source mapping's UUID; null leaves out the mapping's widget."
-  type        = string
-  default     = null
-}
-
-variable "event_source_mapping_metrics" {
-  description = "Whether the mapping publishes its EventCount metrics (metrics_config); without them its widget would be empty."
-  type        = bool
-  default     = true
-  nullable    = false
-}
-
-variable "kinesis_consumer_name" {
-  description = "The enhanced fan-out consumer's name, when the function reads through one: the lag and throttling widgets then show SubscribeToShardEvent.MillisBehindLatest and SubscribeToShard.RateExceeded."
-  type        = string
-  default     = null
-}
-
-variable "source_billing_mode" {
-  description = "The DynamoDB source table's billing mode: the provisioned-capacity lines are drawn only for `PROVISIONED`."
-  type        = string
-  default     = null
-}
-
-variable "sink_billing_mode" {
-  description = "The sink table's billing mode: the provisioned-capacity lines are drawn only for `PROVISIONED`."
-  type        = string
-  default     = null
-}
-
-variable "handler_metrics" {
-  description = "Show this project's handler metrics (EMF): records processed and failed, latency, sink throttles. Turn off for a function that is not ours."
-  type        = bool
-  default     = true
-  nullable    = false
-}
-
-variable "function_timeout_seconds" {
-  description = "The consumer's timeout: a horizontal line on the Duration widget."
-  type        = number
-  default     = 30
-  nullable    = false
+variable "consumers" {
+  description = <<-EOT
+    The stream's consumers, by key (`default` for a single-consumer stack): each gets a row of its
+    own (function, lag, sink, handler metrics, mapping, failure path). From the consumer module's
+    outputs: function_name, function_timeout_seconds (the duration line), event_source_mapping_uuid
+    and event_source_mapping_metrics (the mapping's EventCount widget), kinesis_consumer_name (its
+    enhanced fan-out consumer), sink_table_name and sink_billing_mode, on_failure_queue_name,
+    metrics_namespace and service_name (the handler's EMF), handler_metrics (false for a function
+    that is not ours).
+  EOT
+  type = map(object({
+    function_name                = string
+    function_timeout_seconds     = optional(number, 30)
+    event_source_mapping_uuid    = optional(string)
+    event_source_mapping_metrics = optional(bool, true)
+    kinesis_consumer_name        = optional(string)
+    sink_table_name              = optional(string)
+    sink_billing_mode            = optional(string)
+    on_failure_queue_name        = optional(string)
+    metrics_namespace            = optional(string, "StreamPipeline")
+    service_name                 = optional(string)
+    handler_metrics              = optional(bool, true)
+  }))
+  default  = {}
+  nullable = false
 }
 
 variable "stream_name" {
@@ -108,27 +84,8 @@ variable "shard_count" {
   default     = null
 }
 
-variable "sink_table_name" {
-  description = "The sink table; null leaves out the sink widgets."
-  type        = string
-  default     = null
-}
-
-variable "on_failure_queue_name" {
-  description = "The on-failure SQS queue; null leaves out the queue widget."
-  type        = string
-  default     = null
-}
-
-variable "metrics_namespace" {
-  description = "Namespace of the handler's EMF metrics."
-  type        = string
-  default     = "StreamPipeline"
-  nullable    = false
-}
-
-variable "service_name" {
-  description = "The `service` dimension of the handler's metrics (POWERTOOLS_SERVICE_NAME); null leaves out the handler widgets."
+variable "source_billing_mode" {
+  description = "The DynamoDB source table's billing mode (the stream module's output): the provisioned line is drawn only for PROVISIONED."
   type        = string
   default     = null
 }

@@ -3,6 +3,10 @@ locals {
   dynamodb     = var.enabled && var.source_type == "dynamodb"
   create_table = local.dynamodb && var.dynamodb.existing_stream_arn == null
   provisioned  = var.kinesis.stream_mode == "PROVISIONED"
+  # Who reads through a registered consumer (enhanced fan-out), and who shares the read budget.
+  consumer_keys = length(var.consumers) > 0 ? keys(var.consumers) : ["default"]
+  efo_keys      = local.kinesis ? [for key in local.consumer_keys : key if(length(var.consumers) > 0 ? var.consumers[key].enhanced_fan_out : var.kinesis.enhanced_fan_out)] : []
+  shared_keys   = [for key in local.consumer_keys : key if !contains(local.efo_keys, key)]
 
   # arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL
   existing_stream_parts = var.dynamodb.existing_stream_arn == null ? null : regex(
@@ -28,11 +32,46 @@ resource "aws_kinesis_stream" "this" {
   tags = var.tags
 }
 
-resource "aws_kinesis_stream_consumer" "this" {
-  count = local.kinesis && var.kinesis.enhanced_fan_out ? 1 : 0
+# The read budget, checked at plan. Kinesis (seed 002): shared consumers take turns at each shard's
+# 5 GetRecords per second, and Lambda polls every shard once a second per mapping, so a sixth is
+# throttled for good; at most 20 registered (enhanced fan-out) consumers per stream. DynamoDB
+# Streams: AWS advises at most two readers per shard; more are throttled.
+resource "terraform_data" "read_budget" {
+  count = var.enabled ? 1 : 0
 
-  name       = "${var.name}-consumer"
+  input = { shared = local.shared_keys, enhanced_fan_out = local.efo_keys }
+
+  lifecycle {
+    precondition {
+      condition     = !local.kinesis || length(local.shared_keys) <= 5
+      error_message = "${length(local.shared_keys)} consumers share the stream's read throughput (${join(", ", local.shared_keys)}), but a shard serves 5 GetRecords calls a second and Lambda polls it once a second per consumer: give some of them enhanced_fan_out = true (dedicated throughput), or fewer consumers."
+    }
+    precondition {
+      condition     = length(local.efo_keys) <= 20
+      error_message = "Kinesis registers at most 20 enhanced fan-out consumers per stream; ${length(local.efo_keys)} ask for one."
+    }
+    precondition {
+      condition     = !local.dynamodb || !anytrue([for c in values(var.consumers) : c.enhanced_fan_out])
+      error_message = "DynamoDB Streams has no enhanced fan-out: set enhanced_fan_out only for consumers of a Kinesis stream."
+    }
+    precondition {
+      condition     = !local.dynamodb || length(local.consumer_keys) <= 2
+      error_message = "${length(local.consumer_keys)} consumers would read the table's stream (${join(", ", local.consumer_keys)}), but AWS advises at most two readers per DynamoDB Streams shard (more are throttled), and DynamoDB Streams has no enhanced fan-out: use a Kinesis stream (kinesis_stream_destination) for more."
+    }
+  }
+}
+
+# The default consumer keeps the name it had (<name>-consumer); the others are named after their key.
+resource "aws_kinesis_stream_consumer" "this" {
+  for_each = toset(local.efo_keys)
+
+  name       = each.key == "default" ? "${var.name}-consumer" : "${var.name}-${each.key}"
   stream_arn = aws_kinesis_stream.this[0].arn
+}
+
+moved {
+  from = aws_kinesis_stream_consumer.this[0]
+  to   = aws_kinesis_stream_consumer.this["default"]
 }
 
 resource "aws_dynamodb_table" "this" {

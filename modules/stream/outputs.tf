@@ -3,10 +3,31 @@ output "source_type" {
   value       = var.source_type
 }
 
+output "event_source_arns" {
+  description = "What each consumer's event source mapping reads, by consumer key: its enhanced fan-out consumer, or the stream."
+  value = {
+    for key in local.consumer_keys : key => try(aws_kinesis_stream_consumer.this[key].arn, try(coalesce(
+      try(aws_kinesis_stream.this[0].arn, null),
+      try(aws_dynamodb_table.this[0].stream_arn, null),
+      local.dynamodb ? var.dynamodb.existing_stream_arn : null,
+    ), null))
+  }
+}
+
+output "kinesis_consumer_names" {
+  description = "Each enhanced fan-out consumer's name (dimension ConsumerName of its metrics), by consumer key."
+  value       = { for key, consumer in aws_kinesis_stream_consumer.this : key => consumer.name }
+}
+
+output "shared_consumers" {
+  description = "The consumers that share the stream's read budget (no enhanced fan-out), by key."
+  value       = local.shared_keys
+}
+
 output "event_source_arn" {
-  description = "The ARN the Lambda event source mapping reads: the enhanced fan-out consumer, the Kinesis stream, or the DynamoDB stream."
+  description = "The ARN the default consumer's event source mapping reads: the enhanced fan-out consumer, the Kinesis stream, or the DynamoDB stream."
   value = try(coalesce(
-    try(aws_kinesis_stream_consumer.this[0].arn, null),
+    try(aws_kinesis_stream_consumer.this["default"].arn, null),
     try(aws_kinesis_stream.this[0].arn, null),
     try(aws_dynamodb_table.this[0].stream_arn, null),
     local.dynamodb ? var.dynamodb.existing_stream_arn : null,
@@ -40,13 +61,18 @@ output "stream_label" {
 }
 
 output "kinesis_consumer_arn" {
-  description = "The enhanced fan-out consumer ARN, or null."
-  value       = try(aws_kinesis_stream_consumer.this[0].arn, null)
+  description = "The default consumer's enhanced fan-out consumer ARN, or null."
+  value       = try(aws_kinesis_stream_consumer.this["default"].arn, null)
 }
 
 output "kinesis_consumer_name" {
-  description = "The enhanced fan-out consumer's name (dimension ConsumerName of its metrics), or null."
-  value       = try(aws_kinesis_stream_consumer.this[0].name, null)
+  description = "The default consumer's enhanced fan-out consumer name (dimension ConsumerName of its metrics), or null."
+  value       = try(aws_kinesis_stream_consumer.this["default"].name, null)
+}
+
+output "kpl_aggregation" {
+  description = "Whether the producers put KPL aggregates (kinesis.kpl_aggregation): consumers must keep a parallelization factor of 1."
+  value       = var.kinesis.kpl_aggregation
 }
 
 output "dynamodb_table_arn" {

@@ -41,6 +41,10 @@ variable "kinesis" {
     - enhanced_fan_out: register a dedicated-throughput consumer (push over HTTP/2, ~70 ms latency;
       billed per consumer-shard hour and per GB) for the Lambda, as seed 002 recommends when several
       consumers share a stream.
+    - kpl_aggregation: producers put KPL aggregates (the blog's "combine messages before sending";
+      the consumer deaggregates them either way). Then the parallelization factor must be 1: Lambda
+      keeps order per partition key, an aggregate's key is one of its records', and concurrent
+      batches would apply one key's later records first (a plan with more is refused).
   EOT
   type = object({
     stream_mode         = optional(string, "PROVISIONED")
@@ -49,6 +53,7 @@ variable "kinesis" {
     kms_key_arn         = optional(string)
     shard_level_metrics = optional(list(string), [])
     enhanced_fan_out    = optional(bool, false)
+    kpl_aggregation     = optional(bool, false)
   })
   default  = {}
   nullable = false
@@ -125,6 +130,21 @@ variable "dynamodb" {
     condition     = var.dynamodb.read_capacity >= 1 && var.dynamodb.write_capacity >= 1
     error_message = "The dynamodb read_capacity and write_capacity must be at least 1."
   }
+}
+
+variable "consumers" {
+  description = <<-EOT
+    The stream's consumers, by key (the root's consumers map): each with enhanced_fan_out gets a
+    registered consumer of its own (dedicated 2 MiB/s per shard, pushed over HTTP/2). The others
+    share each shard's read budget, 5 GetRecords calls and 2 MiB per second, and Lambda polls each
+    shard once a second per mapping: more than 5 shared consumers cannot fit (a plan is refused).
+    Empty (alone, or a single-consumer root): kinesis.enhanced_fan_out registers one for `default`.
+  EOT
+  type = map(object({
+    enhanced_fan_out = optional(bool, false)
+  }))
+  default  = {}
+  nullable = false
 }
 
 variable "tags" {

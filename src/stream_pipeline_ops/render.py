@@ -284,6 +284,8 @@ def render(
         axes = figure.add_axes((left + 0.09 * width, bottom + 0.12 * height, width * 0.82, height * 0.72))
         if place.widget.get("type") == "alarm":
             rendered.widgets.append(draw_alarms(axes, place.widget, client))
+        elif place.widget.get("type") == "text":
+            rendered.widgets.append(draw_text(axes, place.widget))
         else:
             rendered.widgets.append(draw_metrics(axes, place.widget, metric_queries.get(i, []), series, mdates))
             # The whole window, data or not: the time axis reads the same on every widget.
@@ -359,6 +361,16 @@ def draw_metrics(
         "annotations": [a.get("label", "") for a in lines],
         "points": sum(len(series.get(q["Id"], ([], []))[0]) for q in wanted),
     }
+
+
+def draw_text(axes: Any, widget: dict[str, Any]) -> dict[str, Any]:
+    """A text widget (the dashboard's row header for each consumer): its Markdown as plain text, the
+    heading marks and code ticks taken out (matplotlib draws no Markdown)."""
+    markdown = str(widget.get("properties", {}).get("markdown", ""))
+    text = " ".join(line.lstrip("#").strip() for line in markdown.splitlines() if line.strip()).replace("`", "")
+    axes.set_axis_off()
+    axes.text(0, 0.5, text, fontsize=10, fontweight="bold", va="center", ha="left", transform=axes.transAxes)
+    return {"title": "", "text": text}
 
 
 def draw_alarms(axes: Any, widget: dict[str, Any], client: Callable[[str], Any]) -> dict[str, Any]:

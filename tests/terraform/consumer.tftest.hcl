@@ -544,3 +544,17 @@ run "tumbling_windows_reach_the_mapping" {
     error_message = "event_source_mapping.tumbling_window_seconds sets the mapping's TumblingWindowInSeconds (the Alleycat sample's 15 s windows)."
   }
 }
+
+run "kpl_aggregates_need_a_parallelization_factor_of_one" {
+  command = plan
+  module {
+    source = "./modules/consumer"
+  }
+
+  variables {
+    kpl_aggregated_records = true
+    event_source_mapping   = { parallelization_factor = 2 }
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.this]
+}

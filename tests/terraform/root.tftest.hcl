@@ -146,3 +146,86 @@ run "disabled_creates_nothing" {
     error_message = "With enabled = false every output must be empty."
   }
 }
+
+run "a_second_consumer_on_enhanced_fan_out" {
+  command = plan
+
+  variables {
+    consumers = {
+      archive = { enhanced_fan_out = true, sink = { create = false } }
+    }
+  }
+
+  override_resource {
+    override_during = plan
+    target          = module.stream.aws_kinesis_stream_consumer.this["archive"]
+    values          = { arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/pipeline/consumer/pipeline-archive:1700000001" }
+  }
+  override_resource {
+    override_during = plan
+    target          = module.consumer["archive"].aws_lambda_function.this
+    values          = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:pipeline-archive" }
+  }
+
+  assert {
+    condition     = keys(output.consumers) == ["archive", "default"] && output.consumers["archive"].function_name == "pipeline-archive" && output.function_name == "pipeline"
+    error_message = "Each entry of consumers is a consumer of its own, named after its key; the default consumer keeps the pipeline's name (and the singular outputs)."
+  }
+  assert {
+    condition = (
+      output.consumers["archive"].event_source_arn == "arn:aws:kinesis:eu-west-1:123456789012:stream/pipeline/consumer/pipeline-archive:1700000001" &&
+      output.consumers["archive"].kinesis_consumer_name == "pipeline-archive" &&
+      output.consumers["default"].event_source_arn == output.stream_arn &&
+      output.shared_read_consumers == ["default"]
+    )
+    error_message = "The enhanced fan-out consumer's mapping reads its registered consumer; the default one shares the stream's read budget."
+  }
+  assert {
+    condition = (
+      output.alarm_names["archive/record-age"] == "pipeline-archive-record-age" &&
+      output.alarm_names["record-age"] == "pipeline-record-age" &&
+      contains(keys(output.alarm_names), "archive/kinesis-subscribe-rate-exceeded") &&
+      !contains(keys(output.alarm_names), "kinesis-subscribe-rate-exceeded") &&
+      !contains(keys(output.alarm_names), "archive/sink-write-throttles") &&
+      length([for k in keys(output.alarm_names) : k if endswith(k, "kinesis-write-throughput-exceeded")]) == 1 &&
+      length([for k in keys(output.alarm_names) : k if endswith(k, "kinesis-read-throughput-exceeded")]) == 1
+    )
+    error_message = "Each consumer has its own alarms (the archive's prefixed `archive/`, named after its function); the stream's alarms exist once."
+  }
+  assert {
+    condition     = output.composite_alarm_names["archive/lost"] == "pipeline-archive-lost" && output.composite_alarm_names["lost"] == "pipeline-lost"
+    error_message = "Each consumer's incidents page through composites of its own."
+  }
+  assert {
+    condition = (
+      keys(output.stream_pipeline.consumers) == ["archive", "default"] &&
+      output.stream_pipeline.consumers["archive"].function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:pipeline-archive" &&
+      output.stream_pipeline.consumers["archive"].event_source_arn == output.consumers["archive"].event_source_arn
+    )
+    error_message = "The operator command sees every consumer in the stream_pipeline output."
+  }
+  assert {
+    condition     = output.consumers["archive"].sink_table_name == null && output.consumers["default"].sink_table_name == "pipeline-sink"
+    error_message = "Each consumer has its own sink settings."
+  }
+}
+
+run "the_default_key_is_the_top_level_consumer" {
+  command = plan
+
+  variables {
+    consumers = { default = {} }
+  }
+
+  expect_failures = [var.consumers]
+}
+
+run "consumer_keys_are_lower_case_names" {
+  command = plan
+
+  variables {
+    consumers = { Archive_1 = {} }
+  }
+
+  expect_failures = [var.consumers]
+}

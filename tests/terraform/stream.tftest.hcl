@@ -84,3 +84,76 @@ run "disabled_stream" {
     error_message = "A disabled stream module plans nothing."
   }
 }
+
+run "five_shared_consumers_fit_the_read_budget" {
+  command = plan
+  module {
+    source = "./modules/stream"
+  }
+
+  variables {
+    consumers = { default = {}, a = {}, b = {}, c = {}, d = {}, e = { enhanced_fan_out = true } }
+  }
+
+  assert {
+    condition     = length(terraform_data.read_budget[0].input.shared) == 5 && keys(aws_kinesis_stream_consumer.this) == ["e"]
+    error_message = "Five shared consumers fit the shards' 5 GetRecords a second; the sixth, on enhanced fan-out, gets a registered consumer of its own."
+  }
+}
+
+run "a_sixth_shared_consumer_is_refused" {
+  command = plan
+  module {
+    source = "./modules/stream"
+  }
+
+  variables {
+    consumers = { default = {}, a = {}, b = {}, c = {}, d = {}, e = {} }
+  }
+
+  expect_failures = [terraform_data.read_budget]
+}
+
+run "a_dynamodb_stream_takes_two_readers" {
+  command = plan
+  module {
+    source = "./modules/stream"
+  }
+
+  variables {
+    source_type = "dynamodb"
+    consumers   = { default = {}, a = {}, b = {} }
+  }
+
+  expect_failures = [terraform_data.read_budget]
+}
+
+run "a_dynamodb_stream_has_no_enhanced_fan_out" {
+  command = plan
+  module {
+    source = "./modules/stream"
+  }
+
+  variables {
+    source_type = "dynamodb"
+    consumers   = { default = { enhanced_fan_out = true } }
+  }
+
+  expect_failures = [terraform_data.read_budget]
+}
+
+run "the_default_consumer_keeps_its_registered_name" {
+  command = plan
+  module {
+    source = "./modules/stream"
+  }
+
+  variables {
+    consumers = { default = { enhanced_fan_out = true }, archive = { enhanced_fan_out = true } }
+  }
+
+  assert {
+    condition     = aws_kinesis_stream_consumer.this["default"].name == "pipeline-consumer" && aws_kinesis_stream_consumer.this["archive"].name == "pipeline-archive"
+    error_message = "The default consumer keeps 0.2's name (<name>-consumer), so an upgrade does not re-register it; others are named after their key."
+  }
+}

@@ -387,3 +387,14 @@ def test_the_fixtures_are_what_the_module_renders_today(example: str) -> None:
     assert rendered == committed, (
         f"tests/fixtures/dashboards/{example}.json is stale: run .venv/bin/python tests/dashboard_bodies.py"
     )
+
+
+def test_a_consumer_row_header_is_drawn_as_its_text(tmp_path: Path) -> None:
+    """The dashboard titles each consumer's row with a text widget: drawn as its words, not as an empty
+    graph, and asking CloudWatch for nothing."""
+    header = {"markdown": "### Consumer `archive`: function `a`"}
+    body = {"widgets": [{"type": "text", "width": 24, "height": 1, "properties": header}]}
+    cloudwatch = StrictCloudWatch()
+    drawn = render.render(body, lambda _service: cloudwatch, tmp_path / "d.png", title="t", now=NOW)
+    assert drawn.widgets == [{"title": "", "text": "Consumer archive: function a"}]
+    assert cloudwatch.requests == []

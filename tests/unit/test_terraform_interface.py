@@ -20,6 +20,7 @@ SHARED = [
     ("consumer", "on_failure_queue_kms_key_arn"),
     ("consumer", "on_failure_destination"),
     ("consumer", "on_failure_archive_days"),
+    ("consumer", "on_failure_archive_force_destroy"),
 ]
 
 
@@ -34,6 +35,15 @@ def test_root_variable_matches_the_child(module: str, name: str) -> None:
     root, child = variables(ROOT)[name], variables(ROOT / "modules" / module)[name]
     for field in ("type", "default", "description", "validation"):
         assert root.get(field) == child.get(field), f"{name}.{field} differs between the root and modules/{module}"
+
+
+@pytest.mark.parametrize("name", ["function", "event_source_mapping", "sink"])
+def test_each_of_the_consumers_takes_the_consumer_modules_settings(name: str) -> None:
+    """An entry of the root's consumers map is a consumer module's function, mapping and sink, with the
+    same attributes and defaults (Terraform has no type alias, so the type is written out again)."""
+    child = variables(ROOT / "modules" / "consumer")[name]["type"].removeprefix("${").removesuffix("}")
+    entry = variables(ROOT)["consumers"]["type"]
+    assert f"{name} = optional({child}, {{}})" in entry, f"consumers.{name} differs from modules/consumer's {name}"
 
 
 def test_every_variable_has_a_description_and_type() -> None:
