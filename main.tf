@@ -1,6 +1,7 @@
 locals {
   # The default consumer comes from the top-level variables (0.2's single consumer); the consumers
-  # map adds others, each named after its key.
+  # map adds others, each named after its key, inheriting the default's settings and overriding the
+  # ones it gives (an attribute left out of an entry is null, so only what the entry sets wins).
   consumers = merge(
     {
       default = {
@@ -12,7 +13,16 @@ locals {
         on_failure_destination = var.on_failure_destination
       }
     },
-    { for key, c in var.consumers : key => merge(c, { name = "${var.name}-${key}" }) },
+    {
+      for key, c in var.consumers : key => {
+        name                   = "${var.name}-${key}"
+        enhanced_fan_out       = c.enhanced_fan_out
+        function               = merge(var.function, { for k, v in c.function : k => v if v != null })
+        event_source_mapping   = merge(var.event_source_mapping, { for k, v in c.event_source_mapping : k => v if v != null })
+        sink                   = merge(var.sink, { for k, v in c.sink : k => v if v != null })
+        on_failure_destination = coalesce(c.on_failure_destination, var.on_failure_destination)
+      }
+    },
   )
 }
 

@@ -374,8 +374,10 @@ variable "consumers" {
     The top-level function, event_source_mapping, sink and on_failure_destination describe the
     `default` consumer (named after the pipeline); each entry here is another one, with its own
     function `<name>-<key>`, mapping, failure path, sink, alarms (named after it) and dashboard row.
-    An entry takes the same settings as those variables, with the same defaults (it does not inherit
-    the default consumer's), and the same validations apply (reported against `module.consumer`).
+    An entry inherits the default consumer's function, event_source_mapping, sink and
+    on_failure_destination, and overrides each setting it gives, e.g.
+    `archive = { function = { record_processor = "archive" }, sink = { create = false } }`. The same
+    validations apply (reported against `module.consumer["<key>"]`).
     - enhanced_fan_out: a dedicated-throughput consumer for this one (Kinesis only; the default
       consumer's is kinesis.enhanced_fan_out). Consumers without it share each shard's 5 reads/s
       and 2 MB/s: seed 002 measured 200 ms of latency per shared consumer, so up to 1 s for 5, and
@@ -384,54 +386,54 @@ variable "consumers" {
   type = map(object({
     enhanced_fan_out = optional(bool, false)
     function = optional(object({
-      runtime              = optional(string, "python3.13")
-      architecture         = optional(string, "x86_64")
-      memory_mb            = optional(number, 128)
-      timeout_seconds      = optional(number, 30)
-      reserved_concurrency = optional(number, -1)
-      tracing              = optional(bool, false)
+      runtime              = optional(string)
+      architecture         = optional(string)
+      memory_mb            = optional(number)
+      timeout_seconds      = optional(number)
+      reserved_concurrency = optional(number)
+      tracing              = optional(bool)
       package_path         = optional(string)
       s3_bucket            = optional(string)
       s3_key               = optional(string)
       s3_object_version    = optional(string)
-      handler              = optional(string, "stream_pipeline.handler.lambda_handler")
+      handler              = optional(string)
       record_processor     = optional(string)
-      metrics_namespace    = optional(string, "StreamPipeline")
-      log_level            = optional(string, "INFO")
-      log_retention_days   = optional(number, 7)
+      metrics_namespace    = optional(string)
+      log_level            = optional(string)
+      log_retention_days   = optional(number)
       log_kms_key_arn      = optional(string)
-      environment          = optional(map(string), {})
-      layers               = optional(list(string), [])
+      environment          = optional(map(string))
+      layers               = optional(list(string))
       policy_statements = optional(list(object({
         sid       = string
         actions   = list(string)
         resources = list(string)
-      })), [])
+      })))
     }), {})
     event_source_mapping = optional(object({
-      enabled                         = optional(bool, true)
-      batch_size                      = optional(number, 100)
-      maximum_batching_window_seconds = optional(number, 1)
-      parallelization_factor          = optional(number, 1)
-      starting_position               = optional(string, "LATEST")
+      enabled                         = optional(bool)
+      batch_size                      = optional(number)
+      maximum_batching_window_seconds = optional(number)
+      parallelization_factor          = optional(number)
+      starting_position               = optional(string)
       starting_position_timestamp     = optional(string)
-      bisect_batch_on_function_error  = optional(bool, true)
-      maximum_retry_attempts          = optional(number, 3)
+      bisect_batch_on_function_error  = optional(bool)
+      maximum_retry_attempts          = optional(number)
       maximum_record_age_seconds      = optional(number)
-      filter_patterns                 = optional(list(string), [])
-      metrics                         = optional(bool, true)
-      tumbling_window_seconds         = optional(number, 0)
+      filter_patterns                 = optional(list(string))
+      metrics                         = optional(bool)
+      tumbling_window_seconds         = optional(number)
     }), {})
     sink = optional(object({
-      create                 = optional(bool, true)
-      billing_mode           = optional(string, "PAY_PER_REQUEST")
-      read_capacity          = optional(number, 5)
-      write_capacity         = optional(number, 5)
+      create                 = optional(bool)
+      billing_mode           = optional(string)
+      read_capacity          = optional(number)
+      write_capacity         = optional(number)
       kms_key_arn            = optional(string)
-      point_in_time_recovery = optional(bool, true)
-      deletion_protection    = optional(bool, false)
+      point_in_time_recovery = optional(bool)
+      deletion_protection    = optional(bool)
     }), {})
-    on_failure_destination = optional(string, "sqs")
+    on_failure_destination = optional(string)
   }))
   default  = {}
   nullable = false
@@ -441,7 +443,7 @@ variable "consumers" {
     error_message = "Each consumers key must be a lower-case letter followed by up to 19 lower-case letters, digits or `-`, such as `archive`; `default` is the consumer the top-level function, event_source_mapping and sink describe."
   }
   validation {
-    condition     = alltrue([for c in values(var.consumers) : contains(["sqs", "s3"], c.on_failure_destination)])
+    condition     = alltrue([for c in values(var.consumers) : contains(["sqs", "s3"], coalesce(c.on_failure_destination, "sqs"))])
     error_message = "Each consumers entry's on_failure_destination must be `sqs` (a queue message with the sequence range) or `s3` (an object with the records)."
   }
 }

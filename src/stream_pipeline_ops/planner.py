@@ -111,7 +111,7 @@ page's figures could not be read from here): the estimate marks what rests on th
 EMF_METRICS: Final = 7  # BatchSize, RecordsProcessed/Failed, DuplicatesSkipped, SinkWriteRequests/Throttles, Latency
 ESM_METRICS: Final = 6  # EventCount metrics of the mapping
 METRIC_ALARMS: Final = 15
-CONSUMER_NAME: Final = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+CONSUMER_NAME: Final = re.compile(r"^[a-z][a-z0-9-]{0,19}$")  # the root module's consumers keys
 
 
 @dataclass(frozen=True)
@@ -154,9 +154,14 @@ class Workload:
         for name in names:
             if not CONSUMER_NAME.match(name):
                 raise ValueError(
-                    f"the consumer name {name!r} must be 1 to 32 lower-case letters, digits or '-', "
+                    f"the consumer name {name!r} must be 1 to 20 lower-case letters, digits or '-', "
                     "starting with a letter (it becomes part of the function's name)"
                 )
+        if "default" in names[1:]:
+            raise ValueError(
+                "only the first consumer can be named 'default': it is the module's default consumer "
+                "(the top-level function), and the others are keys of the consumers map"
+            )
         if len(set(names)) != len(names):
             raise ValueError(
                 f"the consumer names must be unique; repeated: {sorted({n for n in names if names.count(n) > 1})}"
@@ -226,16 +231,18 @@ class Plan:
     kinesis_record_bytes: int = 0
 
     def tfvars(self) -> dict[str, Any]:
-        """Inputs of the root module (and of the examples' module block), as they are. One consumer
-        keeps the single-consumer shape; several become the ``consumers`` map, each inheriting the
-        top-level ``function``, ``event_source_mapping`` and ``sink`` and saying its own fan-out."""
-        several = len(self.consumers) > 1
+        """Inputs of the root module (and of the examples' module block), as they are. The first
+        consumer is the module's default one (the top-level ``function``, ``event_source_mapping``
+        and ``sink``, its fan-out in ``kinesis.enhanced_fan_out``); the others become the
+        ``consumers`` map, each inheriting those settings and saying its own fan-out."""
+        default = ConsumerPlan("consumer", self.enhanced_fan_out, low_latency=False, propagation_ms=0, reason="")
+        first, *others = self.consumers or [default]
         inputs: dict[str, Any] = {
             "kinesis": {
                 "stream_mode": self.stream_mode,
                 **({"shard_count": self.shard_count} if self.stream_mode == "PROVISIONED" else {}),
                 "retention_hours": self.retention_hours,
-                **({} if several else {"enhanced_fan_out": self.enhanced_fan_out}),
+                "enhanced_fan_out": first.enhanced_fan_out,
             },
             "function": {
                 "memory_mb": self.memory_mb,
@@ -250,8 +257,8 @@ class Plan:
             },
             "sink": {"billing_mode": self.sink_billing_mode},
         }
-        if several:
-            inputs["consumers"] = {c.name: {"enhanced_fan_out": c.enhanced_fan_out} for c in self.consumers}
+        if others:
+            inputs["consumers"] = {c.name: {"enhanced_fan_out": c.enhanced_fan_out} for c in others}
         return inputs
 
 

@@ -142,7 +142,7 @@ def test_the_readme_snippet_plans_from_a_git_source_with_no_build_step(source: s
     assert ".terraform/modules/pipeline/" in function["filename"], "the package comes with the module download"
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert function["source_code_hash"] in changelog, "the CHANGELOG records the release's package hash"
-    assert len(planned(plan_doc, "aws_cloudwatch_metric_alarm")) == 15
+    assert len(planned(plan_doc, "aws_cloudwatch_metric_alarm")) == 16
     assert null_dimensions(plan_doc)[0] == []
 
 
@@ -165,8 +165,7 @@ module "billing" {{
 module "dashboard_of_a_function" {{
   source        = "{source}//modules/dashboard?ref={REF}"
   name          = "fn-only"
-  function_name = "someone-elses-function"
-  handler_metrics = false
+  consumers     = {{ default = {{ function_name = "someone-elses-function", handler_metrics = false }} }}
 }}
 
 module "consumer_alone" {{
@@ -218,7 +217,9 @@ module "first_in_europe" {{
     (dashboard,) = [
         d for d in planned(plan_doc, "aws_cloudwatch_dashboard") if "dashboard_of_a_function" in d["address"]
     ]
-    metrics = [m[1] for w in json.loads(dashboard["dashboard_body"])["widgets"] for m in w["properties"]["metrics"]]
+    metrics = [
+        m[1] for w in json.loads(dashboard["dashboard_body"])["widgets"] for m in w["properties"].get("metrics", [])
+    ]
     assert "RecordsFailed" not in metrics, "handler_metrics = false: no EMF widget for someone else's function"
     assert "Errors" in metrics
 
@@ -270,8 +271,7 @@ module "empty_dashboard" {{
 module "mapping_alarms_without_the_mapping" {{
   source                       = "{source}//modules/alarms?ref={REF}"
   name                         = "half"
-  function_name                = "f"
-  event_source_mapping_metrics = true
+  consumers                    = {{ default = {{ function_name = "f", event_source_mapping_metrics = true }} }}
 }}
 """
     directory = workspace(tmp_path, config)
@@ -279,8 +279,8 @@ module "mapping_alarms_without_the_mapping" {{
     result = terraform(directory, "plan", "-input=false", "-no-color", check=False)
     assert result.returncode != 0
     errors = " ".join(result.stderr.split())
-    assert "The dashboard would be empty: give it at least one of function_name" in errors
-    assert "needs event_source_mapping_uuid (event_source_mapping_metrics is on)" in errors
+    assert "The dashboard would be empty: give it at least one of consumers" in errors
+    assert "needs the consumer's event_source_mapping_uuid (event_source_mapping_metrics is on)" in errors
     assert "Traceback" not in errors
 
 
@@ -325,4 +325,62 @@ def test_the_planners_tfvars_plan_as_they_are(source: str, tmp_path: Path) -> No
     assert (mapping["batch_size"], mapping["parallelization_factor"]) == (1000, 2)
     assert mapping["maximum_record_age_in_seconds"] == result.maximum_record_age_s
     (function,) = planned(plan_doc, "aws_lambda_function")
-    assert (function["memory_size"], function["reserved_concurrent_executions"]) == (256, 10)
+    assert (function["memory_size"], function["reserved_concurrent_executions"]) == (
+        256,
+        -1,
+    )  # no reservation unless asked
+
+
+def test_two_consumers_of_one_stream_plan_from_the_clone(source: str, tmp_path: Path) -> None:
+    """The race with a second consumer on enhanced fan-out, as a team writes it: two functions, two
+    mappings (one on a registered consumer), each consumer's own alarms and failure path, the stream's
+    alarms once, one dashboard with a row each."""
+    config = f"""
+module "race" {{
+  source  = "{source}?ref={REF}"
+  name    = "race"
+  kinesis = {{ shard_count = 2 }}
+  consumers = {{
+    archive = {{ enhanced_fan_out = true, sink = {{ create = false }} }}
+  }}
+}}
+"""
+    plan_doc = plan(workspace(tmp_path, config))
+    assert null_dimensions(plan_doc)[0] == []
+    assert sorted(f["function_name"] for f in planned(plan_doc, "aws_lambda_function")) == ["race", "race-archive"]
+    assert len(planned(plan_doc, "aws_lambda_event_source_mapping")) == 2
+    assert [c["name"] for c in planned(plan_doc, "aws_kinesis_stream_consumer")] == ["race-archive"]
+    assert sorted(q["name"] for q in planned(plan_doc, "aws_sqs_queue")) == ["race-archive-failures", "race-failures"]
+    assert [t["name"] for t in planned(plan_doc, "aws_dynamodb_table") if t["name"].endswith("-sink")] == ["race-sink"]
+    alarms = [a["alarm_name"] for a in planned(plan_doc, "aws_cloudwatch_metric_alarm")]
+    assert len(alarms) == len(set(alarms))
+    assert {"race-record-age", "race-archive-record-age", "race-archive-kinesis-subscribe-rate-exceeded"} <= set(alarms)
+    assert [a for a in alarms if a.endswith("kinesis-write-throughput-exceeded")] == [
+        "race-kinesis-write-throughput-exceeded"
+    ]
+    composites = sorted(a["alarm_name"] for a in planned(plan_doc, "aws_cloudwatch_composite_alarm"))
+    assert composites == sorted(f"{f}-{c}" for f in ("race", "race-archive") for c in ("behind", "failing", "lost"))
+    assert len(planned(plan_doc, "aws_cloudwatch_dashboard")) == 1  # its body waits for the mappings' UUIDs
+
+
+def test_the_planners_tfvars_for_two_consumers_plan_as_they_are(source: str, tmp_path: Path) -> None:
+    """`stream-pipeline plan --consumer leaderboard --consumer archive:low-latency --tfvars`, unchanged."""
+    from stream_pipeline_ops import planner
+
+    two = (planner.Consumer("leaderboard"), planner.Consumer("archive", low_latency=True))
+    result = planner.plan(planner.Workload(avg_rps=1000, peak_rps=1000, record_bytes=200, keys=1000, consumers=two))
+    names = list(result.tfvars())
+    config = "\n".join(f'variable "{n}" {{\n  type = any\n}}' for n in names)
+    config += f'\nmodule "pipeline" {{\n  source = "{source}?ref={REF}"\n  name   = "race"\n'
+    config += "".join(f"  {n} = var.{n}\n" for n in names) + "}\n"
+    directory = workspace(tmp_path, config)
+    (directory / "race.tfvars").write_text(planner.tfvars_hcl(result))
+    plan_doc = plan(directory, "-var-file=race.tfvars")
+
+    mappings = {m["address"]: m for m in planned(plan_doc, "aws_lambda_event_source_mapping")}
+    assert sorted(mappings) == [
+        f'module.pipeline.module.consumer["{key}"].aws_lambda_event_source_mapping.this[0]'
+        for key in ("archive", "default")
+    ]
+    assert {m["batch_size"] for m in mappings.values()} == {1000}, "the second consumer inherits the mapping settings"
+    assert [c["name"] for c in planned(plan_doc, "aws_kinesis_stream_consumer")] == ["race-archive"]

@@ -229,3 +229,27 @@ run "consumer_keys_are_lower_case_names" {
 
   expect_failures = [var.consumers]
 }
+
+run "a_consumer_inherits_the_default_consumers_settings_and_overrides_its_own" {
+  command = plan
+
+  variables {
+    function             = { timeout_seconds = 60 }
+    event_source_mapping = { maximum_record_age_seconds = 3600, metrics = false }
+    consumers = {
+      archive = { function = { timeout_seconds = 120 }, event_source_mapping = { maximum_record_age_seconds = 7200 } }
+    }
+  }
+
+  assert {
+    condition     = module.consumer["archive"].function_timeout_seconds == 120 && module.consumer["default"].function_timeout_seconds == 60
+    error_message = "An entry overrides the function settings it gives."
+  }
+  assert {
+    condition = (
+      module.consumer["archive"].maximum_record_age_seconds == 7200 && module.consumer["default"].maximum_record_age_seconds == 3600 &&
+      module.consumer["archive"].event_source_mapping_metrics == false
+    )
+    error_message = "An entry's mapping overrides its maximum record age and inherits the rest (metrics off) from the top-level mapping."
+  }
+}

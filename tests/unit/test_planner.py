@@ -303,8 +303,9 @@ def test_a_low_latency_consumer_gets_enhanced_fan_out_and_pays_for_it(tmp_path: 
     one = planner.plan(RACE).cost
     assert result.cost["Lambda"] == pytest.approx(2 * one["Lambda"], abs=0.02)  # a function per consumer
     inputs = result.tfvars()
-    assert inputs["consumers"] == {"leaderboard": {"enhanced_fan_out": False}, "archive": {"enhanced_fan_out": True}}
-    assert "enhanced_fan_out" not in inputs["kinesis"]  # each consumer says its own
+    # The first is the module's default consumer (the top-level settings); the others, the map's keys.
+    assert inputs["consumers"] == {"archive": {"enhanced_fan_out": True}}
+    assert inputs["kinesis"]["enhanced_fan_out"] is False
     assert parsed_tfvars(result, tmp_path) == inputs
 
 
@@ -355,10 +356,16 @@ def test_a_consumer_asked_onto_shared_throughput_stays_there_with_a_warning() ->
     assert result.warnings == ["ticker wants low latency but was asked onto shared throughput (up to ~200 ms)"]
 
 
-@pytest.mark.parametrize("name", ["Archive", "a_b", "", "x" * 33, "1st"])
+@pytest.mark.parametrize("name", ["Archive", "a_b", "", "x" * 21, "1st"])
 def test_a_consumer_name_the_module_cannot_take_is_a_sentence(name: str) -> None:
-    with pytest.raises(ValueError, match="must be 1 to 32 lower-case letters, digits or '-'"):
+    with pytest.raises(ValueError, match="must be 1 to 20 lower-case letters, digits or '-'"):
         planner.plan(planner.Workload(**{**RACE.__dict__, "consumers": (planner.Consumer(name),)}))
+
+
+def test_only_the_first_consumer_may_be_the_default_one() -> None:
+    two = (planner.Consumer("leaderboard"), planner.Consumer("default"))
+    with pytest.raises(ValueError, match="only the first consumer can be named 'default'"):
+        planner.plan(planner.Workload(**{**RACE.__dict__, "consumers": two}))
 
 
 def test_consumers_from_the_command_line() -> None:
