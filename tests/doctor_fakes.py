@@ -63,6 +63,7 @@ HEALTHY: dict[tuple[str, str], Any] = {
             "EncryptionType": "NONE",
         }
     },
+    ("kinesis", "list_stream_consumers"): {"Consumers": []},
     ("lambda", "get_function_concurrency"): {"ReservedConcurrentExecutions": 10},
     ("lambda", "get_account_settings"): {
         "AccountLimit": {"ConcurrentExecutions": 1000, "UnreservedConcurrentExecutions": 990}

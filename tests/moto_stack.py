@@ -111,7 +111,7 @@ def _zip() -> bytes:
     return buffer.getvalue()
 
 
-def _detach_trigger(name: str, region: str, source_type: str) -> None:
+def detach_trigger(name: str, region: str, source_type: str) -> None:
     """moto runs the mapped function (in Docker) on every put, whatever the mapping's state; here the
     tests play the function themselves, so the source forgets the mapping (which the API still lists)."""
     if source_type == "kinesis":
@@ -184,7 +184,7 @@ def build(
         FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
         DestinationConfig={"OnFailure": {"Destination": failure_arn}},
     )  # fmt: skip
-    _detach_trigger(name, region, source_type)
+    detach_trigger(name, region, source_type)
     return MotoStack(
         name=name, region=region, source_type=source_type, destination=destination, stream_arn=stream_arn,
         function_arn=function_arn, failure_arn=failure_arn, queue_url=queue_url, bucket=bucket, sink=sink,

@@ -144,7 +144,7 @@ locals {
     [for _ in [1] : {
       Sid      = "ReadTheStream"
       Effect   = "Allow"
-      Action   = ["kinesis:DescribeStreamSummary"]
+      Action   = ["kinesis:DescribeStreamSummary", "kinesis:ListStreamConsumers"]
       Resource = [var.stream_arn]
     } if local.kinesis && var.stream_arn != null],
     [for arns in [local.efo] : {

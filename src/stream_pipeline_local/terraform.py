@@ -97,8 +97,9 @@ def emulator_shards(example: str, shard_count: int) -> Iterator[Path]:
     LocalStack's Kinesis emulator (kinesis-mock) spends time on every put in proportion to the records
     already in the shard, so a local race of 60,000 records needs far more shards than AWS does to
     take 1,000 records/s (docs/BENCHMARKS.md). A Terraform override file in the example sets
-    ``kinesis.shard_count`` and raises ``function.reserved_concurrency`` to shards x parallelization
-    factor (the module refuses less); every other value is the example's own, read from its main.tf.
+    ``kinesis.shard_count`` and, when the example reserves concurrency, raises
+    ``function.reserved_concurrency`` to shards x parallelization factor (the module refuses less);
+    every other value is the example's own, read from its main.tf.
     """
     import hcl2  # noqa: PLC0415 - a development dependency, needed by the bench only
 
@@ -109,7 +110,9 @@ def emulator_shards(example: str, shard_count: int) -> Iterator[Path]:
     factor = int(module["event_source_mapping"].get("parallelization_factor", 1))
     kinesis = {**module["kinesis"], "shard_count": shard_count}
     function = {**module["function"]}
-    function["reserved_concurrency"] = max(int(function.get("reserved_concurrency", -1)), shard_count * factor)
+    reserved = int(function.get("reserved_concurrency", -1))
+    if reserved != -1:  # a reservation must cover every concurrent batch; none (the default) needs nothing
+        function["reserved_concurrency"] = max(reserved, shard_count * factor)
     override = directory / "emulator_override.tf.json"
     override.write_text(json.dumps({"module": {"pipeline": {"kinesis": kinesis, "function": function}}}, indent=2))
     try:

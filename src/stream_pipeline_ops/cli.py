@@ -34,7 +34,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -64,6 +64,9 @@ def stack_options(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--outputs", metavar="FILE", help="`terraform output -json` of the stack (- for stdin)")
     source.add_argument("--terraform-dir", metavar="DIR", help="run `terraform output -json` in DIR")
     group.add_argument("--function", help="the consumer function's name (overrides the outputs)")
+    group.add_argument(
+        "--consumer", metavar="KEY", help="which consumer of a stack with several: its key (or its function's name)"
+    )
 
 
 def command(
@@ -79,11 +82,21 @@ def command(
     return sub
 
 
+def stack_of(args: argparse.Namespace) -> Stack:
+    """The stack, narrowed to the consumer asked for (``--consumer`` or ``--function``), if any."""
+    if args.consumer and args.outputs is None and args.terraform_dir is None:
+        raise StackError(
+            "--consumer KEY picks one of the stack's consumers: give the stack's outputs too "
+            "(--outputs FILE or --terraform-dir DIR), or name the function with --function NAME."
+        )
+    return resolve(args.outputs, args.terraform_dir, function=args.consumer or args.function, client=client)
+
+
 def function_of(args: argparse.Namespace) -> tuple[Stack, str]:
-    """The stack, and its function's name: every command that reads the live stack starts from it."""
-    stack = resolve(args.outputs, args.terraform_dir, function=args.function, client=client)
+    """The stack, and its one function's name: the commands that act on one consumer start from it."""
+    stack = stack_of(args)
     if stack.function_name is None and stack.consumers:
-        stack.consumer(None)  # several consumers: says which to choose
+        stack.consumer(None)  # several consumers: says which exist and how to choose
     if stack.function_name is None:
         raise StackError("No function: pass --function NAME, --outputs FILE or --terraform-dir DIR.")
     return stack, stack.function_name
@@ -94,32 +107,64 @@ def client(service: str) -> Any:
 
 
 def run_doctor(args: argparse.Namespace, console: Console) -> int:
-    stack, function = function_of(args)
-    report = doctor.diagnose(
-        client,
-        function,
-        args.topic or stack.sns_topic_arn,
-        minutes=args.minutes,
-        ledger_table=stack.redrive_ledger_table_arn,
-    )
-    findings = report.sorted()
+    """One consumer (the only one, or the one asked for), or each of a stack's consumers in turn, the
+    stream's findings reported once."""
+    stack = stack_of(args)
+    if stack.function_name is not None:
+        targets: list[tuple[str | None, str]] = [(None, stack.function_name)]
+    elif len(stack.consumers) > 1:
+        targets = [(c.key, c.function_name) for c in stack.consumers]
+    else:
+        raise StackError("No function: pass --function NAME, --outputs FILE or --terraform-dir DIR.")
+    report = diagnose_each(stack, targets, args)
     if args.json:
         print(
             json.dumps(
                 {
-                    "function": function,
+                    "function": targets[0][1] if len(targets) == 1 else None,
+                    "consumers": {key: function for key, function in targets if key is not None},
                     "checked": report.checked,
-                    "findings": [f.as_dict() for f in findings],
+                    "findings": [f.as_dict() for f in report.sorted()],
                     "exit_code": report.exit_code,
                 },
                 indent=2,
             )
         )
-        return report.exit_code
+    else:
+        names = ", ".join(function for _, function in targets)
+        label = targets[0][1] if len(targets) == 1 else f"{len(targets)} consumers ({names})"
+        show_findings(report, label, args.minutes, console)
+    return report.exit_code
+
+
+def diagnose_each(stack: Stack, targets: list[tuple[str | None, str]], args: argparse.Namespace) -> doctor.Report:
+    """The doctor's report for each consumer, in one: a consumer's findings named after its key (when
+    there are several), the stream's once."""
+    report = doctor.Report()
+    seen: set[tuple[str, str, str]] = set()
+    for key, function in targets:
+        found = doctor.diagnose(
+            client, function, args.topic or stack.sns_topic_arn, minutes=args.minutes,
+            ledger_table=stack.redrive_ledger_table_arn,
+        )  # fmt: skip
+        for finding in found.findings:
+            if finding.area == doctor.STREAM_AREA:  # the same stream for every consumer
+                if (finding.area, finding.title, finding.evidence) in seen:
+                    continue
+                seen.add((finding.area, finding.title, finding.evidence))
+                report.findings.append(finding)
+            else:
+                report.findings.append(finding if key is None else replace(finding, area=f"{key}: {finding.area}"))
+        report.checked.extend(c for c in found.checked if c not in report.checked)
+    return report
+
+
+def show_findings(report: doctor.Report, label: str, minutes: int, console: Console) -> None:
+    findings = report.sorted()
     if not [f for f in findings if f.severity > doctor.Severity.INFO]:
         console.print(
-            f"[green]No problems found[/green] in {function}: checked {', '.join(report.checked)} "
-            f"over the last {args.minutes} minutes.",
+            f"[green]No problems found[/green] in {label}: checked {', '.join(report.checked)} "
+            f"over the last {minutes} minutes.",
             soft_wrap=True,
         )
     if findings and not console.is_terminal:  # plain lines for logs and pipes, as brew doctor prints
@@ -128,13 +173,12 @@ def run_doctor(args: argparse.Namespace, console: Console) -> int:
             console.print(f"  evidence: {f.evidence}", highlight=False, soft_wrap=True)
             console.print(f"  fix: {f.fix}", highlight=False, soft_wrap=True)
     elif findings:
-        table = Table(title=f"stream-pipeline doctor: {function}", show_lines=True)
+        table = Table(title=f"stream-pipeline doctor: {label}", show_lines=True)
         for column in ("severity", "area", "finding", "evidence", "fix"):
             table.add_column(column, overflow="fold")
         for f in findings:
             table.add_row(f"[{STYLE[f.severity]}]{f.severity}[/]", f.area, f.title, f.evidence, f.fix)
         console.print(table)
-    return report.exit_code
 
 
 def run_load(args: argparse.Namespace, console: Console) -> int:
@@ -339,7 +383,7 @@ def run_dashboard(args: argparse.Namespace, console: Console) -> int:
             raise StackError(f"Cannot read the dashboard body {args.body}: {exc}.") from None
         name = Path(args.body).stem
     else:
-        stack = resolve(args.outputs, args.terraform_dir, client=client)
+        stack = stack_of(args)
         name = args.name or stack.dashboard_name or ""
         if not name:
             raise StackError("No dashboard: pass --name NAME, --body FILE, or the stack's outputs (--outputs FILE).")
@@ -347,6 +391,10 @@ def run_dashboard(args: argparse.Namespace, console: Console) -> int:
             body = json.loads(client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
         except ClientError as exc:
             raise StackError(f"Cannot read dashboard {name}: {exc.response['Error'].get('Message', exc)}") from None
+        if args.consumer and len(stack.consumers) == 1:
+            key = stack.consumers[0].key
+            body = render.one_consumer(body, key)
+            name = f"{name} ({key})"
     return draw(body, f"{name}: last {args.minutes} minutes", args, console)
 
 

@@ -254,6 +254,23 @@ def _matplotlib() -> tuple[Any, Any]:
     return plt, mdates
 
 
+def one_consumer(body: dict[str, Any], key: str) -> dict[str, Any]:
+    """The dashboard for one consumer of several: the alarm and stream widgets (before the first row
+    header) and that consumer's row, from its header (a text widget ``### Consumer `KEY` ...``) to the
+    next one. A body without row headers is returned as it is."""
+    widgets = body.get("widgets", [])
+    kept, inside, headers = [], True, 0
+    for widget in widgets:
+        if widget.get("type") == "text" and str(widget.get("properties", {}).get("markdown", "")).startswith(
+            "### Consumer `"
+        ):
+            headers += 1
+            inside = str(widget["properties"]["markdown"]).startswith(f"### Consumer `{key}`")
+        if inside:
+            kept.append(widget)
+    return {**body, "widgets": kept} if headers else body
+
+
 def render(
     body: dict[str, Any],
     client: Callable[[str], Any],

@@ -116,13 +116,13 @@ class Stack:
         if function is None:
             if len(self.consumers) > 1:
                 keys = ", ".join(f"{c.key} ({c.function_name})" for c in self.consumers)
-                raise StackError(f"This stack has {len(self.consumers)} consumers, {keys}: pass --function NAME.")
+                raise StackError(f"This stack has {len(self.consumers)} consumers, {keys}: pass --consumer KEY.")
             return self.consumers[0]
         for candidate in self.consumers:
             if function in (candidate.function_name, candidate.key):
                 return candidate
-        names = ", ".join(c.function_name for c in self.consumers)
-        raise StackError(f"--function {function} is not one of this stack's consumers ({names}).")
+        keys = ", ".join(f"{c.key} ({c.function_name})" for c in self.consumers)
+        raise StackError(f"{function} is not one of this stack's consumers: {keys}.")
 
     def check_session(self, region: str, account: str) -> None:
         """Refuse the outputs when an ARN in them lies in another region or account than the session's."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from stack_support import RECORD_AGE_S, Stack, remaining_resources
+from stack_support import RECORD_AGE_S, Stack, empty_failure_path, remaining_resources
 from stream_pipeline_local import localstack
 
 if TYPE_CHECKING:
@@ -43,6 +43,10 @@ def stacks(emulator: None) -> Iterator[dict[str, Stack]]:
         for applied in [pool.submit(stack.apply) for stack in both.values()]:
             applied.result()
     yield both
+    # The failure archive keeps its records on destroy unless told (on_failure_archive_force_destroy):
+    # the tier empties the failure paths the drills filled, as an operator would after redriving.
+    for stack in both.values():
+        empty_failure_path(stack)
     with ThreadPoolExecutor(max_workers=2) as pool:
         for destroyed in [pool.submit(stack.destroy) for stack in both.values()]:
             destroyed.result()

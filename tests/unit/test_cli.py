@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from moto import mock_aws
 
+import moto_stack
 from moto_stack import MotoStack, build, pipeline_outputs
 from stream_pipeline_ops import cli
 from support import telemetry
@@ -155,7 +156,7 @@ def test_a_function_the_outputs_do_not_name_is_refused(tmp_path: Path, capsys: p
         stack = build()
         outputs = stack.write_outputs(tmp_path / "outputs.json")
         assert cli.main(["redrive", "--outputs", str(outputs), "--function", "payments"]) == cli.EXIT_STACK
-        assert "--function payments is not one of this stack's consumers (alleycat)" in capsys.readouterr().err
+        assert "payments is not one of this stack's consumers: default (alleycat)." in capsys.readouterr().err
 
 
 def test_redrive_help_shows_the_ways_out(capsys: pytest.CaptureFixture[str]) -> None:
@@ -165,3 +166,79 @@ def test_redrive_help_shows_the_ways_out(capsys: pytest.CaptureFixture[str]) -> 
     for flag in ("--settle SEQUENCE", "--as {done,retry}", "--discard-log FILE", "--keep-payload"):
         assert flag in text
     assert "--ledger-table" not in text, "the ledger is the module's own table, never one named on the command line"
+
+
+EMPTY_ZIP = b"PK\x05\x06" + b"\0" * 18  # a zip archive with nothing in it: the function is never run
+
+
+def two_consumers(stack: MotoStack, path: Path, *, mappings: bool = False) -> Path:
+    """The stack's outputs with a second consumer, `archive`, a function of its own on the same stream."""
+    lam = stack.client("lambda")
+    role = lam.get_function_configuration(FunctionName=stack.name)["Role"]
+    arn = lam.create_function(
+        FunctionName=f"{stack.name}-archive", Runtime="python3.13", Role=role, Handler="handler.handler",
+        Code={"ZipFile": EMPTY_ZIP},
+        Environment={"Variables": {"PIPELINE_NAME": stack.name, "POWERTOOLS_SERVICE_NAME": f"{stack.name}-archive"}},
+    )["FunctionArn"]  # fmt: skip
+    if mappings:  # the archive's mapping, and a third reader of the stream that is not this stack's
+        lam.create_function(
+            FunctionName="analytics", Runtime="python3.13", Role=role, Handler="handler.handler",
+            Code={"ZipFile": EMPTY_ZIP},
+        )  # fmt: skip
+        for function in (f"{stack.name}-archive", "analytics"):
+            lam.create_event_source_mapping(
+                FunctionName=function, EventSourceArn=stack.stream_arn, StartingPosition="TRIM_HORIZON"
+            )
+        moto_stack.detach_trigger(stack.name, stack.region, stack.source_type)
+    outputs = stack.outputs()
+    consumers = outputs["stream_pipeline"]["value"]["consumers"]
+    consumers["archive"] = {**consumers["default"], "function_name": f"{stack.name}-archive", "function_arn": arn}
+    path.write_text(json.dumps(outputs))
+    return path
+
+
+def test_with_several_consumers_a_one_consumer_command_says_which_exist(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with mock_aws():
+        outputs = two_consumers(build(), tmp_path / "outputs.json")
+        assert cli.main(["redrive", "--outputs", str(outputs)]) == cli.EXIT_STACK
+        assert "This stack has 2 consumers, default (alleycat), archive (alleycat-archive): pass --consumer KEY." in (
+            capsys.readouterr().err
+        )
+        assert cli.main(["redrive", "--outputs", str(outputs), "--consumer", "ledger"]) == cli.EXIT_STACK
+        assert "ledger is not one of this stack's consumers: default (alleycat), archive (alleycat-archive)." in (
+            capsys.readouterr().err
+        )
+        assert cli.main(["redrive", "--consumer", "archive"]) == cli.EXIT_STACK
+        assert "--consumer KEY picks one of the stack's consumers: give the stack's outputs too" in (
+            capsys.readouterr().err
+        )
+
+
+def test_the_doctor_checks_each_consumer_and_the_stream_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with mock_aws():
+        outputs = two_consumers(build(), tmp_path / "outputs.json", mappings=True)
+        cli.main(["doctor", "--outputs", str(outputs), "--json"])
+        report = json.loads(capsys.readouterr().out)
+        assert report["consumers"] == {"default": "alleycat", "archive": "alleycat-archive"}
+        titles = [(f["area"], f["title"]) for f in report["findings"]]
+        # Each consumer's own findings are named after it (the archive's mapping has no failure path).
+        assert (
+            "archive: event source mapping",
+            "no on-failure destination: records given up are lost without a trace",
+        ) in titles
+        assert (
+            "default: event source mapping",
+            "no on-failure destination: records given up are lost without a trace",
+        ) not in titles
+        # Both consumers read the same stream, which three mappings share: said once.
+        shared = "3 consumers share the stream's reads: the last sees a record ~600 ms after it arrived"
+        assert titles.count(("stream", shared)) == 1, titles
+        cli.main(["doctor", "--outputs", str(outputs), "--consumer", "default", "--json"])
+        one = json.loads(capsys.readouterr().out)
+        assert one["function"] == "alleycat"
+        assert one["consumers"] == {}
+        assert not [f for f in one["findings"] if f["area"].startswith(("archive: ", "default: "))]

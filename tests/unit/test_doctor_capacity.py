@@ -4,7 +4,7 @@ can be starved by the account's other functions, and the two remedies for a reco
 
 from __future__ import annotations
 
-from doctor_fakes import aws, error, only, run, serious, summary
+from doctor_fakes import HEALTHY, aws, error, only, run, serious, summary
 from stream_pipeline_ops import doctor
 
 NO_RESERVATION = {("lambda", "get_function_concurrency"): {}}  # what GetFunctionConcurrency says without one
@@ -137,3 +137,42 @@ def test_an_on_demand_stream_adds_shards_by_itself() -> None:
         {"IncomingRecords": [60 * 3900.0]},
     )
     assert serious(report) == []
+
+
+def readers(*states: str) -> dict[tuple[str, str], object]:
+    """The function's own mapping when asked by FunctionName; every reader of the stream when asked by
+    EventSourceArn: one mapping per state given, the first being ours."""
+    ours = HEALTHY[("lambda", "list_event_source_mappings")]
+
+    def answer(**kwargs: object) -> object:
+        if "FunctionName" in kwargs:
+            return ours
+        return {
+            "EventSourceMappings": [
+                {"UUID": f"u{i}", "State": state, "FunctionArn": f"arn:aws:lambda:us-east-1:123456789012:function:f{i}"}
+                for i, state in enumerate(states)
+            ]
+        }
+
+    return {("lambda", "list_event_source_mappings"): answer}
+
+
+def test_three_shared_readers_are_told_their_latency_and_the_remedy() -> None:
+    report = run(readers("Enabled", "Enabled", "Enabled", "Disabled"))
+    title = "3 consumers share the stream's reads: the last sees a record ~600 ms after it arrived"
+    assert serious(report) == [("warning", title)]
+    finding = only(report, title)
+    assert finding.evidence == (
+        "3 event source mapping(s) poll the stream directly (f0, f1, f2); 0 registered enhanced fan-out consumer(s)"
+    )
+    assert "enhanced_fan_out = true" in finding.fix
+
+
+def test_two_shared_readers_and_registered_consumers_are_fine() -> None:
+    consumers = {("kinesis", "list_stream_consumers"): {"Consumers": [{"ConsumerName": "a"}, {"ConsumerName": "b"}]}}
+    assert serious(run({**readers("Enabled", "Enabled"), **consumers})) == []
+
+
+def test_more_shared_readers_than_a_shard_s_five_reads_are_critical() -> None:
+    report = run(readers(*["Enabled"] * 6))
+    assert serious(report) == [("critical", "6 consumers share each shard's 5 reads a second: they are throttled")]

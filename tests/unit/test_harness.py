@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from stream_pipeline_local import measure
 from stream_pipeline_local.common import ROOT
 from stream_pipeline_local.terraform import emulator_shards
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_the_emulator_shard_override_changes_the_shards_and_nothing_else() -> None:
@@ -27,13 +30,29 @@ def test_the_emulator_shard_override_changes_the_shards_and_nothing_else() -> No
         "retention_hours": 24,
         "enhanced_fan_out": False,
     }
-    # The module refuses reserved concurrency below shards x parallelization factor (2 in the example).
+    # The example reserves no concurrency (-1, the default): none is added.
     assert module["function"] == {
         "memory_mb": 256,
         "timeout_seconds": 30,
-        "reserved_concurrency": 128,
+        "reserved_concurrency": -1,
         "record_processor": "alleycat",
     }
+
+
+def test_a_reservation_is_raised_to_every_concurrent_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The module refuses reserved concurrency below shards x parallelization factor (2 here)."""
+    import stream_pipeline_local.terraform as tf
+
+    example = tmp_path / "examples" / "reserved"
+    example.mkdir(parents=True)
+    (example / "main.tf").write_text(
+        'module "pipeline" {\n  source = "../.."\n  kinesis = { shard_count = 2 }\n'
+        "  function = { reserved_concurrency = 4 }\n  event_source_mapping = { parallelization_factor = 2 }\n}\n"
+    )
+    monkeypatch.setattr(tf, "example_dir", lambda _name: example)
+    with emulator_shards("reserved", 64) as override:
+        module = json.loads(override.read_text())["module"]["pipeline"]
+    assert module["function"]["reserved_concurrency"] == 128
 
 
 def test_the_override_is_removed_when_the_block_fails() -> None:

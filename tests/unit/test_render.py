@@ -398,3 +398,20 @@ def test_a_consumer_row_header_is_drawn_as_its_text(tmp_path: Path) -> None:
     drawn = render.render(body, lambda _service: cloudwatch, tmp_path / "d.png", title="t", now=NOW)
     assert drawn.widgets == [{"title": "", "text": "Consumer archive: function a"}]
     assert cloudwatch.requests == []
+
+
+def test_one_consumer_s_dashboard_keeps_the_stream_and_that_consumer_s_row() -> None:
+    def header(key: str) -> dict[str, Any]:
+        return {"type": "text", "properties": {"markdown": f"### Consumer `{key}`: function `f-{key}`"}}
+
+    def graph(title: str) -> dict[str, Any]:
+        return {"type": "metric", "properties": {"title": title, "metrics": []}}
+
+    body = {"widgets": [graph("stream"), header("archive"), graph("archive 1"), header("default"), graph("default 1")]}
+    kept = render.one_consumer(body, "default")["widgets"]
+    assert [w["properties"].get("title") or w["properties"]["markdown"] for w in kept] == [
+        "stream",
+        "### Consumer `default`: function `f-default`",
+        "default 1",
+    ]
+    assert render.one_consumer({"widgets": [graph("stream")]}, "default") == {"widgets": [graph("stream")]}

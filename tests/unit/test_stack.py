@@ -123,7 +123,7 @@ def test_several_consumers_need_a_choice(tmp_path: Path) -> None:
     assert chosen is not None
     assert chosen.key == "audit"
     assert stack.consumer("audit") == chosen, "by key or by function name"
-    with pytest.raises(StackError, match="--function payments is not one of this stack's consumers"):
+    with pytest.raises(StackError, match="payments is not one of this stack's consumers: "):
         stack.consumer("payments")
     path = tmp_path / "o.json"
     path.write_text(json.dumps(outputs))

@@ -25,7 +25,9 @@ from stream_pipeline_ops.doctor.report import Finding, Report, Severity
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["Finding", "Report", "Severity", "diagnose", "planned_metrics"]
+__all__ = ["STREAM_AREA", "Finding", "Report", "Severity", "diagnose", "planned_metrics"]
+
+STREAM_AREA = stream.AREA  # the findings about the stream itself, the same for each of its consumers
 
 
 def diagnose(

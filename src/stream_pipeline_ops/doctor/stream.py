@@ -15,12 +15,20 @@ from typing import Final
 from stream_pipeline_ops.doctor.context import BUSY_SHARE, Context
 from stream_pipeline_ops.doctor.reader import MetricKey, Reader, metric_key, warn_on_any
 from stream_pipeline_ops.doctor.report import Severity
-from stream_pipeline_ops.stack import kinesis_stream_name
+from stream_pipeline_ops.stack import kinesis_stream_name, stream_of
 
 AREA: Final = "stream"
 KINESIS_RECORDS_PER_SHARD_S: Final = 1000
 KINESIS_BYTES_PER_SHARD_S: Final = 1024 * 1024
 LAG_WARNING_MS: Final = 30_000
+# Seed 002: shared-throughput consumers take each shard's reads in turn, ~200 ms each ("a stream
+# with five consumers averages 200 ms of latency each, meaning it takes up to 1 second for all five
+# to receive batches"); a shard serves 5 GetRecords calls a second, and Lambda polls it once a second
+# per mapping. From 3 the last reader waits more than half of Lambda's one-second poll.
+SHARED_READER_MS: Final = 200
+SHARED_READERS_WARN: Final = 3
+READS_PER_SHARD_S: Final = 5
+POLLING_STATES: Final = frozenset({"Creating", "Enabling", "Enabled", "Updating"})
 DYNAMODB_STREAM_RETENTION_S: Final = 24 * 3600  # DynamoDB Streams keep records 24 hours
 
 
@@ -64,6 +72,7 @@ def check_stream(read: Reader, ctx: Context) -> None:
                 "wait for ACTIVE; if it stays, check the stream",
             )
         check_capacity(read, ctx, stream)
+        check_readers(read, stream_of(source))
     elif ":dynamodb:" in source:
         found = read.call(
             AREA,
@@ -139,6 +148,61 @@ def check_capacity(read: Reader, ctx: Context, stream: str) -> None:
         title="producers were throttled",
         fix="add shards; producers must retry the entries PutRecords reports as failed",
     )
+
+
+def check_readers(read: Reader, stream_arn: str) -> None:
+    """The stream's read budget: the event source mappings that poll it directly share each shard's
+    5 GetRecords calls a second; registered (enhanced fan-out) consumers have their own. Readers
+    that are not Lambda mappings (KCL applications, Firehose) share it too and cannot be seen here."""
+    found = read.call(
+        AREA,
+        "the stream's event source mappings",
+        "lambda:ListEventSourceMappings",
+        "lambda",
+        "list_event_source_mappings",
+        EventSourceArn=stream_arn,
+    )
+    registered = read.call(
+        AREA,
+        "the stream's registered consumers",
+        "kinesis:ListStreamConsumers",
+        "kinesis",
+        "list_stream_consumers",
+        StreamARN=stream_arn,
+    )
+    if found is None:
+        return
+    shared = sorted(
+        m.get("FunctionArn", "?").rsplit(":", 1)[-1]
+        for m in found.get("EventSourceMappings", [])
+        if m.get("State") in POLLING_STATES
+    )
+    efo = len((registered or {}).get("Consumers", []))
+    evidence = (
+        f"{len(shared)} event source mapping(s) poll the stream directly ({', '.join(shared)}); "
+        f"{efo} registered enhanced fan-out consumer(s)"
+    )
+    fan_out = (
+        "give the consumers that need low latency enhanced fan-out (consumers.<key>.enhanced_fan_out = true, "
+        "or kinesis.enhanced_fan_out for the default one: ~70 ms and 2 MiB/s per shard of their own)"
+    )
+    if len(shared) > READS_PER_SHARD_S:
+        read.report.add(
+            Severity.CRITICAL,
+            AREA,
+            f"{len(shared)} consumers share each shard's {READS_PER_SHARD_S} reads a second: they are throttled",
+            evidence,
+            f"{fan_out}, or remove readers; throttled reads show as ReadProvisionedThroughputExceeded",
+        )
+    elif len(shared) >= SHARED_READERS_WARN:
+        read.report.add(
+            Severity.WARNING,
+            AREA,
+            f"{len(shared)} consumers share the stream's reads: the last sees a record "
+            f"~{len(shared) * SHARED_READER_MS} ms after it arrived",
+            evidence,
+            fan_out,
+        )
 
 
 def check_lag(read: Reader, ctx: Context) -> None:
