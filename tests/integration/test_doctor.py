@@ -120,7 +120,7 @@ def test_reserved_concurrency_below_shards_times_parallelization(kinesis_stack: 
     try:
         assert serious(kinesis_stack) == {"reserved concurrency is below what the stream needs: it throttles itself"}
     finally:
-        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=10)
+        lam.delete_function_concurrency(FunctionName=name)  # as applied: no reservation
 
 
 def test_an_unreserved_consumer_the_accounts_other_functions_can_starve(
@@ -142,7 +142,7 @@ def test_an_unreserved_consumer_the_accounts_other_functions_can_starve(
         assert finding.evidence.endswith("leaves 2 < 2 shard(s) x parallelization factor 2 = 4")
         assert f"--function-name {name} --reserved-concurrent-executions 4" in finding.fix
     finally:
-        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=10)
+        lam.delete_function_concurrency(FunctionName=name)  # as applied: no reservation
 
 
 def test_records_in_the_failure_path(kinesis_stack: Stack, someone_listens: None, one_failure: str) -> None:

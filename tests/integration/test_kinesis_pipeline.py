@@ -197,16 +197,17 @@ def test_the_deployed_dashboard_and_the_race_report_render_with_data(kinesis_sta
 
     def drawn_points() -> int:
         found = render.render(body, client, tmp_path / "dashboard.png", title=name, minutes=30)
-        return {w["title"]: w for w in found.widgets}["Records processed and failed (handler EMF)"]["points"]
+        by_title = {w["title"]: w for w in found.widgets}
+        return int(by_title[f"{fn}: records processed and failed (handler EMF)"]["points"])
 
-    name = kinesis_stack.outputs["dashboard_url"].rsplit("name=", 1)[-1]
+    name, fn = kinesis_stack.outputs["dashboard_url"].rsplit("name=", 1)[-1], kinesis_stack.outputs["function_name"]
     body = json.loads(client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
     wait_for(drawn_points, bool, timeout=30, every=3)  # the EMF bridge's PutMetricData lands within seconds
     drawn = render.render(body, client, tmp_path / "dashboard.png", title=name, minutes=30)
     assert len(drawn.widgets) == len(body["widgets"])
     by_title = {w["title"]: w for w in drawn.widgets}
-    assert by_title["Lambda invocations, errors, throttles"]["points"] > 0, "AWS/Lambda metrics LocalStack publishes"
-    assert by_title["Records processed and failed (handler EMF)"]["points"] > 0, "EMF metrics through the bridge"
+    assert by_title[f"{fn}: invocations, errors, throttles"]["points"] > 0, "AWS/Lambda metrics LocalStack publishes"
+    assert by_title[f"{fn}: records processed and failed (handler EMF)"]["points"] > 0, "EMF metrics through the bridge"
     assert (tmp_path / "dashboard.png").stat().st_size > 50_000
 
     outputs = tmp_path / "outputs.json"
