@@ -131,7 +131,7 @@ variable "function" {
       reads or writes elsewhere: `{ sid, actions, resources }`, no wildcard actions. Ours stay least
       privilege.
     - record_processor: RECORD_PROCESSOR (`alleycat`, `alleycat-window` with tumbling windows,
-      `audit` or `module:function`); null picks
+      `archive` (every raw Kinesis record, one sink item each), `audit` or `module:function`); null picks
       `alleycat` for Kinesis and `audit` for DynamoDB.
     - environment: extra variables, merged over the ones this module sets.
     - log_retention_days 7: enough to investigate an incident, cheap to keep (the workshop's advice);
@@ -206,8 +206,8 @@ variable "function" {
     error_message = "Each function.policy_statements entry needs an alphanumeric sid, actions named in full, such as `dynamodb:PutItem`, and at least one resource ARN, such as `arn:aws:dynamodb:eu-west-1:123456789012:table/orders` (no wildcard actions and no `*` resource: the role stays least privilege)."
   }
   validation {
-    condition     = var.function.record_processor == null || can(regex("^(alleycat|alleycat-window|audit|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$", var.function.record_processor))
-    error_message = "The function.record_processor must be `alleycat`, `alleycat-window`, `audit` or `package.module:function`."
+    condition     = var.function.record_processor == null || can(regex("^(alleycat|alleycat-window|archive|audit|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$", var.function.record_processor))
+    error_message = "The function.record_processor must be `alleycat`, `alleycat-window`, `archive`, `audit` or `package.module:function`."
   }
 }
 

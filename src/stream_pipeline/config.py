@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-BUILTIN_PROCESSORS: Final = ("alleycat", "alleycat-window", "audit")
+BUILTIN_PROCESSORS: Final = ("alleycat", "alleycat-window", "archive", "audit")
 _CUSTOM_PROCESSOR = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _NAMESPACE = re.compile(r"^[^:][^:]{0,254}$")
@@ -32,7 +32,8 @@ class Settings:
 
     sink_table_name: str | None
     record_processor: str | None
-    """``alleycat``, ``alleycat-window`` (tumbling windows), ``audit``, ``package.module:name`` (a
+    """``alleycat``, ``alleycat-window`` (tumbling windows), ``archive`` (the raw records), ``audit``,
+    ``package.module:name`` (a
     function, or an object with ``fold`` and ``finish`` for windows), or None to pick by source."""
     metrics_namespace: str
     service_name: str
@@ -40,7 +41,7 @@ class Settings:
     max_record_bytes: int
     """Records whose payload is larger than this are rejected (poison), never processed."""
     audit_ttl_days: int
-    """Days that an audit change item lives before DynamoDB's TTL removes it."""
+    """Days that an audit change item or an archived record lives before DynamoDB's TTL removes it."""
     sink_write_concurrency: int
     """Parallel sink writes per invocation (one boto3 client, a small thread pool)."""
     safety_margin_ms: int
@@ -71,7 +72,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     processor = env.get("RECORD_PROCESSOR") or None
     if processor is not None and processor not in BUILTIN_PROCESSORS and not _CUSTOM_PROCESSOR.match(processor):
         raise ConfigError(
-            "RECORD_PROCESSOR must be `alleycat`, `alleycat-window`, `audit` or `package.module:function`, "
+            "RECORD_PROCESSOR must be `alleycat`, `alleycat-window`, `archive`, `audit` or `package.module:function`, "
             f"got {processor!r}."
         )
 

@@ -8,7 +8,8 @@ A processor has two steps, both called by :mod:`stream_pipeline.pipeline`:
 * ``apply(parsed, sink, pool)`` applies the parsed prefix of the batch and returns
   the batch index of the first record whose effect could not be applied, if any.
 
-``RECORD_PROCESSOR`` selects one: ``alleycat``, ``audit``, or ``package.module:function``
+``RECORD_PROCESSOR`` selects one: ``alleycat``, ``archive`` (every raw record kept), ``audit``, or
+``package.module:function``
 for a per-record function of your own (see :class:`PerRecordProcessor`). For tumbling windows,
 ``alleycat-window`` or ``package.module:object`` with ``fold`` and ``finish`` select a window
 processor (:mod:`stream_pipeline.windows`): ``parse``, then ``fold`` into the window's state, and
@@ -102,6 +103,10 @@ def build(settings: Settings, source: SourceType) -> Processor[Any] | WindowProc
         from stream_pipeline.windows import AlleycatWindowProcessor  # noqa: PLC0415
 
         return AlleycatWindowProcessor(max_record_bytes=settings.max_record_bytes)
+    if name == "archive":
+        from stream_pipeline.processors.archive import ArchiveProcessor  # noqa: PLC0415 - used by few
+
+        return ArchiveProcessor(max_record_bytes=settings.max_record_bytes, ttl_days=settings.audit_ttl_days)
     if name == "audit":
         return AuditProcessor(max_record_bytes=settings.max_record_bytes, ttl_days=settings.audit_ttl_days)
     target = load_plugin(name)

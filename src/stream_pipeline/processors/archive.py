@@ -1,0 +1,85 @@
+"""The archive processor (Kinesis): every user record, as it came, one sink item each.
+
+A second consumer of the race's stream (examples/kinesis-fan-out) keeps the raw messages while
+the first builds the leaderboard. For each user record (a plain record, or each record of a KPL
+aggregate) the sink gets one item:
+
+* ``pk``: ``archive#`` and the record's partition key, so the writes spread as the producers'
+  keys do (one racer's messages together, in order);
+* ``sk``: the sequence number, zero-padded, ``#`` and the sub-sequence number (0 for a plain
+  record): the KCL's extended sequence number, unique per user record and sorted as the shard was;
+* ``data``: the payload's bytes (binary, unparsed: the archive keeps what the producer sent,
+  JSON or not), ``shard_id``, ``arrival`` (epoch seconds) and ``expires_at`` for DynamoDB's TTL.
+
+Every attribute comes from the record alone, so a redelivered record writes the very same item:
+nothing doubled, and plain ``BatchWriteItem`` puts of 25 suffice. A payload larger than a
+DynamoDB item can hold is a poison record (it reaches the failure path, whole), never a crash.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from stream_pipeline.limits import MAX_ITEM_BYTES, check_text
+from stream_pipeline.processors.base import ApplyResult
+from stream_pipeline.records import PoisonRecord, SourceType, StreamRecord
+from stream_pipeline.sink import BATCH_WRITE_LIMIT, chunks
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from concurrent.futures import Executor
+
+    from stream_pipeline.sink import Item, Key, Sink
+
+SECONDS_PER_DAY: Final = 86_400
+SEQUENCE_WIDTH: Final = 56
+"""Kinesis sequence numbers have up to 56 digits (LocalStack's too): padded to 56 they sort."""
+PARTITION_KEY_LENGTH: Final = 256  # Kinesis's own limit
+ITEM_OVERHEAD_BYTES: Final = 1024
+"""Room in the 400 KB item for the key and the other attributes beside the payload."""
+
+
+class ArchiveProcessor:
+    name = "archive"
+
+    def __init__(self, max_record_bytes: int, ttl_days: int) -> None:
+        self.max_record_bytes = max_record_bytes
+        self.ttl_seconds = ttl_days * SECONDS_PER_DAY
+
+    def parse(self, record: StreamRecord) -> Item:
+        if record.source is not SourceType.KINESIS:
+            raise PoisonRecord("the archive processor takes Kinesis records only")
+        data = record.payload(self.max_record_bytes)
+        if len(data) > MAX_ITEM_BYTES - ITEM_OVERHEAD_BYTES:
+            raise PoisonRecord(f"payload is {len(data)} bytes, more than a DynamoDB item can archive")
+        key = check_text(record.partition_key, "partitionKey", PARTITION_KEY_LENGTH)
+        sequence = record.sequence_number
+        if not sequence.isdigit() or len(sequence) > SEQUENCE_WIDTH:
+            raise PoisonRecord("sequenceNumber is not a Kinesis sequence number")
+        arrival = record.arrival_epoch_s
+        item: Item = {
+            "pk": {"S": f"archive#{key}"},
+            "sk": {"S": f"{sequence.zfill(SEQUENCE_WIDTH)}#{record.sub_sequence_number:010d}"},
+            "data": {"B": data},
+            "shard_id": {"S": check_text(record.shard_id or "-", "eventID", 128)},
+        }
+        if arrival is not None:
+            item["arrival"] = {"N": f"{arrival:.3f}"}
+            item["expires_at"] = {"N": str(int(arrival) + self.ttl_seconds)}
+        return item
+
+    def apply(self, parsed: Sequence[tuple[StreamRecord, Item]], sink: Sink | None, pool: Executor) -> ApplyResult:
+        """Write the items 25 at a time in parallel; report the first record not written (the
+        user records of one aggregate share its index: the aggregate is then the failed record)."""
+        if sink is None or not parsed:
+            return ApplyResult()
+        index_of: dict[Key, int] = {(item["pk"]["S"], item["sk"]["S"]): record.index for record, item in parsed}
+        batches = [[item for _, item in chunk] for chunk in chunks(parsed, BATCH_WRITE_LIMIT)]
+        unwritten = {key: reason for failed in pool.map(sink.put_batch, batches) for key, reason in failed.items()}
+        if not unwritten:
+            return ApplyResult()
+        first = min(unwritten, key=index_of.__getitem__)
+        return ApplyResult(
+            failed_index=index_of[first],
+            reason=f"sink did not take the archived record: {unwritten[first]} ({len(unwritten)} item(s) not written)",
+        )
