@@ -50,6 +50,21 @@ class Stack:
         localstack.destroy(self.example, *self.variables, workspace=WORKSPACE)
 
 
+def put(stream: str, messages: list[Any]) -> list[dict[str, Any]]:
+    """PutRecords with the racer as partition key; returns what was sent with its shard and sequence number."""
+    entries = [
+        {"Data": m if isinstance(m, bytes) else json.dumps(m).encode(), "PartitionKey": str(k)} for k, m in messages
+    ]
+    sent = []
+    for start in range(0, len(entries), 500):
+        chunk = entries[start : start + 500]
+        response = client("kinesis").put_records(StreamName=stream, Records=chunk)
+        assert response["FailedRecordCount"] == 0
+        for entry, result in zip(chunk, response["Records"], strict=True):
+            sent.append({**entry, "SequenceNumber": result["SequenceNumber"], "ShardId": result["ShardId"]})
+    return sent
+
+
 def empty_failure_path(stack: Stack) -> None:
     """Empty a stack's failure path: the on-failure queue, or the failure archive bucket."""
     if stack.outputs.get("on_failure_queue_url"):

@@ -102,6 +102,9 @@ def remove_inbox(stack: dict[str, object]) -> None:
         say(f"Local inbox {url.rsplit('/', 1)[-1]} removed")
 
 
+OUTPUT_WIDTH = 160
+
+
 def up(example: str) -> None:
     start()
     values = subscribe_inbox(apply(example))
@@ -109,7 +112,10 @@ def up(example: str) -> None:
     print()
     say(f"examples/{example} is running on LocalStack ({ENDPOINT}). Outputs:")
     for name, value in values.items():
-        print(f"    {name} = {value}")
+        shown = json.dumps(value) if not isinstance(value, str) else value
+        if len(shown) > OUTPUT_WIDTH:  # the policies, the consumers: read them whole where they are
+            shown = f"({len(shown):,} characters: see .localstack/stack.json)"
+        print(f"    {name} = {shown}")
     print()
     print("Next:")
     print(

@@ -33,13 +33,14 @@ def emulator() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def stacks(emulator: None) -> Iterator[dict[str, Stack]]:
-    """Both examples, applied side by side (and destroyed so): Terraform mostly waits on LocalStack's
-    API, so two applies at once take little longer than one. The tier shares them."""
+    """The three examples, applied side by side (and destroyed so): Terraform mostly waits on
+    LocalStack's API, so three applies at once take little longer than one. The tier shares them."""
     both = {
         "kinesis": Stack("kinesis-alleycat", "it-alleycat", f"maximum_record_age_seconds={RECORD_AGE_S}"),
         "dynamodb": Stack("dynamodb-streams", "it-ddb"),
+        "fanout": Stack("kinesis-fan-out", "it-fanout"),
     }
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool:
         for applied in [pool.submit(stack.apply) for stack in both.values()]:
             applied.result()
     yield both
@@ -47,10 +48,10 @@ def stacks(emulator: None) -> Iterator[dict[str, Stack]]:
     # the tier empties the failure paths the drills filled, as an operator would after redriving.
     for stack in both.values():
         empty_failure_path(stack)
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool:
         for destroyed in [pool.submit(stack.destroy) for stack in both.values()]:
             destroyed.result()
-    for name in ("it-alleycat", "it-ddb"):
+    for name in ("it-alleycat", "it-ddb", "it-fanout"):
         leftovers = remaining_resources(name)
         assert leftovers == [], f"destroy left {leftovers}"
 
@@ -63,3 +64,8 @@ def kinesis_stack(stacks: dict[str, Stack]) -> Stack:
 @pytest.fixture(scope="session")
 def dynamodb_stack(stacks: dict[str, Stack]) -> Stack:
     return stacks["dynamodb"]
+
+
+@pytest.fixture(scope="session")
+def fanout_stack(stacks: dict[str, Stack]) -> Stack:
+    return stacks["fanout"]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from stack_support import Stack, client, wait_for
+from stack_support import Stack, client, put, wait_for
 from stream_pipeline_local import measure
 from stream_pipeline_local.common import ENDPOINT
 from support import expected_standings, standings_in, telemetry
@@ -17,21 +17,6 @@ KNOWN_DRIFT = {
     # LocalStack ignores tags on CreateStream, so the first plan after apply wants to add them again.
     "module.pipeline.module.stream.aws_kinesis_stream.this[0]": {"tags_all"},
 }
-
-
-def put(stream: str, messages: list[Any]) -> list[dict[str, Any]]:
-    """PutRecords with the racer as partition key; returns what was sent with its shard and sequence number."""
-    entries = [
-        {"Data": m if isinstance(m, bytes) else json.dumps(m).encode(), "PartitionKey": str(k)} for k, m in messages
-    ]
-    sent = []
-    for start in range(0, len(entries), 500):
-        chunk = entries[start : start + 500]
-        response = client("kinesis").put_records(StreamName=stream, Records=chunk)
-        assert response["FailedRecordCount"] == 0
-        for entry, result in zip(chunk, response["Records"], strict=True):
-            sent.append({**entry, "SequenceNumber": result["SequenceNumber"], "ShardId": result["ShardId"]})
-    return sent
 
 
 def as_event_record(entry: dict[str, Any]) -> dict[str, Any]:

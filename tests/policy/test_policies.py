@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 FEATURES = ROOT / "tests" / "policy"
 COMPLIANCE = Path(os.environ.get("POLICY_VENV", ROOT / ".venv-policy")) / "bin" / "terraform-compliance"
 CHECKOV = Path(os.environ.get("CHECKOV_VENV", ROOT / ".venv-checkov")) / "bin" / "checkov"
-EXAMPLES = ["kinesis-alleycat", "dynamodb-streams"]
+EXAMPLES = ["kinesis-alleycat", "dynamodb-streams", "kinesis-fan-out"]
 
 
 @pytest.fixture(scope="module", params=EXAMPLES)
@@ -118,6 +118,10 @@ MUTATIONS: dict[str, tuple[str, Callable[[dict[str, Any]], None]]] = {
     "mapping without on-failure destination": (
         "aws_lambda_event_source_mapping",
         lambda c: _set(c, "destination_config", []),
+    ),
+    "mapping with a destination block but no on_failure": (
+        "aws_lambda_event_source_mapping",
+        lambda c: _set(c, "destination_config", [{"on_failure": []}]),
     ),
     "mapping without partial batch response": (
         "aws_lambda_event_source_mapping",

@@ -65,26 +65,42 @@ def test_big_records_are_sized_by_bytes() -> None:
     assert "aggregation" not in result.options  # bytes bind: packing records saves no shard
 
 
-def test_the_kinesis_example_is_sized_as_the_planner_says() -> None:
-    example = ROOT / "examples" / "kinesis-alleycat"
-    with (example / "main.tf").open() as handle:
+def example_module(example: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An example's `module "pipeline"` block and its variables' defaults."""
+    directory = ROOT / "examples" / example
+    with (directory / "main.tf").open() as handle:
         config = plain_hcl(hcl2.load(handle))
-    with (example / "variables.tf").open() as handle:
+    with (directory / "variables.tf").open() as handle:
         defaults = {
             name: body.get("default")
             for block in plain_hcl(hcl2.load(handle))["variable"]
             for name, body in block.items()
         }
     (module,) = [block["pipeline"] for block in config["module"] if "pipeline" in block]
+    return module, defaults
+
+
+@pytest.mark.parametrize(
+    ("example", "consumers"),
+    [
+        ("kinesis-alleycat", 1),
+        ("kinesis-fan-out", (planner.Consumer("leaderboard"), planner.Consumer("archive", low_latency=True))),
+    ],
+)
+def test_the_kinesis_examples_are_sized_as_the_planner_says(example: str, consumers: Any) -> None:
+    module, defaults = example_module(example)
 
     def resolved(value: Any) -> Any:
         """A `var.x` reference stands for the variable's default (what `terraform apply` uses)."""
         reference = value.removeprefix("${var.").removesuffix("}") if isinstance(value, str) else ""
         return defaults.get(reference, value)
 
-    for name, values in planner.plan(RACE).tfvars().items():
+    for name, values in planner.plan(planner.Workload(**{**RACE.__dict__, "consumers": consumers})).tfvars().items():
         for key, value in values.items():
-            assert resolved(module[name][key]) == value, f"examples/kinesis-alleycat {name}.{key}"
+            found = module[name][key]
+            if isinstance(value, dict):  # a consumers entry: what the planner decides for it
+                found = {k: resolved(v) for k, v in found.items() if k in value}
+            assert resolved(found) == value, f"examples/{example} {name}.{key}"
 
 
 def parsed_tfvars(result: planner.Plan, tmp_path: Path) -> dict[str, Any]:
