@@ -82,7 +82,7 @@ HEALTHY: dict[tuple[str, str], Any] = {
     },
     ("cloudwatch", "describe_alarms"): {
         "MetricAlarms": [{"AlarmName": f"{FN}-lambda-errors", "StateValue": "OK", "AlarmActions": []}],
-        "CompositeAlarms": [{"AlarmName": f"{FN}-critical", "StateValue": "OK", "AlarmActions": [TOPIC]}],
+        "CompositeAlarms": [{"AlarmName": f"{FN}-failing", "StateValue": "OK", "AlarmActions": [TOPIC]}],
     },
     ("sns", "list_subscriptions_by_topic"): {
         "Subscriptions": [

@@ -45,6 +45,7 @@ from rich.table import Table
 from rich.text import Text
 
 from stream_pipeline_ops import alerting, doctor, load, planner, redrive, render
+from stream_pipeline_ops.doctor.alarms import own as own_alarms
 from stream_pipeline_ops.stack import Stack, StackError, resolve
 
 EXIT_STACK: int = 3
@@ -418,7 +419,8 @@ def run_report(args: argparse.Namespace, console: Console) -> int:
     except ClientError as exc:
         raise StackError(f"Cannot read the stack: {exc.response['Error'].get('Message', exc)}") from None
     env = function.get("Environment", {}).get("Variables", {})
-    arns = [a["AlarmArn"] for a in alarms.get("CompositeAlarms", []) + alarms.get("MetricAlarms", [])]
+    mine = own_alarms(alarms.get("CompositeAlarms", []) + alarms.get("MetricAlarms", []), name)  # not a namesake's
+    arns = [a["AlarmArn"] for a in mine]
     body = render.report_body(
         function=name,
         stream=stack.stream_name,

@@ -205,6 +205,26 @@ def _shown(value: object, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def function_name_of(name_or_arn: str) -> str:
+    """A Lambda function's name from its name, ``name:qualifier`` or ARN (``...:function:NAME[:QUALIFIER]``)."""
+    if name_or_arn.startswith("arn:"):
+        parts = name_or_arn.split(":")
+        return parts[6] if len(parts) > 6 else name_or_arn  # arn:partition:lambda:region:account:function:NAME
+    return name_or_arn.split(":", 1)[0]
+
+
+def own_mappings(mappings: list[dict[str, Any]], function: str) -> list[dict[str, Any]]:
+    """The stream event source mappings of ``function`` itself. ListEventSourceMappings(FunctionName)
+    is exact in AWS, but LocalStack 2026.3 also returns the mappings of every function whose name
+    starts with it (``fanout`` gets ``fanout-archive``'s): filtering on FunctionArn holds on both."""
+    wanted = function_name_of(function)
+    return [
+        m
+        for m in mappings
+        if ":sqs:" not in m.get("EventSourceArn", "") and function_name_of(str(m.get("FunctionArn", wanted))) == wanted
+    ]
+
+
 def kinesis_stream_name(arn: str) -> str:
     """arn:aws:kinesis:REGION:ACCOUNT:stream/NAME (or a consumer ARN below it) -> NAME."""
     return arn.split(":stream/", 1)[-1].split("/", 1)[0]

@@ -95,7 +95,7 @@ def test_a_throttled_sink_and_a_provisioned_one_near_capacity() -> None:
 def test_alarms_in_alarm_and_a_topic_nobody_confirmed() -> None:
     alarms = {
         "MetricAlarms": [{"AlarmName": f"{FN}-dropped-events", "StateValue": "ALARM", "AlarmActions": []}],
-        "CompositeAlarms": [{"AlarmName": f"{FN}-critical", "StateValue": "ALARM", "AlarmActions": [TOPIC]}],
+        "CompositeAlarms": [{"AlarmName": f"{FN}-lost", "StateValue": "ALARM", "AlarmActions": [TOPIC]}],
     }
     pending = {"Subscriptions": [{"SubscriptionArn": "PendingConfirmation", "Protocol": "email"}]}
     report = run({("cloudwatch", "describe_alarms"): alarms, ("sns", "list_subscriptions_by_topic"): pending})
@@ -104,6 +104,24 @@ def test_alarms_in_alarm_and_a_topic_nobody_confirmed() -> None:
         ("warning", 'nobody receives the alarms (the workshop\'s "missing alerts")'),
     ]
     assert "1 pending confirmation, 0 confirmed" in report.sorted()[1].evidence
+
+
+def test_a_degraded_alarm_is_a_warning_and_another_consumers_alarms_are_not_ours() -> None:
+    """`DescribeAlarms(AlarmNamePrefix="alleycat-")` also returns `alleycat-archive-...`, another
+    consumer's alarms: only alleycat's own count, and only a loss-class alarm makes the finding critical."""
+    alarms = {
+        "MetricAlarms": [
+            {"AlarmName": f"{FN}-lambda-errors", "StateValue": "ALARM", "AlarmActions": []},
+            {"AlarmName": f"{FN}-archive-dropped-events", "StateValue": "ALARM", "AlarmActions": []},
+        ],
+        "CompositeAlarms": [
+            {"AlarmName": f"{FN}-failing", "StateValue": "ALARM", "AlarmActions": [TOPIC]},
+            {"AlarmName": f"{FN}-archive-lost", "StateValue": "ALARM", "AlarmActions": [TOPIC]},
+        ],
+    }
+    report = run({("cloudwatch", "describe_alarms"): alarms})
+    assert serious(report) == [("warning", "1 alarm(s) in ALARM")]
+    assert only(report, "1 alarm(s) in ALARM").evidence == f"{FN}-lambda-errors"
 
 
 def test_a_log_group_without_retention() -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from doctor_fakes import FN, NOW, ROLE, STREAM_ARN, aws, error, mapping, only, run, serious, summary
+from doctor_fakes import FN, HEALTHY, NOW, POLLING, ROLE, STREAM_ARN, aws, error, mapping, only, run, serious, summary
 from stream_pipeline_ops import doctor
 
 STOPPED = "the consumer has stopped reading: records will expire unseen at the end of the retention"
@@ -139,3 +139,15 @@ def test_a_dynamodb_source_names_its_read_permissions() -> None:
     }
     finding = only(run(answers, {"PolledEventCount": []}), STOPPED)
     assert "--action-names dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator" in finding.fix
+
+
+def test_the_doctor_reads_its_own_functions_mapping_not_a_namesakes() -> None:
+    """LocalStack 2026.3 answers ListEventSourceMappings(FunctionName=alleycat) with the mappings of
+    every function whose name starts with it: a disabled `alleycat-archive` mapping listed first must
+    not be taken for alleycat's (it was: "the event source mapping is Disabled" with its UUID)."""
+    ours = HEALTHY[("lambda", "list_event_source_mappings")]["EventSourceMappings"][0]
+    theirs = {**ours, "UUID": "0b7c1d2e", "State": "Disabled",
+              "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:alleycat-archive"}  # fmt: skip
+    ours = {**ours, "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:alleycat"}
+    report = run({("lambda", "list_event_source_mappings"): {"EventSourceMappings": [theirs, ours]}}, POLLING)
+    assert serious(report) == []

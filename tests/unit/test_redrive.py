@@ -986,3 +986,27 @@ def test_the_call_recorder_tells_a_call_the_policy_does_not_allow(stack: MotoSta
         f"kinesis:PutRecord on {stack.stream_arn}",
         f"kms:GenerateMac on {stack.key_arn}",
     ]
+
+
+def test_discovery_takes_the_functions_own_mapping_not_a_namesakes(stack: MotoStack) -> None:
+    """LocalStack lists `alleycat-archive`'s mapping for FunctionName=alleycat too (first): redrive
+    must read alleycat's failure path, not the namesake's."""
+
+    class Namesakes:
+        def __init__(self, real: Any) -> None:
+            self.real = real
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.real, name)
+
+        def list_event_source_mappings(self, **kwargs: Any) -> dict[str, Any]:
+            found = self.real.list_event_source_mappings(**kwargs)["EventSourceMappings"]
+            other = {**found[0], "UUID": "0b7c1d2e", "FunctionArn": f"{found[0]['FunctionArn']}-archive",
+                     "DestinationConfig": {"OnFailure": {"Destination": f"{stack.failure_arn}-archive"}}}  # fmt: skip
+            return {"EventSourceMappings": [other, *found]}
+
+    def client(service: str) -> Any:
+        real = stack.client(service)
+        return Namesakes(real) if service == "lambda" else real
+
+    assert redrive.discover(client, stack.name).destination_arn == stack.failure_arn

@@ -3,13 +3,31 @@ alerts"), and a log group that keeps everything forever."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final
 
 from stream_pipeline_ops.doctor.report import Severity
 
 if TYPE_CHECKING:
     from stream_pipeline_ops.doctor.context import Context
     from stream_pipeline_ops.doctor.reader import Reader
+
+
+# modules/alarms names every alarm `<function>-<key>` (the stream's after the pipeline, which is the
+# default consumer's function). A prefix query for `fanout-` also returns `fanout-archive-...`, the
+# alarms of another consumer: only these suffixes are this consumer's.
+LOSS_CLASS: Final = frozenset({
+    "record-age", "consumer-stopped", "on-failure-delivered", "failure-replay-window", "dropped-events",
+    "destination-delivery-failures", "lost",
+})  # fmt: skip
+OWN_SUFFIXES: Final = LOSS_CLASS | {
+    "lambda-errors", "records-failed", "failed-invoke-events", "lambda-throttles", "lambda-duration", "iterator-age",
+    "enhanced-fan-out-lag", "kinesis-subscribe-rate-exceeded", "sink-write-throttles", "on-failure-queue",
+    "kinesis-write-throughput-exceeded", "kinesis-read-throughput-exceeded", "stream-silent", "failing", "behind",
+}  # fmt: skip
+
+
+def own(alarms: list[dict[str, Any]], function: str) -> list[dict[str, Any]]:
+    return [a for a in alarms if str(a.get("AlarmName", "")).removeprefix(f"{function}-") in OWN_SUFFIXES]
 
 
 def check_alarms(read: Reader, ctx: Context, topic_arn: str | None) -> None:
@@ -27,9 +45,11 @@ def check_alarms(read: Reader, ctx: Context, topic_arn: str | None) -> None:
     if found is None:
         return
     read.report.checked.append(area)
-    composites = found.get("CompositeAlarms", [])
-    firing = [a["AlarmName"] for a in found.get("MetricAlarms", []) if a.get("StateValue") == "ALARM"]
-    critical = any(c["AlarmName"] == f"{name}-critical" and c.get("StateValue") == "ALARM" for c in composites)
+    composites, metric_alarms = own(found.get("CompositeAlarms", []), name), own(found.get("MetricAlarms", []), name)
+    firing = [str(a["AlarmName"]) for a in metric_alarms if a.get("StateValue") == "ALARM"]
+    critical = any(alarm.removeprefix(f"{name}-") in LOSS_CLASS for alarm in firing) or any(
+        c["AlarmName"] == f"{name}-lost" and c.get("StateValue") == "ALARM" for c in composites
+    )
     if firing:
         read.report.add(
             Severity.CRITICAL if critical else Severity.WARNING,
@@ -39,11 +59,11 @@ def check_alarms(read: Reader, ctx: Context, topic_arn: str | None) -> None:
             "each alarm's description says what it means and what to do",
         )
     if topic_arn is None:
-        actions = [arn for c in composites for arn in c.get("AlarmActions", [])]
-        actions += [arn for a in found.get("MetricAlarms", []) for arn in a.get("AlarmActions", [])]
+        actions = [str(arn) for c in composites for arn in c.get("AlarmActions", [])]
+        actions += [str(arn) for a in metric_alarms for arn in a.get("AlarmActions", [])]
         topic_arn = next((arn for arn in actions if ":sns:" in arn), None)
     if topic_arn is None:
-        if found.get("MetricAlarms"):
+        if metric_alarms:
             read.report.add(
                 Severity.WARNING,
                 area,

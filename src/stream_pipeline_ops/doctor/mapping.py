@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 
 from stream_pipeline_ops.doctor.reader import MetricKey, Reader, aware, metric_key
 from stream_pipeline_ops.doctor.report import Severity
+from stream_pipeline_ops.stack import own_mappings
 
 if TYPE_CHECKING:
     from stream_pipeline_ops.doctor.context import Context
@@ -57,7 +58,7 @@ def check_mapping(read: Reader, ctx: Context) -> None:
     )
     if found is None:
         return
-    mappings = [m for m in found.get("EventSourceMappings", []) if ":sqs:" not in m.get("EventSourceArn", "")]
+    mappings = own_mappings(found.get("EventSourceMappings", []), name)
     if not mappings:
         read.report.add(
             Severity.CRITICAL,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from stream_pipeline.records import SourceType
-from stream_pipeline_ops.stack import Consumer, Stack, stream_of, table_name
+from stream_pipeline_ops.stack import Consumer, Stack, own_mappings, stream_of, table_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -90,7 +90,7 @@ def discover(client: Callable[[str], Any], function_name: str) -> Target:
         raise RedriveError(
             f"Cannot read {function_name}'s event source mappings: {exc.response['Error'].get('Message', exc)}"
         ) from None
-    streams = [m for m in mappings if ":sqs:" not in m.get("EventSourceArn", "")]
+    streams = own_mappings(mappings, function_name)
     if not streams:
         raise RedriveError(f"{function_name} has no stream event source mapping: nothing to redrive into.")
     destination = streams[0].get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
