@@ -167,9 +167,9 @@ doctor: $(VENV)/.stamp ## Findings on the stack `make up` brought up: evidence a
 	$(LOCAL_AWS) $(call q,$(VENV)/bin/stream-pipeline) doctor --outputs .localstack/stack.json
 
 .PHONY: report
-report: $(VENV)/.stamp ## After `make load`: the race report and the dashboard as PNGs in .localstack/
+report: $(VENV)/.stamp ## After `make load`: the race report (CONSUMER=key of several, default `default`) and the dashboard as PNGs in .localstack/
 	@test -f .localstack/stack.json || { echo "No local stack: run \`make up\` and \`make load\` first."; exit 3; }
-	$(LOCAL_AWS) $(call q,$(VENV)/bin/stream-pipeline) report --outputs .localstack/stack.json --minutes 5 --period 10 --out .localstack/race-report.png
+	$(LOCAL_AWS) $(call q,$(VENV)/bin/stream-pipeline) report --outputs .localstack/stack.json --consumer $(call q,$(or $(value CONSUMER),default)) --minutes 5 --period 10 --out .localstack/race-report.png
 	$(LOCAL_AWS) $(call q,$(VENV)/bin/stream-pipeline) dashboard --outputs .localstack/stack.json --minutes 10 --out .localstack/dashboard.png
 
 .PHONY: inbox
@@ -179,7 +179,7 @@ inbox: $(VENV)/.stamp ## The alarm notifications `make up`'s local inbox receive
 .PHONY: alert-test
 alert-test: $(VENV)/.stamp ## A test page through a paging alarm of `make up`'s stack, seen arriving in the local inbox (then `make inbox`)
 	@test -f .localstack/stack.json || { echo "No local stack: run \`make up\` first."; exit 3; }
-	$(LOCAL_AWS) $(call q,$(VENV)/bin/stream-pipeline) alert-test --outputs .localstack/stack.json \
+	$(LOCAL_AWS) $(call q,$(VENV)/bin/stream-pipeline) alert-test --outputs .localstack/stack.json --consumer $(call q,$(or $(value CONSUMER),default)) \
 	  --inbox "$$($(call q,$(PY)) -c 'import json; print(json.load(open(".localstack/stack.json"))["local_inbox_queue_url"])')"
 
 .PHONY: listeners
