@@ -243,6 +243,8 @@ class Plan:
                 **({"shard_count": self.shard_count} if self.stream_mode == "PROVISIONED" else {}),
                 "retention_hours": self.retention_hours,
                 "enhanced_fan_out": first.enhanced_fan_out,
+                # The module then refuses a parallelization factor above 1 (per-key order).
+                **({"kpl_aggregation": True} if self.producer.get("kpl_aggregation") else {}),
             },
             "function": {
                 "memory_mb": self.memory_mb,

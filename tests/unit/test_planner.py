@@ -245,6 +245,8 @@ def test_with_aggregating_producers_the_race_aggregates(tmp_path: Path) -> None:
     )
     assert result.producer == {"kpl_aggregation": True, "AggregationMaxSize": 51_200, "RecordMaxBufferedTime": 100}
     assert result.tfvars()["kinesis"]["shard_count"] == 1
+    assert result.tfvars()["kinesis"]["kpl_aggregation"] is True  # so the module holds the factor at 1
+    assert "kpl_aggregation" not in planner.plan(RACE).tfvars()["kinesis"]
     assert result.tfvars()["event_source_mapping"]["parallelization_factor"] == 1
     assert "KPL aggregation on (AggregationMaxSize 51200, RecordMaxBufferedTime 100 ms)" in planner.tfvars_hcl(result)
     assert parsed_tfvars(result, tmp_path) == result.tfvars()
