@@ -207,3 +207,22 @@ def test_the_deployed_dashboard_and_the_race_report_render_with_data(kinesis_sta
         code = cli.main(["report", "--outputs", str(outputs), "--minutes", "30", "--out", str(tmp_path / "race.png")])
     assert code == 0
     assert (tmp_path / "race.png").stat().st_size > 50_000
+
+
+def test_a_race_of_kpl_aggregates_reaches_the_sink_whole(kinesis_stack: Stack) -> None:
+    """`stream-pipeline load --aggregate`'s code (aws-kinesis-agg's aggregator, the real format) into
+    the stack: far fewer Kinesis records than messages, and every user record in the standings."""
+    import io
+
+    from stream_pipeline_ops import load
+
+    target = load.KinesisTarget(kinesis_stack.outputs["stream_name"], client=client("kinesis"), aggregate=True)
+    summary = load.run(target, racers=40, seconds=3, race_id=7171, out=io.StringIO())
+    assert (summary.acknowledged, summary.failed_after_retries) == (120, 0)
+    assert summary.kinesis_records < 20, "the messages travelled in aggregates"
+    standings = wait_for(
+        lambda: standings_in(client("dynamodb"), kinesis_stack.outputs["sink_table_name"], race=7171),
+        lambda s: len(s) == 40 and sum(int(v["message_count"]) for v in s.values()) == 120,
+        timeout=90,
+    )
+    assert {int(v["last_second"]) for v in standings.values()} == {3}

@@ -1,11 +1,13 @@
 """The upgrade from the last release, as a team makes it: their configuration applied with the module
-at v0.2.0 (commit 2a674b0), then the same configuration with the module of this checkout. The plan
-must move state (the `moved` blocks) and replace nothing that holds records or runs the consumer."""
+at v0.2.0 (commit b8cb8da, whose package is the one the CHANGELOG's 0.2.0 entry names), then the same
+configuration with the module of this checkout. The plan must move state (the `moved` blocks) and
+replace nothing that holds records or runs the consumer."""
 
 from __future__ import annotations
 
 import io
 import json
+import secrets
 import shutil
 import subprocess
 import tarfile
@@ -21,7 +23,7 @@ from stream_pipeline_local.terraform import OVERRIDE, init, terraform
 if TYPE_CHECKING:
     from pathlib import Path
 
-RELEASE = "2a674b06d87248129f2a75b2ab479e4bbe5b6922"  # Version 0.2.0
+RELEASE = "b8cb8da691715b36477cd689fb8d02c97c681f6d"  # 0.2.0: its package is B+YD92..., as the CHANGELOG says
 WORKSPACE = "upgrade-test"
 KEPT = {
     # What must never be replaced by an upgrade: the records (stream, sink, failure queue), the
@@ -29,7 +31,10 @@ KEPT = {
     "aws_kinesis_stream", "aws_dynamodb_table", "aws_sqs_queue", "aws_lambda_function",
     "aws_lambda_event_source_mapping", "aws_iam_role", "aws_cloudwatch_log_group",
 }  # fmt: skip
-VARIABLES = ["-var", "name=it-upgrade", "-var", f"alarm_period_seconds={ALARM_PERIOD}", "-var", "local_emulator=true"]
+# A name of its own per run: LocalStack 2026.3 can keep a KMS alias after DeleteAlias answered 200, and
+# the next run's CreateAlias then fails.
+NAME = f"it-upgrade-{secrets.token_hex(2)}"
+VARIABLES = ["-var", f"name={NAME}", "-var", f"alarm_period_seconds={ALARM_PERIOD}", "-var", "local_emulator=true"]
 
 
 def release_tree(target: Path) -> Path:
@@ -89,7 +94,7 @@ def test_a_stack_of_the_last_release_upgrades_without_replacing_what_holds_recor
     finally:
         terraform(team, "destroy", "-auto-approve", "-input=false", "-no-color", *VARIABLES, workspace=WORKSPACE)
     left = [f["FunctionName"] for f in localstack.client("lambda").list_functions()["Functions"]]
-    assert not [name for name in left if name.startswith("it-upgrade")]
+    assert not [name for name in left if name.startswith(NAME)]
 
 
 def plan_json(directory: Path) -> dict[str, Any]:
