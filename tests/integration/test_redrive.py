@@ -19,21 +19,28 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from aws_calls import recording
-from stack_support import Stack, client, empty_failure_path, wait_for
+from stack_support import (
+    Stack,
+    client,
+    empty_failure_path,
+    operator,
+    operator_environment,
+    operator_json,
+    outputs_file,
+    wait_for,
+)
 from stream_pipeline_local import localstack
 from stream_pipeline_ops import cli
 from support import expected_standings, scan, standings_in, telemetry
 
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Iterator
     from pathlib import Path
 
@@ -59,35 +66,13 @@ def rejecting(function: str) -> Iterator[None]:
         deploy(env)
 
 
-def environment() -> dict[str, str]:
-    """The standard AWS variables, pointed at this LocalStack (the command reads nothing else)."""
-    return {
-        **os.environ, "AWS_ENDPOINT_URL": localstack.ENDPOINT, "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": localstack.REGION, "AWS_REGION": localstack.REGION,
-    }  # fmt: skip
-
-
-def outputs_file(stack: Stack, tmp_path: Path) -> Path:
-    path = tmp_path / f"{stack.example}.json"
-    path.write_text(json.dumps({"stream_pipeline": stack.outputs["stream_pipeline"]}))
-    return path
-
-
 def command(outputs: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "stream_pipeline_ops.cli", "redrive", "--outputs", str(outputs), *args],
-        env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    return operator("redrive", outputs, *args)
 
 
 def redrive(outputs: Path, *args: str) -> tuple[int, dict[str, Any]]:
     """A run of the command to its end: its exit status and its --json summary."""
-    run = command(outputs, *args, "--json")
-    out, _ = run.communicate(timeout=300)
-    try:
-        return run.returncode, json.loads(out)
-    except json.JSONDecodeError:
-        raise AssertionError(out[-3000:]) from None
+    return operator_json("redrive", outputs, *args)
 
 
 def failed_records(outputs: Path) -> int:
@@ -266,7 +251,7 @@ def test_every_call_redrive_makes_is_allowed_by_the_published_redrive_policy(
     """A dry run and an apply of each stack, with a failure of its own in the failure path, in this
     process so every call is recorded; each (action, resource) must be allowed by the redrive policy
     the stack publishes (operator_policies.redrive)."""
-    for name, value in environment().items():
+    for name, value in operator_environment().items():
         monkeypatch.setenv(name, value)
     refused: dict[str, list[str]] = {}
     for stack in (kinesis_stack, dynamodb_stack):

@@ -21,15 +21,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from stream_pipeline.limits import MAX_ITEM_BYTES, check_text
-from stream_pipeline.processors.base import ApplyResult
+from stream_pipeline.processors.base import ApplyResult, put_items
 from stream_pipeline.records import PoisonRecord, SourceType, StreamRecord
-from stream_pipeline.sink import BATCH_WRITE_LIMIT, chunks
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from concurrent.futures import Executor
 
-    from stream_pipeline.sink import Item, Key, Sink
+    from stream_pipeline.sink import Item, Sink
 
 SECONDS_PER_DAY: Final = 86_400
 SEQUENCE_WIDTH: Final = 56
@@ -69,17 +68,6 @@ class ArchiveProcessor:
         return item
 
     def apply(self, parsed: Sequence[tuple[StreamRecord, Item]], sink: Sink | None, pool: Executor) -> ApplyResult:
-        """Write the items 25 at a time in parallel; report the first record not written (the
-        user records of one aggregate share its index: the aggregate is then the failed record)."""
-        if sink is None or not parsed:
-            return ApplyResult()
-        index_of: dict[Key, int] = {(item["pk"]["S"], item["sk"]["S"]): record.index for record, item in parsed}
-        batches = [[item for _, item in chunk] for chunk in chunks(parsed, BATCH_WRITE_LIMIT)]
-        unwritten = {key: reason for failed in pool.map(sink.put_batch, batches) for key, reason in failed.items()}
-        if not unwritten:
-            return ApplyResult()
-        first = min(unwritten, key=index_of.__getitem__)
-        return ApplyResult(
-            failed_index=index_of[first],
-            reason=f"sink did not take the archived record: {unwritten[first]} ({len(unwritten)} item(s) not written)",
-        )
+        """Write the items 25 at a time in parallel; report the first record not written (the user
+        records of one aggregate share its index: the aggregate is then the failed record)."""
+        return put_items(parsed, sink, pool, "the archived record")

@@ -31,15 +31,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from stream_pipeline.limits import MAX_ITEM_BYTES, MAX_NESTING, check_text
-from stream_pipeline.processors.base import ApplyResult
+from stream_pipeline.processors.base import ApplyResult, put_items
 from stream_pipeline.records import EVENT_NAMES, PoisonRecord, SourceType, StreamRecord, check_images
-from stream_pipeline.sink import BATCH_WRITE_LIMIT, chunks
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from concurrent.futures import Executor
 
-    from stream_pipeline.sink import Item, Key, Sink
+    from stream_pipeline.sink import Item, Sink
 
 SECONDS_PER_DAY: Final = 86_400
 SEQUENCE_WIDTH: Final = 40
@@ -154,20 +153,5 @@ class AuditProcessor:
             raise PoisonRecord(f"images are {measured} bytes: the change item would exceed DynamoDB's 400 KB")
 
     def apply(self, parsed: Sequence[tuple[StreamRecord, Item]], sink: Sink | None, pool: Executor) -> ApplyResult:
-        """Write the change items 25 at a time in parallel; report the first record not written.
-
-        ``Sink.put_batch`` never raises: a batch that DynamoDB (or botocore) refuses because of
-        one item is written item by item, so the record at fault is the failure, not the first
-        record of its batch, nor of the invocation."""
-        if sink is None or not parsed:
-            return ApplyResult()
-        index_of: dict[Key, int] = {(item["pk"]["S"], item["sk"]["S"]): record.index for record, item in parsed}
-        batches = [[item for _, item in chunk] for chunk in chunks(parsed, BATCH_WRITE_LIMIT)]
-        unwritten = {key: reason for failed in pool.map(sink.put_batch, batches) for key, reason in failed.items()}
-        if not unwritten:
-            return ApplyResult()
-        first = min(unwritten, key=index_of.__getitem__)
-        return ApplyResult(
-            failed_index=index_of[first],
-            reason=f"sink did not take the change item: {unwritten[first]} ({len(unwritten)} item(s) not written)",
-        )
+        """Write the change items 25 at a time in parallel; report the first record not written."""
+        return put_items(parsed, sink, pool, "the change item")
