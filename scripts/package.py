@@ -51,7 +51,7 @@ def install_dependencies(target: Path, python_version: str, arch: str) -> None:
     subprocess.run(
         [
             sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--no-compile", "--no-deps", "--only-binary=:all:", "--implementation", "cp",
+            "--require-hashes", "--no-compile", "--no-deps", "--only-binary=:all:", "--implementation", "cp",
             "--python-version", python_version, "--platform", PLATFORMS[arch],
             "--target", str(target), "-r", str(ROOT / "requirements" / "lambda.txt"),
         ],

@@ -280,3 +280,20 @@ def test_make_load_with_a_hostile_racer_count_fails_cleanly_and_runs_nothing(tmp
     assert "invalid" in result.stderr, result.stderr
     assert "1; touch" in result.stderr, result.stderr
     assert not marker.exists()
+
+
+def test_the_zip_build_installs_its_dependencies_with_hashes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """scripts/package.py (what the committed zip is built with) refuses an unhashed requirement."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("package_script", ROOT / "scripts" / "package.py")
+    assert spec is not None
+    assert spec.loader is not None
+    package = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(package)
+    commands: list[list[str]] = []
+    monkeypatch.setattr(package.subprocess, "run", lambda command, **_: commands.append(command))
+    package.install_dependencies(tmp_path, "3.13", "x86_64")
+    ((*_, requirements),) = commands
+    assert "--require-hashes" in commands[0]
+    assert requirements == str(ROOT / "requirements" / "lambda.txt")
