@@ -2,7 +2,9 @@
 
 Wired with ``RECORD_PROCESSOR=my_team.orders:handle``. The pipeline calls ``handle`` once per
 record, in order; raising fails the record (it is reported in ``batchItemFailures``, retried, and
-finally sent to the on-failure destination), so nothing is lost.
+finally sent to the on-failure destination), so nothing is lost. Raise ``PoisonRecord`` with a
+reason that carries no payload, and the handler logs that reason; any other exception is logged
+by its type only, since its text may quote the record.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3  # provided by the python3.13 Lambda runtime
+
+from stream_pipeline.records import PoisonRecord  # the package this processor is zipped beside
 
 if TYPE_CHECKING:
     from stream_pipeline.records import StreamRecord
@@ -29,10 +33,10 @@ def _table() -> Any:
 def handle(record: StreamRecord) -> None:
     order = record.json(MAX_BYTES)
     if not isinstance(order, dict) or not isinstance(order.get("order_id"), str):
-        raise TypeError("an order needs a string order_id")
+        raise PoisonRecord("an order needs a string order_id")
     total = order.get("total")
     if not isinstance(total, int | float) or isinstance(total, bool) or total < 0:
-        raise ValueError("an order needs a non-negative total")
+        raise PoisonRecord("an order needs a non-negative total")
     table = _table()
     if table is not None:
         table.put_item(Item={"order_id": order["order_id"], "total": Decimal(str(total))})
