@@ -8,10 +8,11 @@ touch a pipeline that `make up` brought up in the same LocalStack.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from release_stack import ReleaseStack
 from stack_support import RECORD_AGE_S, Stack, empty_failure_path, remaining_resources
 from stream_pipeline_local import localstack
 
@@ -32,26 +33,29 @@ def emulator() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def stacks(emulator: None) -> Iterator[dict[str, Stack]]:
-    """The three examples, applied side by side (and destroyed so): Terraform mostly waits on
-    LocalStack's API, so three applies at once take little longer than one. The tier shares them."""
-    both = {
+def stacks(emulator: None) -> Iterator[dict[str, Any]]:
+    """The three examples and the last release's stack (for the upgrade test), applied side by side
+    (and destroyed so): Terraform mostly waits on LocalStack's API, so four applies at once take
+    little longer than one. The tier shares them."""
+    examples = {
         "kinesis": Stack("kinesis-alleycat", "it-alleycat", f"maximum_record_age_seconds={RECORD_AGE_S}"),
         "dynamodb": Stack("dynamodb-streams", "it-ddb"),
         "fanout": Stack("kinesis-fan-out", "it-fanout"),
     }
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        for applied in [pool.submit(stack.apply) for stack in both.values()]:
+    release = ReleaseStack()
+    every: list[Stack | ReleaseStack] = [*examples.values(), release]
+    with ThreadPoolExecutor(max_workers=len(every)) as pool:
+        for applied in [pool.submit(stack.apply) for stack in every]:
             applied.result()
-    yield both
+    yield {**examples, "release": release}
     # The failure archive keeps its records on destroy unless told (on_failure_archive_force_destroy):
     # the tier empties the failure paths the drills filled, as an operator would after redriving.
-    for stack in both.values():
+    for stack in examples.values():
         empty_failure_path(stack)
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        for destroyed in [pool.submit(stack.destroy) for stack in both.values()]:
+    with ThreadPoolExecutor(max_workers=len(every)) as pool:
+        for destroyed in [pool.submit(stack.destroy) for stack in every]:
             destroyed.result()
-    for name in ("it-alleycat", "it-ddb", "it-fanout"):
+    for name in ("it-alleycat", "it-ddb", "it-fanout", release.name):
         leftovers = remaining_resources(name)
         assert leftovers == [], f"destroy left {leftovers}"
 
@@ -69,3 +73,9 @@ def dynamodb_stack(stacks: dict[str, Stack]) -> Stack:
 @pytest.fixture(scope="session")
 def fanout_stack(stacks: dict[str, Stack]) -> Stack:
     return stacks["fanout"]
+
+
+@pytest.fixture(scope="session")
+def release_stack(stacks: dict[str, Any]) -> ReleaseStack:
+    release: ReleaseStack = stacks["release"]
+    return release

@@ -30,9 +30,9 @@ ONE_WAITING = "1 failed batch(es) wait in the on-failure queue"
 MINUTES = 10
 
 
-def diagnose(stack: Stack, **options: Any) -> doctor.Report:
+def diagnose(stack: Stack, minutes: int = MINUTES, **options: Any) -> doctor.Report:
     return doctor.diagnose(
-        client, stack.outputs["function_name"], stack.outputs["sns_topic_arn"], minutes=MINUTES, **options
+        client, stack.outputs["function_name"], stack.outputs["sns_topic_arn"], minutes=minutes, **options
     )
 
 
@@ -59,8 +59,8 @@ def polled(stack: Stack) -> bool:
     return bool(found["Datapoints"])
 
 
-def serious(stack: Stack) -> set[str]:
-    titles = {f.title for f in diagnose(stack).findings if f.severity > doctor.Severity.INFO}
+def serious(stack: Stack, minutes: int = MINUTES) -> set[str]:
+    titles = {f.title for f in diagnose(stack, minutes).findings if f.severity > doctor.Severity.INFO}
     if not polled(stack):
         titles.discard(STOPPED)  # no PolledEventCount at all: LocalStack's limit, not a fault (module doc)
     return titles
@@ -133,13 +133,18 @@ def test_an_unreserved_consumer_the_accounts_other_functions_can_starve(
     lam.delete_function_concurrency(FunctionName=name)
     try:
         unreserved = lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"]
-        busy = {"MetricName": "ConcurrentExecutions", "Value": float(unreserved - 2), "Unit": "Count"}
+        # The peak 11 minutes ago: this test reads 13 minutes back and sees it; the doctor tests after
+        # it read MINUTES (10) back and do not, as if the account's busy hour had passed.
+        at = datetime.now(tz=UTC).replace(second=0, microsecond=0) - timedelta(minutes=11)
+        busy = {"MetricName": "ConcurrentExecutions", "Value": float(unreserved - 2), "Unit": "Count", "Timestamp": at}
         client("cloudwatch").put_metric_data(Namespace="AWS/Lambda", MetricData=[busy])
         starved = "the consumer has no reserved concurrency and the account's other functions can starve it"
-        assert wait_for(lambda: serious(kinesis_stack), lambda titles: starved in titles, timeout=30) == {starved}
-        (finding,) = [f for f in diagnose(kinesis_stack).findings if f.title == starved]
+        assert wait_for(lambda: serious(kinesis_stack, 13), lambda titles: starved in titles, timeout=30) == {starved}
+        assert starved not in serious(kinesis_stack), "the later tests' window does not hold the peak"
+        (finding,) = [f for f in diagnose(kinesis_stack, 13).findings if f.title == starved]
         assert f"UnreservedConcurrentExecutions={unreserved:,} " in finding.evidence
         assert finding.evidence.endswith("leaves 2 < 2 shard(s) x parallelization factor 2 = 4")
+        assert "(ConcurrentExecutions, all functions, last 13 min)" in finding.evidence
         assert f"--function-name {name} --reserved-concurrent-executions 4" in finding.fix
     finally:
         lam.delete_function_concurrency(FunctionName=name)  # as applied: no reservation
