@@ -14,6 +14,11 @@ P5  end to end on LocalStack through the warm local executor: RACERS x 1 msg/s f
     P5_SHARDS), and the event source mapping polls every 0.02 s instead of every 1 s. The profile
     that follows the race (consumer busy time, the sink's write capacity, CPU by process) names the
     next limit.
+P5a the same race with the producers aggregating (`stream-pipeline load --aggregate`: aws-kinesis-agg's
+    aggregator, the KPL's format), into the planner's sizing for it (`plan --producers-can-aggregate`:
+    1 shard, parallelization factor 1, batches of 100 aggregates): user records in against sink +
+    on-failure queue (a failed aggregate counted as its user records), the lag and the profile as
+    for P5. Skipped with P5=0 or P5A=0; `BENCH_ONLY=P5a make bench` runs it alone.
 P6  wall time of the mocked `terraform test` suite, per run block.
 P7  peak memory (resident high-water mark, VmHWM) of the local executor's worker process running the
     zip on a maximum-size Kinesis batch (10,000 records of ~600 bytes: the 6 MB Lambda delivers at
@@ -208,16 +213,19 @@ def p5_sink_capacity(seconds: float = 8.0, threads: int = 8) -> float:
     return rate
 
 
-def p5_end_to_end(racers: int, seconds: int, shards: int) -> tuple[dict[str, Any], dict[str, float], float, float]:
-    """The race on the example with `shards` shards (an emulator setting); returns the race report,
-    the CPU seconds each part spent during it, the race's wall time and the sink's capacity."""
+def p5_end_to_end(
+    racers: int, seconds: int, shards: int, sizing: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, float], float, float]:
+    """The race on the example with `shards` shards (an emulator setting), or aggregated into the
+    planner's `sizing` for it; returns the race report, the CPU seconds each part spent during it,
+    the race's wall time and the sink's capacity."""
     from stream_pipeline_local import localstack, measure
 
     if localstack.pid() is not None and localstack.healthy():
         print("    note: LocalStack was already running; P5 uses its poll interval, not the bench's", file=sys.stderr)
     os.environ.setdefault("LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC", POLL_INTERVAL_S)
     variables = ("-var", "name=bench-alleycat")
-    with localstack.running(), localstack.emulator_shards("kinesis-alleycat", shards):
+    with localstack.running(), localstack.emulator_shards("kinesis-alleycat", shards, sizing):
         capacity = p5_sink_capacity()
         outputs = localstack.apply("kinesis-alleycat", *variables, workspace="bench")
         try:
@@ -228,8 +236,9 @@ def p5_end_to_end(racers: int, seconds: int, shards: int) -> tuple[dict[str, Any
                 seconds=seconds,
                 race_id=int(time.time()) % 100_000,
                 client=localstack.client,
-                drain_timeout_s=300,
+                drain_timeout_s=900 if sizing else 300,
                 out=sys.stderr,
+                aggregate=sizing is not None,
             )
             wall = time.monotonic() - started
             cpu = {part: spent - before.get(part, 0.0) for part, spent in cpu_seconds_by_part().items()}
@@ -439,6 +448,72 @@ def p7_memory(zip_path: Path, aggregated: bool = False) -> tuple[float, float, i
             worker.stop()
 
 
+def p5a_race(racers: int, seconds: int) -> None:
+    """P5 with the producers aggregating, into the planner's sizing for aggregating producers."""
+    from stream_pipeline_ops import planner
+
+    workload = planner.Workload(avg_rps=racers, peak_rps=racers, record_bytes=200, keys=racers,
+                                producers_can_aggregate=True)  # fmt: skip
+    sizing = planner.plan(workload).tfvars()
+    planned = int(sizing["kinesis"]["shard_count"])
+    report_race("P5a", *p5_end_to_end(racers, seconds, planned, sizing), racers=racers, seconds=seconds,
+                setting=f"aggregated, {planned} shard(s) as planned")  # fmt: skip
+
+
+def report_race(
+    label: str,
+    p5: dict[str, Any],
+    cpu: dict[str, float],
+    wall: float,
+    capacity: float,
+    *,
+    racers: int,
+    seconds: int,
+    setting: str,
+) -> None:
+    """The race's lines: records (user records), rate, lag, drain, the consumer's busy time, the sink's
+    capacity and the CPU of each local process."""
+    report(
+        f"{label} records",
+        f"{p5['records_in']:,} in",
+        f"sink {p5['in_sink']:,} + queue {p5['in_failure_queue']:,}",
+        "balanced" if p5["balanced"] else "NOT BALANCED",
+    )
+    if p5["kinesis_records"] != p5["records_in"]:
+        report(
+            f"{label} Kinesis records",
+            f"{p5['kinesis_records']:,}",
+            f"carrying {p5['records_in']:,} user records",
+            f"{p5['records_in'] / max(p5['kinesis_records'], 1):,.0f} per Kinesis record",
+        )
+    report(
+        f"{label} rate",
+        f"{p5['achieved_rate']:,.0f} rec/s",
+        f"target {racers:,} rec/s for {seconds} s",
+        f"{setting}; throttled {p5['throttled']:,}",
+    )
+    lag = f"p50 {p5['latency_p50_ms'] / 1000:.2f} s, max {p5['latency_max_ms'] / 1000:.2f} s"
+    report(f"{label} consumer lag", f"p99 {p5['latency_p99_ms'] / 1000:.2f} s", lag, "(target p99 <= 5 s)")
+    report(f"{label} drain", f"{p5['drain_after_last_put_s']:.1f} s", "after the last put", "")
+    busy = p5["invocation_seconds"]
+    invocations = p5["invocations"]
+    report(
+        f"{label} consumer busy",
+        f"{busy:.1f} s",
+        f"of {wall:.1f} s, {invocations:,} invocations",
+        f"{p5['records_in'] / max(invocations, 1):,.0f} records each",
+    )
+    report(
+        f"{label} sink capacity",
+        f"{capacity:,.0f} writes/s",
+        f"{racers:,} racers: one write each per batch",
+        f"cycle >= {racers / capacity:.1f} s",
+    )
+    print(f"    CPU during the race ({wall:.0f} s wall, {os.cpu_count()} cores):")
+    for part, spent in sorted(cpu.items(), key=lambda item: -item[1]):
+        print(f"      {part:<30}{spent:7.1f} s   {spent / wall:5.0%} of one core")
+
+
 def report(label: str, value: str, baseline: str, ratio: str) -> None:
     print(f"{label:<24}{value:>18}   vs {baseline:<34} {ratio}")
 
@@ -446,6 +521,9 @@ def report(label: str, value: str, baseline: str, ratio: str) -> None:
 def main() -> int:
     zip_path = ROOT / "modules" / "consumer" / "package" / "lambda.zip"
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    if os.environ.get("BENCH_ONLY") == "P5a":  # the aggregated race alone (it takes minutes)
+        p5a_race(int(os.environ.get("RACERS", "1000")), int(os.environ.get("DURATION", "60")))
+        return 0
     real, bare, ratio = p1_throughput()
     report(
         "P1 handler throughput",
@@ -508,39 +586,10 @@ def main() -> int:
             )
             for records, seconds_taken in ingest[::10]:
                 print(f"    PutRecords(500) with {records:>6,} records in the stream: {seconds_taken * 1000:7.1f} ms")
-        p5, cpu, wall, capacity = p5_end_to_end(racers, seconds, shards)
-        report(
-            "P5 records",
-            f"{p5['records_in']:,} in",
-            f"sink {p5['in_sink']:,} + queue {p5['in_failure_queue']:,}",
-            "balanced" if p5["balanced"] else "NOT BALANCED",
-        )
-        report(
-            "P5 rate",
-            f"{p5['achieved_rate']:,.0f} rec/s",
-            f"target {racers:,} rec/s for {seconds} s",
-            f"{shards} emulator shards; throttled {p5['throttled']:,}",
-        )
-        lag = f"p50 {p5['latency_p50_ms'] / 1000:.2f} s, max {p5['latency_max_ms'] / 1000:.2f} s"
-        report("P5 consumer lag", f"p99 {p5['latency_p99_ms'] / 1000:.2f} s", lag, "(target p99 <= 5 s)")
-        report("P5 drain", f"{p5['drain_after_last_put_s']:.1f} s", "after the last put", "")
-        busy = p5["invocation_seconds"]
-        invocations = p5["invocations"]
-        report(
-            "P5 consumer busy",
-            f"{busy:.1f} s",
-            f"of {wall:.1f} s, {invocations:,} invocations",
-            f"{p5['records_in'] / max(invocations, 1):,.0f} records each",
-        )
-        report(
-            "P5 sink capacity",
-            f"{capacity:,.0f} writes/s",
-            f"{racers:,} racers: one write each per batch",
-            f"cycle >= {racers / capacity:.1f} s",
-        )
-        print(f"    CPU during the race ({wall:.0f} s wall, {os.cpu_count()} cores):")
-        for part, spent in sorted(cpu.items(), key=lambda item: -item[1]):
-            print(f"      {part:<30}{spent:7.1f} s   {spent / wall:5.0%} of one core")
+        report_race("P5", *p5_end_to_end(racers, seconds, shards), racers=racers, seconds=seconds,
+                    setting=f"{shards} emulator shards")  # fmt: skip
+        if os.environ.get("P5A", "1") != "0":
+            p5a_race(racers, seconds)
     return 0
 
 

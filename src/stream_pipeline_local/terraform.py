@@ -90,7 +90,7 @@ def plain_hcl(value: Any) -> Any:
 
 
 @contextmanager
-def emulator_shards(example: str, shard_count: int) -> Iterator[Path]:
+def emulator_shards(example: str, shard_count: int, sizing: dict[str, dict[str, Any]] | None = None) -> Iterator[Path]:
     """An emulator setting, not a sizing: the example's Kinesis stream opened with ``shard_count``
     shards on LocalStack, for the block only.
 
@@ -99,7 +99,9 @@ def emulator_shards(example: str, shard_count: int) -> Iterator[Path]:
     take 1,000 records/s (docs/BENCHMARKS.md). A Terraform override file in the example sets
     ``kinesis.shard_count`` and, when the example reserves concurrency, raises
     ``function.reserved_concurrency`` to shards x parallelization factor (the module refuses less);
-    every other value is the example's own, read from its main.tf.
+    every other value is the example's own, read from its main.tf. ``sizing`` (the planner's
+    ``tfvars()``, for a race the example is not sized for: KPL aggregates) replaces the example's
+    ``kinesis``, ``function`` and ``event_source_mapping`` settings it names, before that.
     """
     import hcl2  # noqa: PLC0415 - a development dependency, needed by the bench only
 
@@ -107,14 +109,19 @@ def emulator_shards(example: str, shard_count: int) -> Iterator[Path]:
     with (directory / "main.tf").open() as handle:
         config = plain_hcl(hcl2.load(handle))
     (module,) = [block["pipeline"] for block in config["module"] if "pipeline" in block]
-    factor = int(module["event_source_mapping"].get("parallelization_factor", 1))
-    kinesis = {**module["kinesis"], "shard_count": shard_count}
-    function = {**module["function"]}
+    planned = sizing or {}
+    mapping = {**module["event_source_mapping"], **planned.get("event_source_mapping", {})}
+    factor = int(mapping.get("parallelization_factor", 1))
+    kinesis = {**module["kinesis"], **planned.get("kinesis", {}), "shard_count": shard_count}
+    function = {**module["function"], **planned.get("function", {})}
     reserved = int(function.get("reserved_concurrency", -1))
     if reserved != -1:  # a reservation must cover every concurrent batch; none (the default) needs nothing
         function["reserved_concurrency"] = max(reserved, shard_count * factor)
     override = directory / "emulator_override.tf.json"
-    override.write_text(json.dumps({"module": {"pipeline": {"kinesis": kinesis, "function": function}}}, indent=2))
+    settings: dict[str, Any] = {"kinesis": kinesis, "function": function}
+    if "event_source_mapping" in planned:
+        settings["event_source_mapping"] = mapping
+    override.write_text(json.dumps({"module": {"pipeline": settings}}, indent=2))
     try:
         yield override
     finally:

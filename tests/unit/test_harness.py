@@ -94,3 +94,26 @@ def test_invocation_durations_come_from_every_report_line_on_every_page() -> Non
     )
     assert measure.invocation_durations_ms(logs, "/aws/lambda/f", 0) == [12.5, 1500.0]
     assert [call["filterPattern"] for call in logs.calls] == ["REPORT", "REPORT"]
+
+
+def test_a_failed_batch_of_aggregates_counts_its_user_records(aws_credentials: None) -> None:
+    """An aggregated race balances in user records: a failure message's range is read back from the
+    stream and each aggregate counted as the user records it carries (a plain record as one)."""
+    import boto3
+    from moto import mock_aws
+
+    from support import aggregate
+
+    with mock_aws():
+        kinesis = boto3.client("kinesis", region_name="us-east-1")
+        kinesis.create_stream(StreamName="race", ShardCount=1)
+        ((key, blob),) = aggregate([(str(n), b"{}") for n in range(7)])
+        puts = [
+            kinesis.put_record(StreamName="race", PartitionKey=key, Data=blob),
+            kinesis.put_record(StreamName="race", PartitionKey="plain", Data=b"{}"),
+            kinesis.put_record(StreamName="race", PartitionKey="after", Data=b"{}"),  # outside the range
+        ]
+        info = {"shardId": puts[0]["ShardId"], "startSequenceNumber": puts[0]["SequenceNumber"],
+                "endSequenceNumber": puts[1]["SequenceNumber"], "batchSize": 2,
+                "streamArn": "arn:aws:kinesis:us-east-1:123456789012:stream/race"}  # fmt: skip
+        assert measure.user_records_in(kinesis, info) == 8
