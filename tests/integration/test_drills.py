@@ -159,15 +159,32 @@ def alarm_states(prefix: str) -> dict[str, dict[str, Any]]:
 
 
 def feed_until(
-    prefix: str, feed: Callable[[], None], done: Callable[[dict[str, dict[str, Any]]], bool]
+    prefix: str,
+    feed: Callable[[], None],
+    done: Callable[[dict[str, dict[str, Any]]], bool],
+    timeout: float = WAIT_S,
 ) -> dict[str, dict[str, Any]]:
-    deadline = time.monotonic() + WAIT_S
+    deadline = time.monotonic() + timeout
     while True:
         feed()
         states = alarm_states(prefix)
         if done(states) or time.monotonic() > deadline:
             return states
         time.sleep(FEED_EVERY_S)
+
+
+def lag_s(alarm: dict[str, Any], state: str) -> float:
+    """How much longer than AWS LocalStack 2026.3 may take to move a metric alarm into ``state`` once
+    its metric says so (read in its alarm_scheduler): it evaluates an alarm every EvaluationPeriods x
+    Period, at a fixed rate, over EvaluationPeriods + max(EvaluationPeriods // 3, 2) periods, and
+    counts the breaching datapoints of all of them (AWS: of the last EvaluationPeriods). So it fires at
+    the first evaluation after DatapointsToAlarm periods of breach, and returns to OK only once the
+    whole look-back holds fewer than DatapointsToAlarm breaching periods (INSUFFICIENT_DATA: none at
+    all): for the replay-window alarm (two periods of a minute) that is 4 and 6 minutes."""
+    periods, period = alarm["EvaluationPeriods"], alarm["Period"]
+    if state == "ALARM":
+        return float((periods + alarm.get("DatapointsToAlarm", periods)) * period)
+    return float((2 * periods + max(periods // 3, 2)) * period)
 
 
 def evaluated(alarm: dict[str, Any]) -> list[float]:
@@ -179,11 +196,13 @@ def caused_by(alarm: dict[str, Any], value: float) -> bool:
     return any(any(abs(d - k * value) < 1e-6 for k in (1, 2, 3)) for d in evaluated(alarm))
 
 
-def feed_until_each(prefix: str, feed: Callable[[], None], keys: set[str], state: str) -> dict[str, dict[str, Any]]:
+def feed_until_each(
+    prefix: str, feed: Callable[[], None], keys: set[str], state: str, timeout: float = WAIT_S
+) -> dict[str, dict[str, Any]]:
     """Feed until each alarm of ``keys`` has been in ``state``, not necessarily at once (a count alarm
     returns to OK a period later, while an age alarm takes its time); each alarm as first seen there."""
     seen: dict[str, dict[str, Any]] = {}
-    deadline = time.monotonic() + WAIT_S
+    deadline = time.monotonic() + timeout
     while set(seen) != keys and time.monotonic() < deadline:
         feed()
         for key, alarm in alarm_states(prefix).items():
@@ -250,6 +269,14 @@ class Drilling:
     def wave(self, key: str) -> set[str]:
         return {d.alarm for d in self.plan if d.wave == key}
 
+    def budget(self, keys: set[str], state: str) -> float:
+        """How long to wait for ``keys`` to reach ``state``: WAIT_S, and what LocalStack's evaluation
+        cadence adds for the slowest of them (lag_s) beyond a minute. The waits end as soon as the
+        alarms are there, so a longer budget only costs time when a drill fails."""
+        alarms = alarm_states(self.prefix)
+        lags = [lag_s(alarms[key], state) for key in keys if "Period" in alarms.get(key, {})]
+        return WAIT_S + max([0.0] + [lag - 60 for lag in lags])
+
     def collect(self, wave: str) -> None:
         self.pages[wave] = collect(
             self.inbox, self.prefix, expected_pages(wave, queue=self.queue, kinesis=self.kinesis)
@@ -269,9 +296,19 @@ class Drilling:
         return plain | set(COMPOSITES)
 
     def healthy_first(self, every: set[str]) -> None:
-        """Every alarm and composite OK (consumer-stopped too: the bridge publishes each poll)."""
-        states = feed_until(self.prefix, self.feed_healthy, lambda s: in_state(s, every, "OK"))
-        assert not_in(states, every, "OK") == {}
+        """Every alarm and composite OK (consumer-stopped too: the bridge publishes each poll).
+
+        The stack is shared: what earlier tests left in its failure path is not this drill's, so it
+        starts empty, and an alarm those failures fired gets the time LocalStack needs to see them
+        gone."""
+        empty_failure_path(self.stack)
+        budget = self.budget(every, "OK")
+        states = feed_until(self.prefix, self.feed_healthy, lambda s: in_state(s, every, "OK"), budget)
+        queue = self.stack.outputs.get("on_failure_queue_url")
+        assert not_in(states, every, "OK") == {}, {
+            "not OK": {k: states.get(k, {}).get("StateReasonData") for k in not_in(states, every, "OK")},
+            "queue (visible, in flight)": queue_depth(queue) if queue else None,
+        }
         drain(self.inbox)  # the first evaluations' OK notifications
 
     def wave_a_a_poison_record(self, tmp_path: Path) -> None:
@@ -291,7 +328,7 @@ class Drilling:
                 looked.append(True)
                 operator_looks_at_the_failure(self.stack, tmp_path)
 
-        seen = feed_until_each(self.prefix, feed, wave_a, "ALARM")
+        seen = feed_until_each(self.prefix, feed, wave_a, "ALARM", self.budget(wave_a, "ALARM"))
         assert set(seen) == wave_a, f"the poison record's alarms: only {sorted(seen)} fired"
         if self.queue:
             assert looked, "the operator's look happened before the replay window closed"
@@ -304,7 +341,8 @@ class Drilling:
             doctor_reports_the_age(self.stack, tmp_path)
         self.collect("A")
         closed = {"records-failed", "on-failure-delivered", "failing"}
-        states = feed_until(self.prefix, self.feed_healthy, lambda s: in_state(s, closed, "OK"))
+        budget = self.budget(closed, "OK")
+        states = feed_until(self.prefix, self.feed_healthy, lambda s: in_state(s, closed, "OK"), budget)
         assert not_in(states, closed, "OK") == {}
 
     def wave_b_every_other_incident(self) -> None:
@@ -323,7 +361,9 @@ class Drilling:
             stopped = s.get("consumer-stopped", {}).get("StateValue") == "INSUFFICIENT_DATA"
             return stopped and in_state(s, wave_b, "ALARM")
 
-        states = feed_until(self.prefix, feed, done)
+        # The stop is seen once every datapoint has aged out of LocalStack's look-back, as an OK is.
+        budget = max(self.budget(wave_b, "ALARM"), self.budget({"consumer-stopped"}, "INSUFFICIENT_DATA"))
+        states = feed_until(self.prefix, feed, done, budget)
         assert states["consumer-stopped"]["StateValue"] == "INSUFFICIENT_DATA", "a disabled mapping stops polling"
         assert not_in(states, wave_b, "ALARM") == {}, "incidents that did not fire"
         assert states["record-age"]["StateValue"] == "OK", "a 45 s lag must not be records at risk"
@@ -344,6 +384,7 @@ class Drilling:
             self.prefix,
             lambda: put_series(self.values, self.namespace, points),
             lambda s: in_state(s, {at_risk.alarm}, "ALARM"),
+            self.budget({at_risk.alarm}, "ALARM"),
         )
         assert states[at_risk.alarm]["StateValue"] == "ALARM"
         assert caused_by(states[at_risk.alarm], at_risk.breach), evaluated(states[at_risk.alarm])
