@@ -134,7 +134,7 @@ docs-check: $(VENV)/.stamp
 
 .PHONY: test-integration
 test-integration: $(VENV)/.stamp $(POLICY_VENV)/.stamp ## Both examples on LocalStack, driven end to end (starts and stops LocalStack)
-	$(call q,$(PY)) scripts/run_tier.py integration
+	$(call q,$(PY)) scripts/run_tier.py integration --durations=8
 
 .PHONY: test-consumer
 test-consumer: $(VENV)/.stamp ## Consumer tier: the module imported as teams import it (git::file:// clone, no build step), offline
