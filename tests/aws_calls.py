@@ -8,12 +8,14 @@ a test can compare what a command really does with the least-privilege policy th
     assert calls.not_allowed(policy, region, account) == []
 
 Every client created while the context is open is hooked (boto3's and botocore's sessions alike);
-clients created before it are not, so create them inside.
+clients created before it are not, so create them inside. Calls from threads named ``drill…`` are
+left out: the integration tier's drills run beside the other tests (tests/drills.py).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import threading
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ ACTIONS: Final = {
     ("lambda", "GetFunctionConfiguration"): ("lambda:GetFunctionConfiguration",),
     ("s3", "GetBucketLifecycleConfiguration"): ("s3:GetLifecycleConfiguration",),
 }
+BACKGROUND: Final = "drill"  # drills.THREADS: the prefix of the drills' thread names
 NEEDS_NO_PERMISSION: Final = {"sts:GetCallerIdentity"}  # IAM cannot deny it
 PREFIXES: Final = {"monitoring": "cloudwatch"}  # CloudWatch signs as "monitoring"; its IAM prefix is cloudwatch
 IDENTIFIERS: Final = (
@@ -179,6 +182,8 @@ def recording() -> Iterator[Calls]:
         region = str(client.meta.region_name)
 
         def hook(params: dict[str, Any], model: Any, **_: Any) -> None:
+            if threading.current_thread().name.startswith(BACKGROUND):
+                return  # a drill's call, not the command's
             calls.calls.append(Call(model.service_model.service_name, prefix, model.name, region, _identifiers(params)))
 
         client.meta.events.register("provide-client-params.*.*", hook)

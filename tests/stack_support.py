@@ -28,7 +28,7 @@ client = localstack.client
 
 class Stack:
     def __init__(self, example: str, name: str, *extra: str) -> None:
-        self.example = example
+        self.example, self.name = example, name
         self.variables = [
             "-var",
             f"name={name}",

@@ -12,25 +12,23 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+import drills as drilling
 from release_stack import ReleaseStack
 from stack_support import RECORD_AGE_S, Stack, empty_failure_path, remaining_resources
 from stream_pipeline_local import localstack
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from concurrent.futures import Future
 
 
-# The tests that leave failures in the Kinesis stack's on-failure queue, which fire its replay-window
-# alarm: they run first, so that LocalStack has seen the queue empty for a while (it clears that
-# alarm up to 6 minutes after the queue empties; test_drills.lag_s) by the time the drills need
-# every alarm OK.
-FILL_THE_QUEUE = ("test_doctor.py", "test_kinesis_pipeline.py", "test_operator_policies.py", "test_redrive.py")
+DRILLED = pytest.StashKey[bool]()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Drills run last: they take every alarm to ALARM and fill the failure queue, which the other
-    tests of the shared stacks must not see. The tests that fill the queue run first."""
-    items.sort(key=lambda item: (item.get_closest_marker("drill") is not None, item.path.name not in FILL_THE_QUEUE))
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The drills' test last: it waits for the drills, which run from the start of the tier."""
+    items.sort(key=lambda item: item.get_closest_marker("drill") is not None)
+    config.stash[DRILLED] = any(item.get_closest_marker("drill") for item in items)
 
 
 @pytest.fixture(scope="session")
@@ -40,15 +38,25 @@ def emulator() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def stacks(emulator: None) -> Iterator[dict[str, Any]]:
+def stacks(emulator: None, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     """The three examples and the last release's stack (for the upgrade test), applied side by side
-    (and destroyed so): Terraform mostly waits on LocalStack's API, so four applies at once take
-    little longer than one. The tier shares them."""
+    (and destroyed so): Terraform mostly waits on LocalStack's API, so several applies at once take
+    little longer than one. The tier shares them.
+
+    When the drills run, two more: a Kinesis and a DynamoDB stack of their own. The drills take every
+    alarm to ALARM and fill the failure path, which the other tests must not see, and they mostly
+    wait for LocalStack's alarm evaluation (the replay-window alarm takes up to 4 minutes to fire and
+    6 to clear there); on stacks of their own they run beside the other tests instead of after them."""
     examples = {
         "kinesis": Stack("kinesis-alleycat", "it-alleycat", f"maximum_record_age_seconds={RECORD_AGE_S}"),
         "dynamodb": Stack("dynamodb-streams", "it-ddb"),
         "fanout": Stack("kinesis-fan-out", "it-fanout"),
     }
+    if request.config.stash.get(DRILLED, False):
+        examples["drill-kinesis"] = Stack(
+            "kinesis-alleycat", "dr-alleycat", f"maximum_record_age_seconds={RECORD_AGE_S}"
+        )
+        examples["drill-dynamodb"] = Stack("dynamodb-streams", "dr-ddb")
     release = ReleaseStack()
     every: list[Stack | ReleaseStack] = [*examples.values(), release]
     with ThreadPoolExecutor(max_workers=len(every)) as pool:
@@ -56,15 +64,30 @@ def stacks(emulator: None) -> Iterator[dict[str, Any]]:
             applied.result()
     yield {**examples, "release": release}
     # The failure archive keeps its records on destroy unless told (on_failure_archive_force_destroy):
-    # the tier empties the failure paths the drills filled, as an operator would after redriving.
+    # the tier empties the failure paths the tests filled, as an operator would after redriving.
     for stack in examples.values():
         empty_failure_path(stack)
     with ThreadPoolExecutor(max_workers=len(every)) as pool:
         for destroyed in [pool.submit(stack.destroy) for stack in every]:
             destroyed.result()
-    for name in ("it-alleycat", "it-ddb", "it-fanout", release.name):
-        leftovers = remaining_resources(name)
+    for stack in [*examples.values(), release]:
+        leftovers = remaining_resources(stack.name)
         assert leftovers == [], f"destroy left {leftovers}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drills(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Future[None]]]:
+    """The drills, started with the tier's first test when they are among the collected tests (and
+    waited for at its end, whatever happened)."""
+    if not request.config.stash.get(DRILLED, False):
+        yield []
+        return
+    applied: dict[str, Stack] = request.getfixturevalue("stacks")
+    pool, running = drilling.start(
+        applied["drill-kinesis"], applied["drill-dynamodb"], tmp_path_factory.mktemp("drills")
+    )
+    with pool:
+        yield running
 
 
 @pytest.fixture(scope="session")
