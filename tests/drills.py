@@ -553,14 +553,28 @@ def dynamodb_drill(stack: Stack, tmp_path: Path) -> None:
 
 
 THREADS = BACKGROUND  # the drills' threads are named so: aws_calls.recording() leaves their calls out
+WORKSPACE = "integration-drills"
+
+
+def stacks() -> tuple[Stack, Stack]:
+    """The drills' own stacks: the two examples under names of their own, in a workspace of their own."""
+    return (
+        Stack("kinesis-alleycat", "dr-alleycat", f"maximum_record_age_seconds={RECORD_AGE_S}", workspace=WORKSPACE),
+        Stack("dynamodb-streams", "dr-ddb", workspace=WORKSPACE),
+    )
+
+
+def applied_then_drilled(stack: Stack, drill: Callable[[Stack, Path], None], tmp_path: Path) -> None:
+    stack.apply()
+    drill(stack, tmp_path)
 
 
 def start(kinesis_stack: Stack, dynamodb_stack: Stack, tmp_path: Path) -> tuple[ThreadPoolExecutor, list[Future[None]]]:
-    """Both drills at once, each on a stack of its own (their alarms, metrics and resources are
-    apart), in threads beside the rest of the tier: the drills are mostly waiting for LocalStack's
-    alarm evaluation."""
+    """Both drills at once, each applying its stack and then drilling it (their alarms, metrics and
+    resources are apart), in threads beside the rest of the tier: the drills are mostly waiting for
+    LocalStack's alarm evaluation. The caller destroys the stacks once the futures are done."""
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix=THREADS)
     return pool, [
-        pool.submit(kinesis_drill, kinesis_stack, tmp_path),
-        pool.submit(dynamodb_drill, dynamodb_stack, tmp_path),
+        pool.submit(applied_then_drilled, kinesis_stack, kinesis_drill, tmp_path),
+        pool.submit(applied_then_drilled, dynamodb_stack, dynamodb_drill, tmp_path),
     ]

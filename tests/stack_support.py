@@ -6,8 +6,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from stream_pipeline_local import localstack
 
@@ -27,8 +28,16 @@ client = localstack.client
 
 
 class Stack:
-    def __init__(self, example: str, name: str, *extra: str) -> None:
-        self.example, self.name = example, name
+    """An example applied on LocalStack under its own name, in a Terraform workspace of the tier's.
+
+    Terraform works in the example's folder (its provider override, its .terraform), so two stacks of
+    one example take turns (a lock per example) while stacks of different examples work at once."""
+
+    _locks: ClassVar[dict[str, threading.Lock]] = {}
+    _guard: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, example: str, name: str, *extra: str, workspace: str = WORKSPACE) -> None:
+        self.example, self.name, self.workspace = example, name, workspace
         self.variables = [
             "-var",
             f"name={name}",
@@ -40,14 +49,21 @@ class Stack:
         ]
         self.outputs: dict[str, Any] = {}
 
+    def _turn(self) -> threading.Lock:
+        with Stack._guard:
+            return Stack._locks.setdefault(self.example, threading.Lock())
+
     def apply(self) -> None:
-        self.outputs = localstack.apply(self.example, *self.variables, workspace=WORKSPACE)
+        with self._turn():
+            self.outputs = localstack.apply(self.example, *self.variables, workspace=self.workspace)
 
     def plan(self) -> dict[str, Any]:
-        return localstack.plan_json(self.example, *self.variables, workspace=WORKSPACE)
+        with self._turn():
+            return localstack.plan_json(self.example, *self.variables, workspace=self.workspace)
 
     def destroy(self) -> None:
-        localstack.destroy(self.example, *self.variables, workspace=WORKSPACE)
+        with self._turn():
+            localstack.destroy(self.example, *self.variables, workspace=self.workspace)
 
 
 def put(stream: str, messages: list[Any]) -> list[dict[str, Any]]:

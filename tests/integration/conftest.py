@@ -38,25 +38,15 @@ def emulator() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def stacks(emulator: None, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+def stacks(emulator: None) -> Iterator[dict[str, Any]]:
     """The three examples and the last release's stack (for the upgrade test), applied side by side
     (and destroyed so): Terraform mostly waits on LocalStack's API, so several applies at once take
-    little longer than one. The tier shares them.
-
-    When the drills run, two more: a Kinesis and a DynamoDB stack of their own. The drills take every
-    alarm to ALARM and fill the failure path, which the other tests must not see, and they mostly
-    wait for LocalStack's alarm evaluation (the replay-window alarm takes up to 4 minutes to fire and
-    6 to clear there); on stacks of their own they run beside the other tests instead of after them."""
+    little longer than one. The tier shares them."""
     examples = {
         "kinesis": Stack("kinesis-alleycat", "it-alleycat", f"maximum_record_age_seconds={RECORD_AGE_S}"),
         "dynamodb": Stack("dynamodb-streams", "it-ddb"),
         "fanout": Stack("kinesis-fan-out", "it-fanout"),
     }
-    if request.config.stash.get(DRILLED, False):
-        examples["drill-kinesis"] = Stack(
-            "kinesis-alleycat", "dr-alleycat", f"maximum_record_age_seconds={RECORD_AGE_S}"
-        )
-        examples["drill-dynamodb"] = Stack("dynamodb-streams", "dr-ddb")
     release = ReleaseStack()
     every: list[Stack | ReleaseStack] = [*examples.values(), release]
     with ThreadPoolExecutor(max_workers=len(every)) as pool:
@@ -77,17 +67,29 @@ def stacks(emulator: None, request: pytest.FixtureRequest) -> Iterator[dict[str,
 
 @pytest.fixture(scope="session", autouse=True)
 def drills(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Future[None]]]:
-    """The drills, started with the tier's first test when they are among the collected tests (and
-    waited for at its end, whatever happened)."""
+    """The drills, when they are among the collected tests: started with the tier's first test, once
+    the shared stacks are up, on a Kinesis and a DynamoDB stack of their own that each drill applies
+    first. The drills take every alarm to ALARM and fill the failure path, which the other tests must
+    not see, and they mostly wait for LocalStack's alarm evaluation (the replay-window alarm takes up
+    to 4 minutes to fire and 6 to clear there): on stacks of their own they run beside the other
+    tests instead of after them. Waited for, and their stacks destroyed, at the end of the tier."""
     if not request.config.stash.get(DRILLED, False):
         yield []
         return
-    applied: dict[str, Stack] = request.getfixturevalue("stacks")
-    pool, running = drilling.start(
-        applied["drill-kinesis"], applied["drill-dynamodb"], tmp_path_factory.mktemp("drills")
-    )
-    with pool:
-        yield running
+    request.getfixturevalue("stacks")  # the shared stacks first: the tests wait for them
+    own = drilling.stacks()
+    pool, running = drilling.start(*own, tmp_path_factory.mktemp("drills"))
+    try:
+        with pool:
+            yield running
+    finally:
+        for stack in own:
+            empty_failure_path(stack)
+        with ThreadPoolExecutor(max_workers=len(own)) as destroying:
+            for destroyed in [destroying.submit(stack.destroy) for stack in own]:
+                destroyed.result()
+        for stack in own:
+            assert remaining_resources(stack.name) == [], f"destroy left {remaining_resources(stack.name)}"
 
 
 @pytest.fixture(scope="session")
