@@ -49,6 +49,7 @@ from stack_support import (
     operator,
     operator_json,
     outputs_file,
+    queue_depth,
     subscribe_inbox,
     wait_for,
 )
@@ -405,12 +406,6 @@ class Drilling:
             client("sns").unsubscribe(SubscriptionArn=subscription)
             client("sqs").delete_queue(QueueUrl=self.inbox)
             empty_failure_path(self.stack)
-
-
-def queue_depth(url: str) -> tuple[int, int]:
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    found = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-    return int(found[names[0]]), int(found[names[1]])
 
 
 def operator_looks_at_the_failure(stack: Stack, tmp_path: Path) -> None:

@@ -81,6 +81,13 @@ def put(stream: str, messages: list[Any]) -> list[dict[str, Any]]:
     return sent
 
 
+def queue_depth(url: str) -> tuple[int, int]:
+    """(visible, in flight) messages of a queue."""
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    found = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return int(found[names[0]]), int(found[names[1]])
+
+
 def empty_failure_path(stack: Stack) -> None:
     """Empty a stack's failure path: the on-failure queue, or the failure archive bucket."""
     if stack.outputs.get("on_failure_queue_url"):

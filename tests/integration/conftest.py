@@ -53,14 +53,21 @@ def stacks(emulator: None) -> Iterator[dict[str, Any]]:
         for applied in [pool.submit(stack.apply) for stack in every]:
             applied.result()
     yield {**examples, "release": release}
-    # The failure archive keeps its records on destroy unless told (on_failure_archive_force_destroy):
-    # the tier empties the failure paths the tests filled, as an operator would after redriving.
-    for stack in examples.values():
-        empty_failure_path(stack)
-    with ThreadPoolExecutor(max_workers=len(every)) as pool:
-        for destroyed in [pool.submit(stack.destroy) for stack in every]:
+    destroy(every)
+
+
+def destroy(stacks: list[Stack | ReleaseStack]) -> None:
+    """Destroy side by side, and check that nothing of them is left. The failure archive keeps its
+    records on destroy unless told (on_failure_archive_force_destroy): the tier first empties the
+    failure paths the tests filled, as an operator would after redriving (the release stack has
+    none the tests fill)."""
+    for stack in stacks:
+        if isinstance(stack, Stack):
+            empty_failure_path(stack)
+    with ThreadPoolExecutor(max_workers=len(stacks)) as pool:
+        for destroyed in [pool.submit(stack.destroy) for stack in stacks]:
             destroyed.result()
-    for stack in [*examples.values(), release]:
+    for stack in stacks:
         leftovers = remaining_resources(stack.name)
         assert leftovers == [], f"destroy left {leftovers}"
 
@@ -83,13 +90,7 @@ def drills(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         with pool:
             yield running
     finally:
-        for stack in own:
-            empty_failure_path(stack)
-        with ThreadPoolExecutor(max_workers=len(own)) as destroying:
-            for destroyed in [destroying.submit(stack.destroy) for stack in own]:
-                destroyed.result()
-        for stack in own:
-            assert remaining_resources(stack.name) == [], f"destroy left {remaining_resources(stack.name)}"
+        destroy(list(own))
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import base64
 import json
 from typing import TYPE_CHECKING
 
-from stack_support import Stack, client, operator_json, outputs_file, put, wait_for
+from stack_support import Stack, client, operator_json, outputs_file, put, queue_depth, wait_for
 from support import expected_standings, standings_in, telemetry
 
 if TYPE_CHECKING:
@@ -30,10 +30,7 @@ def archived(table: str, keys: set[str]) -> int:
 
 
 def queued(url: str) -> int:
-    attributes = client("sqs").get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+    return sum(queue_depth(url))
 
 
 def state(alarm: str) -> str:

@@ -33,6 +33,7 @@ from stack_support import (
     operator_environment,
     operator_json,
     outputs_file,
+    queue_depth,
     wait_for,
 )
 from stream_pipeline_local import localstack
@@ -78,12 +79,6 @@ def redrive(outputs: Path, *args: str) -> tuple[int, dict[str, Any]]:
 def failed_records(outputs: Path) -> int:
     """How many records the failure path names (a dry run, unchecked: changes nothing but the ledger's notes)."""
     return int(redrive(outputs, "--no-check")[1]["fetched"])
-
-
-def queue_depth(url: str) -> tuple[int, int]:
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    found = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-    return int(found[names[0]]), int(found[names[1]])
 
 
 def ledger_items(stack: Stack, prefix: str) -> list[dict[str, Any]]:
