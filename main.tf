@@ -75,15 +75,11 @@ moved {
   to   = module.consumer["default"]
 }
 
-module "alarms" {
-  source = "./modules/alarms"
-
-  enabled                = var.enabled && var.alarms.enabled
-  name                   = var.name
-  source_type            = var.source_type
-  stream_name            = module.stream.stream_name
-  stream_retention_hours = module.stream.retention_hours
-  consumers = {
+# What the alarms and the dashboard read of each consumer: each module takes the attributes its
+# `consumers` type declares (the alarms the mapping's state and maximum record age, the dashboard
+# the sink's billing mode) and Terraform's conversion drops the others.
+locals {
+  watched = {
     for key, c in module.consumer : key => {
       function_name                = c.function_name
       function_timeout_seconds     = c.function_timeout_seconds
@@ -95,9 +91,21 @@ module "alarms" {
       service_name                 = c.service_name
       kinesis_consumer_name        = lookup(module.stream.kinesis_consumer_names, key, null)
       sink_table_name              = c.sink_table_name
+      sink_billing_mode            = c.sink_billing_mode
       on_failure_queue_name        = c.on_failure_queue_name
     }
   }
+}
+
+module "alarms" {
+  source = "./modules/alarms"
+
+  enabled                     = var.enabled && var.alarms.enabled
+  name                        = var.name
+  source_type                 = var.source_type
+  stream_name                 = module.stream.stream_name
+  stream_retention_hours      = module.stream.retention_hours
+  consumers                   = local.watched
   sns_topic_arn               = var.alarms.sns_topic_arn
   email_addresses             = var.alarms.email_addresses
   paging                      = var.alarms.paging
@@ -151,19 +159,6 @@ module "dashboard" {
   stream_label        = module.stream.stream_label
   shard_count         = module.stream.shard_count
   source_billing_mode = module.stream.billing_mode
-  consumers = {
-    for key, c in module.consumer : key => {
-      function_name                = c.function_name
-      function_timeout_seconds     = c.function_timeout_seconds
-      event_source_mapping_uuid    = c.event_source_mapping_uuid
-      event_source_mapping_metrics = c.event_source_mapping_metrics
-      kinesis_consumer_name        = lookup(module.stream.kinesis_consumer_names, key, null)
-      sink_table_name              = c.sink_table_name
-      sink_billing_mode            = c.sink_billing_mode
-      on_failure_queue_name        = c.on_failure_queue_name
-      metrics_namespace            = c.metrics_namespace
-      service_name                 = c.service_name
-    }
-  }
-  alarm_arns = module.alarms.alarm_arns
+  consumers           = local.watched
+  alarm_arns          = module.alarms.alarm_arns
 }
