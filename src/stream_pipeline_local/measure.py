@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import boto3.session
 
 from stream_pipeline_ops import load
+from stream_pipeline_ops.stack import kinesis_stream_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -100,7 +101,7 @@ def user_records_in(kinesis: Any, info: dict[str, Any]) -> int:
     end, each a KPL aggregate (its user records) or a plain record (one)."""
     from stream_pipeline import kpl  # noqa: PLC0415 - only an aggregated race needs the decoder
 
-    stream = str(info["streamArn"]).split(":stream/", 1)[-1]
+    stream = kinesis_stream_name(str(info["streamArn"]))
     iterator = kinesis.get_shard_iterator(
         StreamName=stream, ShardId=info["shardId"], ShardIteratorType="AT_SEQUENCE_NUMBER",
         StartingSequenceNumber=info["startSequenceNumber"],
