@@ -44,7 +44,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from stream_pipeline_ops import alerting, doctor, load, planner, redrive, render
+from stream_pipeline_ops import __version__, alerting, doctor, load, planner, redrive, render
 from stream_pipeline_ops.doctor.alarms import own as own_alarms
 from stream_pipeline_ops.stack import Stack, StackError, resolve
 
@@ -590,6 +590,7 @@ def add_load(commands: Any) -> None:
 
 def parser() -> argparse.ArgumentParser:
     top = Parser(prog="stream-pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
     for add in (add_doctor, add_redrive, add_alert_test, add_plan, add_drawings, add_load):
         add(commands)
