@@ -56,14 +56,15 @@ def read_function(read: Reader, name: str) -> dict[str, Any]:
         ) from None
     except BotoCoreError as exc:
         raise StackError(
-            f"Cannot reach AWS to read function {name}: {str(exc)[:200]}. Check AWS_REGION and AWS_ENDPOINT_URL."
+            f"Cannot reach AWS to read function {name}: {str(exc)[:200]}. "
+            "Check AWS_DEFAULT_REGION and AWS_ENDPOINT_URL."
         ) from None
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "Unknown")
         message = exc.response.get("Error", {}).get("Message", "")[:160]
         if code in MISSING:
             raise StackError(
-                f"There is no function {name}{where} ({code}): check --function or the outputs, and AWS_REGION."
+                f"There is no function {name}{where} ({code}): check --function or the outputs, and AWS_DEFAULT_REGION."
             ) from None
         if code in REFUSED_CREDENTIALS:
             raise StackError(

@@ -128,7 +128,7 @@ class Reader:
                 area,
                 f"could not reach AWS to read {what}",
                 str(exc)[:200],
-                "check AWS_REGION, AWS_ENDPOINT_URL and the credentials (AWS_PROFILE)",
+                "check AWS_DEFAULT_REGION, AWS_ENDPOINT_URL and the credentials (AWS_PROFILE)",
             )
         return None
 
