@@ -87,6 +87,9 @@ class Stack:
     redrive_ledger_key_arn: str | None = None
     consumers: tuple[Consumer, ...] = ()
     arns: tuple[str, ...] = field(default=(), repr=False)  # every ARN the outputs name, for check_session
+    # The source's ARNs (the stream, what each mapping reads): a stream the module consumes but does not
+    # own (kinesis.existing_stream_arn) may be another account's, as long as it is in the session's region.
+    source_arns: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_outputs(cls, outputs: dict[str, Any]) -> Stack:
@@ -120,11 +123,12 @@ class Stack:
             name=read.text("name"),
             version=read.text("version", optional=True),
             source_type=source_type,
-            stream_arn=read.arn("stream_arn"),
+            stream_arn=read.arn("stream_arn", source=True),
             redrive_ledger_table_arn=read.arn("redrive_ledger_table_arn", optional=True),
             redrive_ledger_key_arn=read.arn("redrive_ledger_key_arn", optional=True),
             consumers=consumers,
             arns=tuple(read.arns),
+            source_arns=tuple(read.source_arns),
         )
 
     def consumer(self, function: str | None) -> Consumer | None:
@@ -171,9 +175,11 @@ class Stack:
                 )
 
     def check_account(self, account: str) -> None:
-        """Refuse the outputs when an ARN in them lies in another account than the credentials' (S3
-        bucket ARNs carry no account)."""
+        """Refuse the outputs when an ARN of the stack's own resources lies in another account than the
+        credentials' (S3 bucket ARNs carry no account; the source may be another account's stream)."""
         for arn in self.arns:
+            if arn in self.source_arns:
+                continue
             arn_account = _parts(arn).group(4)
             if arn_account and arn_account != account:
                 raise StackError(
@@ -196,6 +202,7 @@ class _Reader:
     def __init__(self, value: dict[str, Any]) -> None:
         self.value = value
         self.arns: list[str] = []
+        self.source_arns: list[str] = []
 
     def _get(self, body: dict[str, Any], name: str, where: str, *, optional: bool) -> str | None:
         found = body.get(name)
@@ -208,7 +215,15 @@ class _Reader:
     def text(self, name: str, *, optional: bool = False, body: dict[str, Any] | None = None, where: str = "") -> Any:
         return self._get(self.value if body is None else body, name, where, optional=optional)
 
-    def arn(self, name: str, *, optional: bool = False, body: dict[str, Any] | None = None, where: str = "") -> Any:
+    def arn(
+        self,
+        name: str,
+        *,
+        optional: bool = False,
+        body: dict[str, Any] | None = None,
+        where: str = "",
+        source: bool = False,
+    ) -> Any:
         found = self._get(self.value if body is None else body, name, where, optional=optional)
         if found is None:
             return None
@@ -218,6 +233,8 @@ class _Reader:
                 "bucket's names its 12-digit account)."
             )
         self.arns.append(found)
+        if source:
+            self.source_arns.append(found)
         return found
 
     def choice(self, name: str, allowed: tuple[str, ...]) -> str:
@@ -240,7 +257,7 @@ class _Reader:
             key=key,
             function_name=self.text("function_name", body=body, where=where),
             function_arn=self.arn("function_arn", body=body, where=where),
-            event_source_arn=self.arn("event_source_arn", body=body, where=where),
+            event_source_arn=self.arn("event_source_arn", body=body, where=where, source=True),
             on_failure_destination_arn=self.arn("on_failure_destination_arn", body=body, where=where, optional=True),
             event_source_mapping_uuid=self.text("event_source_mapping_uuid", body=body, where=where, optional=True),
             sink_table_arn=self.arn("sink_table_arn", body=body, where=where, optional=True),
@@ -405,4 +422,5 @@ def resolve(
         redrive_ledger_key_arn=found.redrive_ledger_key_arn,
         consumers=(chosen,) if chosen else found.consumers,
         arns=found.arns,
+        source_arns=found.source_arns,
     )

@@ -250,3 +250,22 @@ def test_a_bucket_arn_names_no_account_and_passes() -> None:
     stack = Stack.from_outputs(pipeline_outputs(destination="s3"))
     assert "arn:aws:s3:::alleycat-failures" in stack.arns
     stack.check_session("us-east-1", "123456789012")
+
+
+# ------------------------------------------------------------------ a stream of another account
+def test_a_stream_of_another_account_is_the_one_arn_that_may_name_it() -> None:
+    """kinesis.existing_stream_arn may be another account's stream (in the session's region): the stack's
+    own resources must still be the credentials' account."""
+    foreign = "arn:aws:kinesis:us-east-1:210987654321:stream/orders"
+    outputs = pipeline_outputs(stream_arn=foreign)
+    stack = Stack.from_outputs(outputs)
+    stack.check_session("us-east-1", "123456789012")
+    assert stack.stream_arn == foreign
+    consumer = outputs["stream_pipeline"]["value"]["consumers"]["default"]
+    consumer["function_arn"] = "arn:aws:lambda:us-east-1:210987654321:function:alleycat"
+    with pytest.raises(StackError, match=r"a stack in account 210987654321 .*function:alleycat"):
+        Stack.from_outputs(outputs).check_session("us-east-1", "123456789012")
+    with pytest.raises(StackError, match="a stack in eu-west-1"):
+        Stack.from_outputs(pipeline_outputs(stream_arn=foreign.replace("us-east-1", "eu-west-1"))).check_session(
+            "us-east-1", "123456789012"
+        )
