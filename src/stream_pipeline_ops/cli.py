@@ -343,7 +343,44 @@ def consumer_arg(text: str) -> planner.Consumer:
 
 
 def print_plan(result: planner.Plan, console: Console) -> None:
-    """The settings with their reasons, then the write options side by side when there are two."""
+    """The settings with their reasons, the write options side by side when there are two, and the
+    cost: tables on a terminal; plain lines, never wrapped, for logs and pipes."""
+    prices = planner.REGION_PRICES.get(result.region)
+    unverified = " (enhanced fan-out prices not re-verified)" if result.cost.get("Kinesis enhanced fan-out") else ""
+    cost_title = (
+        f"monthly cost estimate, USD ({result.region} list prices recorded {planner.PRICES_RECORDED}){unverified}"
+        if prices
+        else f"no monthly cost estimate: the price table has no {result.region} prices "
+        f"(it has {', '.join(planner.REGION_PRICES)}), and the planner does not guess them"
+    )
+    if console.is_terminal:
+        print_plan_tables(result, cost_title, console)
+    else:
+        print_plan_lines(result, cost_title, console)
+
+
+def print_plan_lines(result: planner.Plan, cost_title: str, console: Console) -> None:
+    """One line per setting and one per reason, as long as they are: a pipe or a log never breaks a word."""
+
+    def line(text: str) -> None:
+        console.print(Text(text), highlight=False, soft_wrap=True)
+
+    for setting, value, why in planner.rows(result):
+        if value:
+            line(f"{setting}: {value}")
+            line(f"  why: {why}")
+        else:
+            line(f"{setting}: {why}")
+    if len(result.options) > 1:
+        line("write options (shards, parallelization factor, added latency, USD/month):")
+        for option in planner.option_rows(result):
+            line(f"  {option[0]}: {', '.join(option[1:])}")
+    line(cost_title + (":" if result.cost else "."))
+    for service, usd in result.cost.items():
+        line(f"  {service}: {usd:,.2f}")
+
+
+def print_plan_tables(result: planner.Plan, cost_title: str, console: Console) -> None:
     table = Table(title="stream-pipeline plan", show_lines=True)
     for column in ("setting", "value", "why"):
         table.add_column(column, overflow="fold")
@@ -357,6 +394,15 @@ def print_plan(result: planner.Plan, console: Console) -> None:
         for option in planner.option_rows(result):
             options.add_row(*option)
         console.print(options)
+    if not result.cost:
+        console.print(Text(cost_title), highlight=False)
+        return
+    costs = Table(title=cost_title)
+    costs.add_column("service")
+    costs.add_column("USD / month", justify="right")
+    for service, usd in result.cost.items():
+        costs.add_row(service, f"{usd:,.2f}")
+    console.print(costs)
 
 
 def run_plan(args: argparse.Namespace, console: Console) -> int:
@@ -374,6 +420,7 @@ def run_plan(args: argparse.Namespace, console: Console) -> int:
         producers_can_aggregate=args.producers_can_aggregate,
         producers=args.producers,
         partition_key_bytes=args.partition_key_bytes,
+        region=args.region,
     )
     try:
         result = planner.plan(work)
@@ -386,15 +433,6 @@ def run_plan(args: argparse.Namespace, console: Console) -> int:
         print(json.dumps(planner.as_json(result), indent=2))
         return 0
     print_plan(result, console)
-    unverified = " (enhanced fan-out prices not re-verified)" if result.cost.get("Kinesis enhanced fan-out") else ""
-    costs = Table(
-        title=f"monthly cost estimate, USD (us-east-1 list prices recorded {planner.PRICES_RECORDED}){unverified}"
-    )
-    costs.add_column("service")
-    costs.add_column("USD / month", justify="right")
-    for service, usd in result.cost.items():
-        costs.add_row(service, f"{usd:,.2f}")
-    console.print(costs)
     if args.tfvars:
         console.print(f"Wrote {args.tfvars}: terraform plan -var-file={args.tfvars}", highlight=False, soft_wrap=True)
     return 0
@@ -559,6 +597,12 @@ def add_plan(commands: Any) -> None:
     sub.add_argument("--retention-hours", type=int, default=24, help="stream retention (default 24)")
     sub.add_argument("--latency-target-s", type=float, default=5.0, help="arrival to processed (default 5)")
     sub.add_argument("--tfvars", help="write the inputs: FILE.tfvars (HCL) or FILE.tfvars.json")
+    sub.add_argument(
+        "--region",
+        default=planner.DEFAULT_REGION,
+        help=f"the region whose quotas and prices the plan uses (default {planner.DEFAULT_REGION}; prices for "
+        f"{', '.join(planner.REGION_PRICES)} only)",
+    )
     sub.add_argument("--json", action="store_true", help="the plan as JSON")
 
 
