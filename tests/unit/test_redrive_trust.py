@@ -516,3 +516,26 @@ def test_kms_refusing_the_ledger_key_says_to_add_the_caller_to_operator_role_arn
     assert "add the role you redrive as to operator_role_arns and apply the stack" in err
     assert "Traceback" not in err
     assert (function.events, queue(stack)) == ([], (1, 0))
+
+
+WRAPPED = (
+    "exception while calling dynamodbstreams.GetShardIterator: An error occurred (ResourceNotFoundException) when "
+    "calling the GetShardIterator operation: Could not find shardId shardId-policy01 in stream __ddb_stream_it-ddb"
+)  # LocalStack's answer for a shard the table's stream does not have
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "held"),
+    [
+        ("TrimmedDataAccessException", "trimmed", False),
+        ("ResourceNotFoundException", "Shard shardId-9 does not exist", False),
+        ("InternalError", WRAPPED, False),
+        ("InternalError", "We encountered an internal error. Please try again.", True),
+        ("AccessDeniedException", "not authorized to perform: kinesis:GetShardIterator", True),
+    ],
+)  # fmt: skip
+def test_only_a_shards_own_not_held_answers_make_a_record_expired(code: str, message: str, held: bool) -> None:
+    """LocalStack's DynamoDB Streams wraps its backend's ResourceNotFoundException in an InternalError;
+    any other 500, or a refusal, is an error, never an expired record."""
+    error = ClientError({"Error": {"Code": code, "Message": message}}, "GetShardIterator")
+    assert stream.not_held(error) is not held

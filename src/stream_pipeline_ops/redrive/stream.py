@@ -34,15 +34,30 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 # Kinesis answers a sequence number it does not hold (trimmed, or never there) with one of these
-# (LocalStack: ResourceNotFoundException); DynamoDB Streams with TrimmedDataAccessException.
+# (LocalStack: ResourceNotFoundException); DynamoDB Streams with TrimmedDataAccessException, or
+# ResourceNotFoundException for a shard gone. LocalStack's DynamoDB Streams passes its Kinesis
+# backend's ResourceNotFoundException on inside an InternalError (HTTP 500): that one is read as
+# what it wraps, and no other 500 is.
 NOT_HELD: Final = (
     "TrimmedDataAccessException",
     "ExpiredIteratorException",
     "InvalidArgumentException",
     "ResourceNotFoundException",
 )
+WRAPPED_NOT_HELD: Final = "An error occurred (ResourceNotFoundException)"
 PAGE_LIMIT: Final = {True: 10_000, False: 1_000}  # GetRecords' largest Limit: Kinesis, DynamoDB Streams
 EMPTY_PAGES: Final = 20  # GetRecords may answer empty pages before a shard's records: read on this many
+
+
+def not_held(exc: ClientError) -> bool:
+    """The shard does not hold that sequence number (or is gone): not an error of the stream's."""
+    error = exc.response.get("Error", {})
+    code, message = error.get("Code"), str(error.get("Message", ""))
+    return code in NOT_HELD or (
+        code == "InternalError"
+        and message.startswith("exception while calling dynamodbstreams")
+        and WRAPPED_NOT_HELD in message
+    )
 
 
 @dataclass
@@ -103,7 +118,7 @@ class _Reader:
                     StreamArn=self.target.stream_arn, ShardId=self.shard, ShardIteratorType=kind, **at
                 )
         except ClientError as exc:
-            if exc.response["Error"].get("Code") in NOT_HELD:
+            if not_held(exc):
                 return None
             raise self._error(exc) from None
         return str(answer["ShardIterator"])
@@ -154,7 +169,7 @@ class _Reader:
         try:
             page: dict[str, Any] = self.api.get_records(ShardIterator=iterator, Limit=max(limit, 1))
         except ClientError as exc:
-            if exc.response["Error"].get("Code") in NOT_HELD:
+            if not_held(exc):
                 return None
             raise self._error(exc) from None
         return page
