@@ -539,3 +539,25 @@ def test_only_a_shards_own_not_held_answers_make_a_record_expired(code: str, mes
     any other 500, or a refusal, is an error, never an expired record."""
     error = ClientError({"Error": {"Code": code, "Message": message}}, "GetShardIterator")
     assert stream.not_held(error) is not held
+
+
+def test_a_dynamodb_failure_naming_ids_the_stream_api_refuses_is_foreign_not_a_crash() -> None:
+    """DynamoDB Streams shard ids are 28 to 65 characters and sequence numbers 21 to 40 digits: botocore
+    refuses shorter ones before any request is sent (ParamValidationError, not a ClientError)."""
+    with mock_aws():
+        stack = build("orders", source_type="dynamodb", destination="s3")
+        record = {"eventID": "1", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+                  "awsRegion": "us-east-1", "eventSourceARN": stack.stream_arn,
+                  "dynamodb": {"Keys": {"id": {"S": "a"}}, "SequenceNumber": "500", "SizeBytes": 10}}  # fmt: skip
+        document = {"requestContext": {"functionArn": stack.function_arn}, "timestamp": "2026-11-23T08:00:00Z",
+                    "DDBStreamBatchInfo": {"shardId": "shardId-1", "startSequenceNumber": "500",
+                                           "endSequenceNumber": "500", "batchSize": 1, "streamArn": stack.stream_arn},
+                    "payload": {"Records": [record]}}  # fmt: skip
+        archive(stack, "aws/lambda/short/ids", document)
+        function = InProcessFunction(stack)
+        summary = apply(function)
+        (foreign,) = summary.foreign
+        assert foreign.reason == (
+            "names shard shardId-1 at sequence number 500, which DynamoDB Streams does not take for one of its own"
+        )
+        assert function.events == []

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from stream_pipeline_ops.printable import shown
 from stream_pipeline_ops.redrive.reading import BatchInfo, Failure, NotOurs, sequence_of
@@ -121,6 +121,11 @@ class _Reader:
             if not_held(exc):
                 return None
             raise self._error(exc) from None
+        except ParamValidationError:  # e.g. a DynamoDB shard id or sequence number shorter than any there is
+            raise NotOurs(
+                f"names shard {shown(self.shard, 90)} at sequence number {shown(sequence, 60)}, which "
+                f"{'Kinesis' if self.target.kinesis else 'DynamoDB Streams'} does not take for one of its own"
+            ) from None
         return str(answer["ShardIterator"])
 
     def at(self, sequence: str) -> str | None:
