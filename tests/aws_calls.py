@@ -191,3 +191,7 @@ def recording() -> Iterator[Calls]:
 
     with mock.patch.object(botocore.session.Session, "create_client", create_client):
         yield calls
+
+
+# redrive --from-archive: ListObjectVersions is authorized as s3:ListBucketVersions, on the bucket.
+ACTIONS[("s3", "ListObjectVersions")] = ("s3:ListBucketVersions",)

@@ -36,6 +36,7 @@ def pipeline_outputs(
     ledger_key_arn: str | None = None,
     failure_arn: str | None = None,
     module: str = "terraform-aws-stream-pipeline",
+    mapping_uuid: str = "797c2cdb-c5d7-4bfb-9d42-974c228f4049",
 ) -> dict[str, Any]:
     """``terraform output -json`` of a stack of this module (only the outputs the tools read)."""
     if stream_arn is None:
@@ -65,7 +66,7 @@ def pipeline_outputs(
                 "function_name": name,
                 "function_arn": f"arn:aws:lambda:{region}:{account}:function:{name}",
                 "event_source_arn": stream_arn,
-                "event_source_mapping_uuid": "797c2cdb-c5d7-4bfb-9d42-974c228f4049",
+                "event_source_mapping_uuid": mapping_uuid,
                 "on_failure_destination_arn": failure,
                 "sink_table_arn": f"arn:aws:dynamodb:{region}:{account}:table/{name}-sink",
             }
@@ -89,6 +90,7 @@ class MotoStack:
     ledger: str
     key_arn: str
     endpoint: str | None = None
+    mapping_uuid: str = ""  # the function's event source mapping, as the outputs name it
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint)  # type: ignore[call-overload]
@@ -97,6 +99,7 @@ class MotoStack:
         return pipeline_outputs(
             self.name, region=self.region, source_type=self.source_type, destination=self.destination,
             stream_arn=self.stream_arn, ledger_key_arn=self.key_arn, failure_arn=self.failure_arn,
+            mapping_uuid=self.mapping_uuid,
         )  # fmt: skip
 
     def write_outputs(self, path: Path) -> Path:
@@ -180,13 +183,13 @@ def build(
         FunctionName=name, Runtime="python3.13", Role=role, Handler="handler.handler", Code={"ZipFile": _zip()},
         Environment={"Variables": variables},
     )["FunctionArn"]  # fmt: skip
-    lam.create_event_source_mapping(
+    mapping = lam.create_event_source_mapping(
         FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
         DestinationConfig={"OnFailure": {"Destination": failure_arn}},
-    )  # fmt: skip
+    )["UUID"]  # fmt: skip
     detach_trigger(name, region, source_type)
     return MotoStack(
         name=name, region=region, source_type=source_type, destination=destination, stream_arn=stream_arn,
         function_arn=function_arn, failure_arn=failure_arn, queue_url=queue_url, bucket=bucket, sink=sink,
-        ledger=ledger, key_arn=key["Arn"], endpoint=endpoint,
+        ledger=ledger, key_arn=key["Arn"], endpoint=endpoint, mapping_uuid=mapping,
     )  # fmt: skip

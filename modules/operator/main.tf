@@ -189,12 +189,15 @@ locals {
   redrive_statements = local.enabled ? concat(
     [
       {
-        Sid      = "ReadTheFunctions"
+        # Redrive re-delivers a failed record to its consumer's own function (Invoke, with Lambda's
+        # event), never into the stream.
+        Sid      = "ReadAndInvokeTheFunctions"
         Effect   = "Allow"
-        Action   = ["lambda:GetFunctionConfiguration"]
+        Action   = ["lambda:GetFunctionConfiguration", "lambda:InvokeFunction"]
         Resource = local.functions
       },
       {
+        # The stream and the failure destination come from each function's live mapping.
         # ListEventSourceMappings has no resource-level permission.
         Sid      = "ReadTheMappings"
         Effect   = "Allow"
@@ -215,9 +218,10 @@ locals {
       },
     ],
     [for _ in [1] : {
-      Sid      = "ReadAndPutBackIntoTheStream"
+      # The stream is the source of truth: a failure's records are read from it, never written to it.
+      Sid      = "ReadTheStream"
       Effect   = "Allow"
-      Action   = ["kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:PutRecord"]
+      Action   = ["kinesis:GetShardIterator", "kinesis:GetRecords"]
       Resource = [var.stream_arn]
     } if local.kinesis && var.stream_arn != null],
     [for _ in [1] : {
@@ -226,13 +230,6 @@ locals {
       Action   = ["dynamodb:GetShardIterator", "dynamodb:GetRecords"]
       Resource = [var.stream_arn]
     } if !local.kinesis && var.stream_arn != null],
-    [for _ in [1] : {
-      # DynamoDB Streams cannot be written to: their records go back through the function.
-      Sid      = "InvokeTheFunctions"
-      Effect   = "Allow"
-      Action   = ["lambda:InvokeFunction"]
-      Resource = local.functions
-    } if !local.kinesis],
     [for arns in [local.queues] : {
       Sid      = "WorkTheFailureQueues"
       Effect   = "Allow"
@@ -240,9 +237,11 @@ locals {
       Resource = arns
     } if length(arns) > 0],
     [for arns in [local.buckets] : {
+      # The archived failures; for --from-archive, whether the bucket is versioned and an object was
+      # written once.
       Sid      = "ListTheFailureArchives"
       Effect   = "Allow"
-      Action   = ["s3:ListBucket"]
+      Action   = ["s3:ListBucket", "s3:GetBucketVersioning", "s3:ListBucketVersions"]
       Resource = arns
     } if length(arns) > 0],
     [for arns in [local.buckets] : {
@@ -255,7 +254,7 @@ locals {
     [for keys in [local.s_keys] : {
       Sid       = "UseTheStreamKey"
       Effect    = "Allow"
-      Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+      Action    = ["kms:Decrypt"]
       Resource  = keys
       Condition = { StringEquals = { "kms:ViaService" = "${local.kinesis ? "kinesis" : "dynamodb"}.${local.region}.amazonaws.com" } }
     } if length(keys) > 0],

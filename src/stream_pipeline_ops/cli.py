@@ -50,7 +50,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from stream_pipeline_ops import __version__, alerting, doctor, load, planner, redrive, render
+from stream_pipeline_ops import __version__, alerting, doctor, live, load, planner, redrive, render
 from stream_pipeline_ops.doctor.alarms import own as own_alarms
 from stream_pipeline_ops.stack import NO_REGION, Stack, StackError, resolve
 
@@ -214,6 +214,7 @@ def run_load(args: argparse.Namespace, console: Console) -> int:
     if not 0 <= args.buffer_ms <= 60_000:
         raise StackError("--buffer-ms must be from 0 to 60000 (milliseconds).")
     stack = resolve(args.outputs, args.terraform_dir, stream=args.stream, table=args.table, note=notice)
+    live.check_load(client, stack)  # the stream (or table) the consumers' live mappings read, or a refusal
     if args.stream is None and args.table is None and stack.source_table_name is not None:
         stack = Stack(source_table_name=stack.source_table_name)  # a DynamoDB stack: write its source table
     if stack.stream_name is None and stack.source_table_name is None:
@@ -251,25 +252,36 @@ def run_redrive(args: argparse.Namespace, console: Console) -> int:
     options = redrive.Options(
         apply=args.apply,
         check=not args.no_check,
+        processor=args.processor,
         discard=frozenset(args.discard),
         settle=frozenset(args.settle),
         settle_as=args.settle_as,
         reason=args.reason or "",
         discard_log=Path(args.discard_log) if args.discard_log else None,
         keep_payload=args.keep_payload,
+        from_archive=args.from_archive,
+        limit=args.limit,
     )
+    errors = Console(stderr=True, soft_wrap=True)
+    notices = errors if args.json else console  # --json keeps stdout for the JSON
+
+    def announce(line: str) -> None:
+        notices.print(Text(line), highlight=False, soft_wrap=True)
+
     try:
         consumer = stack.consumer(function)
         target = redrive.from_stack(client, stack, consumer) if consumer else redrive.discover(client, function)
-        with console.status("reading the failure path") as status:
+        with console.status(Text("reading the failure path")) as status:
             summary = redrive.redrive(
-                client, target, options, progress=lambda f: status.update(Text(f"{f.origin} {f.ident[:60]}"))
-            )
+                client, target, options, announce=announce,
+                progress=lambda f: status.update(Text(f"{f.origin} {redrive.shown(f.ident, 60)}")),
+            )  # fmt: skip
     except redrive.RequestError as exc:
-        Console(stderr=True, soft_wrap=True).print(Text.assemble(("error: ", "red"), str(exc)), highlight=False)
+        errors.print(Text.assemble(("error: ", "red"), str(exc)), highlight=False)
         return EXIT_USAGE
-    except redrive.RedriveError as exc:
-        raise StackError(str(exc)) from None
+    except redrive.RedriveError as exc:  # printed as text: it can quote what AWS answered
+        errors.print(Text.assemble(("error: ", "red"), str(exc)), highlight=False)
+        return EXIT_STACK
     if args.json:
         print(json.dumps({"applied": args.apply, "unresolved": summary.unresolved, **asdict(summary)}, indent=2))
     else:
@@ -278,20 +290,21 @@ def run_redrive(args: argparse.Namespace, console: Console) -> int:
 
 
 def print_redrive(summary: redrive.Summary, target: redrive.Target, applied: bool, console: Console) -> None:
-    """The summary table, then what needs a person. Everything that came from the failure path or the
-    ledger is printed as plain Text, never parsed as markup."""
-    table = Table(
-        title=Text(f"stream-pipeline redrive {'--apply' if applied else '(dry run)'}: {target.function_name}")
-    )
+    """The summary table, then what needs a person. Everything that came from AWS, the failure path or
+    the ledger is escaped and printed as plain Text, never parsed as markup."""
+    mode = "--apply" if applied else "(dry run)"
+    table = Table(title=Text(f"stream-pipeline redrive {mode}: {redrive.shown(target.function_name, 80)}"))
     table.add_column("")
     table.add_column("count", justify="right")
     rows = [
         ("failures read", summary.failures),
         ("foreign items (left alone)", len(summary.foreign)),
-        ("records fetched", summary.fetched),
-        ("passing" if applied else "would pass now", summary.would_pass),
-        ("re-put", summary.reput),
-        ("passing, not put back (see below)", summary.not_put),
+        ("records fetched from the stream", summary.fetched),
+        ("passing the check" if applied else "would pass now", summary.would_pass),
+        ("re-delivered to the function", summary.redelivered),
+        ("  of them from the archive's copy", summary.from_archive),
+        ("  of them already applied (skipped)", summary.skipped_by_function),
+        ("passing, not delivered (see below)", summary.not_delivered),
         ("still failing", summary.still_failing),
         ("discarded" if applied else "would be discarded", summary.discarded),
         ("settled" if applied else "would be settled", summary.settled),
@@ -309,12 +322,17 @@ def print_redrive(summary: redrive.Summary, target: redrive.Target, applied: boo
 
 
 def redrive_notes(summary: redrive.Summary, applied: bool) -> list[str]:
-    """One line per thing a person should look at, most actionable first."""
+    """One line per thing a person should look at, most actionable first (every value already escaped)."""
     notes: list[str] = []
-    if summary.queued is not None and summary.seen < summary.queued and not applied:
+    if summary.queued is not None and summary.seen < summary.queued and not applied and not summary.more:
         notes.append(
             f"Read {summary.seen:,} of about {summary.queued:,} queued messages: a dry run hides none, so SQS "
             "may show it the same ones again; --apply reads them all."
+        )
+    if summary.more:
+        notes.append(
+            f"Stopped after {summary.failures:,} failures ({summary.seen:,} items read): the next --apply run goes on "
+            "from there (--limit N reads more)."
         )
     notes += [f"  still failing ({n:,}): {why}" for why, n in sorted(summary.reasons.items(), key=lambda kv: -kv[1])]
     notes += [
@@ -325,13 +343,18 @@ def redrive_notes(summary: redrive.Summary, applied: bool) -> list[str]:
     notes += [f"  in doubt: {record}" for record in summary.in_doubt_records]
     if summary.in_doubt_records:
         notes.append(
-            "  A record in doubt was claimed but its put never confirmed. Check the stream (or the sink) for it, then "
-            "--settle SEQUENCE --as done|retry --reason TEXT --apply."
+            "  A record in doubt was claimed but its delivery never confirmed. Check the consumer's sink for it, then "
+            "--settle SEQUENCE --as done|retry --reason TEXT --apply (delivering it again changes nothing it applied)."
+        )
+    if summary.expired:
+        notes.append(
+            f"  {summary.expired:,} record(s) are past the stream's retention. An archive object's copies can be "
+            "delivered with --from-archive, which prints each copy's sha256 first; a queue message holds no copy."
         )
     notes += [f"  not done: {refusal}" for refusal in summary.refused]
-    notes += [f"  put-back stopped: {error}" for error in summary.errors]
+    notes += [f"  delivery stopped: {error}" for error in summary.errors]
     if not applied and summary.would_pass:
-        notes.append("Dry run: no record was put back. Run again with --apply to put the passing records back.")
+        notes.append("Dry run: nothing was delivered. Run again with --apply to deliver the passing records.")
     return notes
 
 
@@ -535,21 +558,32 @@ def add_alert_test(commands: Any) -> None:
 
 def add_redrive(commands: Any) -> None:
     sub = command(
-        commands, "redrive", "bring the records in the failure path back, exactly once (dry run by default)",
+        commands, "redrive",
+        "deliver the records in the failure path again to the consumer that failed them, exactly once (dry run "
+        "by default)",
         redrive, run_redrive,
     )  # fmt: skip
-    sub.add_argument("--apply", action="store_true", help="put the passing records back (default: dry run)")
+    sub.add_argument("--apply", action="store_true", help="deliver the passing records (default: dry run)")
+    sub.add_argument("--limit", type=int, default=redrive.LIMIT, metavar="N",
+                     help=f"read at most N of this stack's failures (default {redrive.LIMIT:,}); the next --apply "
+                          "run goes on after them")  # fmt: skip
+    sub.add_argument("--from-archive", action="store_true",
+                     help="deliver the archive's copies of records past the stream's retention (prints each one's "
+                          "sha256 first; a versioned bucket and an object written once only)")  # fmt: skip
     sub.add_argument("--discard", action="append", default=[], metavar="SEQUENCE",
                      help="give up this record (repeatable); needs --reason")  # fmt: skip
     sub.add_argument("--settle", action="append", default=[], metavar="SEQUENCE",
                      help="decide a record in doubt (or with a forged ledger entry), after checking; needs --as and "
                           "--reason")  # fmt: skip
     sub.add_argument("--as", dest="settle_as", choices=("done", "retry"),
-                     help="done: it is in the stream or the sink; retry: put it back again")  # fmt: skip
+                     help="done: it is in the sink; retry: deliver it again")  # fmt: skip
     sub.add_argument("--reason", help="why the records are discarded or settled (kept in the ledger)")
     sub.add_argument("--discard-log", metavar="FILE", help="append each discard to FILE: keys and a digest, no payload")
     sub.add_argument("--keep-payload", action="store_true", help="with --discard-log: the discarded records too")
     sub.add_argument("--no-check", action="store_true", help="do not validate with the deployed processor")
+    sub.add_argument("--processor", metavar="MODULE",
+                     help="the function's custom RECORD_PROCESSOR (package.module[:function]), which the check may "
+                          "then import here; built-in processors need none")  # fmt: skip
     sub.add_argument("--json", action="store_true", help="the summary as JSON")
 
 

@@ -1,13 +1,19 @@
-"""Redrive end to end on LocalStack, for both failure destinations, with the module's own ledger.
+"""Redrive end to end on LocalStack, for both failure destinations and for a stream with two
+consumers, with the module's own ledger.
 
 A processor that rejects good records (MAX_RECORD_BYTES set below their size: the stand-in for a
 processor that rejects a new field) sends them to the failure path; after the fixed processor is
-deployed (the setting restored), ``stream-pipeline redrive --apply`` brings them through, the sink
-equals the reference, a second ``--apply`` changes nothing, and in = sink + discarded.
+deployed (the setting restored), ``stream-pipeline redrive --apply`` re-delivers them to the function
+that failed them, with their original sequence numbers and bytes, by Invoke: the sink equals the
+reference, the stream holds what it held, a second ``--apply`` changes nothing, and in = sink +
+discarded.
 
-* kinesis-alleycat: SQS destination, records fetched back from the stream by sequence range.
-* dynamodb-streams: S3 archive destination (LocalStack writes the records into the object),
-  records redriven through the function.
+* kinesis-alleycat: SQS destination, records fetched from the stream by sequence range.
+* dynamodb-streams: S3 archive destination (LocalStack writes the records into the object), records
+  fetched from the table's stream and held against the archive's copies.
+* kinesis-fan-out: the leaderboard fails a record the archive took; redrive brings it to the
+  leaderboard only: the archive holds it once, the standings count it once, the stream's record
+  count is unchanged. A forged message naming healthy records changes nothing.
 
 The command runs as an operator runs it: a process of its own, the stack's ``stream_pipeline``
 output as ``--outputs``, LocalStack through the standard AWS variables. One run of it is killed
@@ -36,7 +42,6 @@ from stack_support import (
     queue_depth,
     wait_for,
 )
-from stream_pipeline_local import localstack
 from stream_pipeline_ops import cli
 from support import expected_standings, scan, standings_in, telemetry
 
@@ -106,18 +111,22 @@ def test_kinesis_failures_in_the_queue_are_redriven_from_the_stream(kinesis_stac
     empty_failure_path(kinesis_stack)
     messages = fail(kinesis_stack, outputs, race)
 
+    in_stream = len(_records(kinesis_stack.outputs["stream_name"]))
     code, first = redrive(outputs, "--apply")
     assert code == 0, first
-    assert (first["reput"], first["still_failing"], first["expired"], first["in_doubt"]) == (len(messages), 0, 0, 0)
+    assert (first["redelivered"], first["still_failing"], first["expired"], first["in_doubt"]) == (
+        len(messages), 0, 0, 0,
+    )  # fmt: skip
     assert first["closed"] == first["failures"]
     assert first["foreign"] == [], "LocalStack's invocation records are Lambda's shape: none is foreign"
+    assert len(_records(kinesis_stack.outputs["stream_name"])) == in_stream, "nothing written into the stream"
 
     expected = expected_standings([_event(m) for _, m in messages])
     in_sink = wait_for(lambda: standings_in(client("dynamodb"), sink, race=race), lambda s: s == expected, timeout=60)
     assert in_sink == expected, "the sink equals the reference"
 
     code, second = redrive(outputs, "--apply")
-    assert (code, second["failures"], second["reput"]) == (0, 0, 0), "a second redrive changes nothing"
+    assert (code, second["failures"], second["redelivered"]) == (0, 0, 0), "a second redrive changes nothing"
     applied = sum(entry["message_count"] for entry in in_sink.values())
     assert applied + first["discarded"] == len(messages), "records in = sink + discarded"
     closed = [i for i in ledger_items(kinesis_stack, "FAILURE#") if i["status"]["S"] == "closed"]
@@ -142,13 +151,14 @@ def test_dynamodb_failures_in_the_archive_are_redriven_through_the_function(
 
     code, first = redrive(outputs, "--apply")
     assert code == 0, first
-    assert (first["reput"], first["still_failing"], first["in_doubt"]) == (len(keys), 0, 0)
+    assert (first["redelivered"], first["still_failing"], first["in_doubt"]) == (len(keys), 0, 0)
+    assert first["foreign"] == [], "LocalStack's archived copies are the table stream's records"
     assert first["closed"] == first["failures"]
     audited = wait_for(lambda: _audited(scan(dynamodb, sink), keys), lambda found: len(found) == len(keys))
     assert sorted(audited) == sorted(keys), "every change is in the audit table, once"
 
     code, second = redrive(outputs, "--apply")
-    assert (code, second["failures"], second["reput"]) == (0, 0, 0), "a second redrive changes nothing"
+    assert (code, second["failures"], second["redelivered"]) == (0, 0, 0), "a second redrive changes nothing"
     assert len(_audited(scan(dynamodb, sink), keys)) + first["discarded"] == len(keys), "in = sink + discarded"
     bucket = dynamodb_stack.outputs["on_failure_bucket_name"]
     assert client("s3").list_objects_v2(Bucket=bucket, Prefix="aws/").get("KeyCount", 0) == 0
@@ -188,7 +198,7 @@ def test_a_forged_message_naming_another_teams_stream_brings_nothing_of_it_into_
         assert [f["reason"] for f in summary["foreign"]] == [
             f'names stream "{arn}", not this stack\'s {kinesis_stack.outputs["stream_pipeline"]["stream_arn"]}'
         ]
-        assert summary["reput"] == 0
+        assert summary["redelivered"] == 0
         assert len(_records(ours)) == before, "not one record of theirs reached our stream"
         assert standings_in(client("dynamodb"), kinesis_stack.outputs["sink_table_name"], race=909) == {}
         assert queue_depth(queue) == (1, 0), "the message is left where it was, visible"
@@ -203,6 +213,7 @@ def test_a_killed_apply_hides_nothing_past_its_hold_and_the_next_recovers_every_
     outputs, queue = outputs_file(kinesis_stack, tmp_path), kinesis_stack.outputs["on_failure_queue_url"]
     sink, stream, race = kinesis_stack.outputs["sink_table_name"], kinesis_stack.outputs["stream_name"], 818
     empty_failure_path(kinesis_stack)
+    before = len(_records(stream))
     messages = fail(kinesis_stack, outputs, race, racers=10)
     for _ in range(3):
         code, dry = redrive(outputs)
@@ -225,15 +236,14 @@ def test_a_killed_apply_hides_nothing_past_its_hold_and_the_next_recovers_every_
     print(f"killed with {hidden} of {len(failures)} failures hidden; all visible {waited:.1f} s later")  # noqa: T201
 
     code, after = redrive(outputs, "--apply")
-    print(f"after the kill: {after['reput']} re-put, {after['in_doubt']} in doubt, {after['closed']} closed")  # noqa: T201
-    for key in after["in_doubt_records"]:  # the kill may have come between a claim and its confirmation
-        sequence = key.rsplit("#", 1)[-1]
-        datas = dict(_records(stream))
-        copies = list(datas.values()).count(datas[sequence])
-        outcome = "done" if copies == 2 else "retry"
-        code, after = redrive(outputs, "--apply", "--settle", sequence, "--as", outcome,
-                              "--reason", f"{copies} copies in the stream")  # fmt: skip
+    print(f"after the kill: {after['redelivered']} delivered, {after['in_doubt']} in doubt, {after['closed']} closed")  # noqa: T201
+    in_doubt = [key.rsplit("#", 1)[-1] for key in after["in_doubt_records"]]
+    if in_doubt:  # the kill came between a claim and its confirmation: delivering again changes nothing applied
+        settle = [arg for sequence in in_doubt for arg in ("--settle", sequence)]
+        reason = "delivered again: the processor is idempotent on the sequence number"
+        code, after = redrive(outputs, "--apply", *settle, "--as", "retry", "--reason", reason)
     assert code == 0, after
+    assert len(_records(stream)) == len(messages) + before, "nothing written into the stream"
     expected = expected_standings([_event(m) for _, m in messages])
     in_sink = wait_for(lambda: standings_in(client("dynamodb"), sink, race=race), lambda s: s == expected, timeout=60)
     assert in_sink == expected, "every record applied exactly once"
@@ -244,8 +254,9 @@ def test_every_call_redrive_makes_is_allowed_by_the_published_redrive_policy(
     kinesis_stack: Stack, dynamodb_stack: Stack, tmp_path: Path, monkeypatch: Any
 ) -> None:
     """A dry run and an apply of each stack, with a failure of its own in the failure path, in this
-    process so every call is recorded; each (action, resource) must be allowed by the redrive policy
-    the stack publishes (operator_policies.redrive)."""
+    process so every call is recorded, and on the archive a --from-archive run over a failure past the
+    stream's retention; each (action, resource) must be allowed by the redrive policy the stack
+    publishes (operator_policies.redrive)."""
     for name, value in operator_environment().items():
         monkeypatch.setenv(name, value)
     refused: dict[str, list[str]] = {}
@@ -257,8 +268,14 @@ def test_every_call_redrive_makes_is_allowed_by_the_published_redrive_policy(
         with recording() as calls:
             assert cli.main(["redrive", "--outputs", str(outputs)]) == 0
             assert cli.main(["redrive", "--outputs", str(outputs), "--apply"]) == 0
-        put = "kinesis:PutRecord" if stack is kinesis_stack else "lambda:InvokeFunction"
-        assert calls.count(put) > 0, "the runs put a record back"
+        if stack is dynamodb_stack:
+            _expired_failure(stack)
+            with recording() as from_archive:
+                cli.main(["redrive", "--outputs", str(outputs), "--apply", "--from-archive"])
+            assert from_archive.count("s3:GetBucketVersioning") > 0, "--from-archive asked if the bucket is versioned"
+            calls.calls += from_archive.calls
+        assert calls.count("lambda:InvokeFunction") > 0, "the runs delivered a record"
+        assert calls.count("kinesis:PutRecord") + calls.count("kinesis:PutRecords") == 0, "never into the stream"
         refused[stack.example] = calls.not_allowed(policy, ACCOUNT)
         print(f"{stack.example}:\n{calls.table()}")  # noqa: T201 - the calls, for the policy's readers
         empty_failure_path(stack)
@@ -281,25 +298,53 @@ def _queue_failure(stack: Stack) -> None:
     client("sqs").send_message(QueueUrl=stack.outputs["on_failure_queue_url"], MessageBody=json.dumps(body))
 
 
-def _archived_failure(stack: Stack) -> None:
-    """An archived invocation record of one change, as Lambda writes it to the bucket."""
+def _change_record(stack: Stack, key: str) -> tuple[str, dict[str, Any]]:
+    """A change put into the source table, as its stream holds it: (shard, the record in Lambda's shape)."""
     pipeline = stack.outputs["stream_pipeline"]
-    record = {
-        "eventID": "policy-1", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
-        "awsRegion": localstack.REGION, "eventSourceARN": pipeline["stream_arn"],
-        "dynamodb": {"ApproximateCreationDateTime": 1_763_885_700, "Keys": {"id": {"S": "policy-1"}},
-                     "NewImage": {"id": {"S": "policy-1"}, "total": {"N": "7"}}, "SequenceNumber": "1000",
-                     "SizeBytes": 40, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    }  # fmt: skip
+    client("dynamodb").put_item(TableName=stack.outputs["source_table_name"],
+                                Item={"id": {"S": key}, "total": {"N": "7"}})  # fmt: skip
+
+    def find() -> tuple[str, dict[str, Any]] | None:
+        streams = client("dynamodbstreams")
+        for shard in streams.describe_stream(StreamArn=pipeline["stream_arn"])["StreamDescription"]["Shards"]:
+            iterator = streams.get_shard_iterator(StreamArn=pipeline["stream_arn"], ShardId=shard["ShardId"],
+                                                  ShardIteratorType="TRIM_HORIZON")["ShardIterator"]  # fmt: skip
+            for raw in streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]:
+                if raw["dynamodb"]["Keys"] == {"id": {"S": key}}:
+                    created = raw["dynamodb"]["ApproximateCreationDateTime"].timestamp()
+                    record = {**raw, "dynamodb": {**raw["dynamodb"], "ApproximateCreationDateTime": created},
+                              "eventSourceARN": pipeline["stream_arn"]}  # fmt: skip
+                    return shard["ShardId"], record
+        return None
+
+    found = wait_for(find, lambda f: f is not None, timeout=30)
+    assert found is not None, f"{key} is not in the table's stream"
+    return found
+
+
+def _archive(stack: Stack, key: str, shard: str, record: dict[str, Any]) -> None:
+    """Lambda's archived invocation record of a failed batch of one change."""
+    pipeline = stack.outputs["stream_pipeline"]
+    sequence = record["dynamodb"]["SequenceNumber"]
     document = {
         "requestContext": {"functionArn": pipeline["consumers"]["default"]["function_arn"]},
         "timestamp": "2026-11-23T08:00:00.000Z",
-        "DDBStreamBatchInfo": {"shardId": "shardId-00000001763885700000-policy01", "startSequenceNumber": "1000",
-                               "endSequenceNumber": "1000", "batchSize": 1, "streamArn": pipeline["stream_arn"]},
+        "DDBStreamBatchInfo": {"shardId": shard, "startSequenceNumber": sequence, "endSequenceNumber": sequence,
+                               "batchSize": 1, "streamArn": pipeline["stream_arn"]},
         "payload": {"Records": [record]},
     }  # fmt: skip
-    client("s3").put_object(Bucket=stack.outputs["on_failure_bucket_name"], Key="aws/lambda/policy/shard/x",
-                            Body=json.dumps(document).encode())  # fmt: skip
+    client("s3").put_object(Bucket=stack.outputs["on_failure_bucket_name"], Key=key, Body=json.dumps(document).encode())
+
+
+def _archived_failure(stack: Stack) -> None:
+    """An archived failure of one change the table's stream holds."""
+    _archive(stack, "aws/lambda/policy/shard/x", *_change_record(stack, "policy-1"))
+
+
+def _expired_failure(stack: Stack) -> None:
+    """An archived failure of a shard the stream no longer holds (only the archive has its record)."""
+    _, record = _change_record(stack, "policy-expired")
+    _archive(stack, "aws/lambda/policy/expired/x", "shardId-00000001763885700000-policy01", record)
 
 
 def _records(stream: str) -> list[tuple[str, bytes]]:

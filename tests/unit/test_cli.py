@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 import pytest
 from moto import mock_aws
 
 import moto_stack
 from moto_stack import MotoStack, build, pipeline_outputs
+from redrive_support import InProcessFunction
 from stream_pipeline_ops import cli
 from support import telemetry
 
@@ -145,10 +147,11 @@ def test_this_modules_outputs_of_this_region_are_used(tmp_path: Path, capsys: py
         stack = build()
         fail_a_batch(stack)
         outputs = stack.write_outputs(tmp_path / "outputs.json")
-        assert cli.main(["redrive", "--outputs", str(outputs), "--apply", "--json"]) == 0
+        with mock.patch.object(cli, "client", InProcessFunction(stack).client):  # the function, run in-process
+            assert cli.main(["redrive", "--outputs", str(outputs), "--apply", "--json"]) == 0
         summary = json.loads(capsys.readouterr().out)
-        assert (summary["reput"], summary["closed"], summary["unresolved"]) == (2, 1, 0)
-        assert records(stack) == 4
+        assert (summary["redelivered"], summary["closed"], summary["unresolved"]) == (2, 1, 0)
+        assert records(stack) == 2, "delivered to the function: nothing put into the stream"
 
 
 def test_a_function_the_outputs_do_not_name_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

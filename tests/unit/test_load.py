@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+import moto_stack
 from stream_pipeline_ops import cli, load
 
 
@@ -140,32 +141,10 @@ def test_load_targets_the_source_table_of_a_dynamodb_stack(
 ) -> None:
     """`make up EXAMPLE=dynamodb-streams` then `make load`: the outputs name a table, and the race goes there."""
     monkeypatch.setattr(load.time, "sleep", lambda _: None)
-    dynamodb_source = boto3.client("dynamodb")
-    dynamodb_source.create_table(
-        TableName="orders",
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    outputs = tmp_path / "stack.json"
-    stream_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-11-23T00:00:00.000"
-    stack = {
-        "module": "terraform-aws-stream-pipeline",
-        "name": "dynamodb-streams",
-        "source_type": "dynamodb",
-        "stream_name": "orders",
-        "stream_arn": stream_arn,
-        "consumers": {
-            "default": {
-                "function_name": "f",
-                "function_arn": "arn:aws:lambda:us-east-1:123456789012:function:f",
-                "event_source_arn": stream_arn,
-            }
-        },
-    }
-    outputs.write_text(json.dumps({"stream_pipeline": {"value": stack}}))
+    stack = moto_stack.build("orders", source_type="dynamodb", destination="s3")  # its consumer reads the table
+    outputs = stack.write_outputs(tmp_path / "stack.json")
     assert cli.main(["load", "--outputs", str(outputs), "--racers", "3", "--seconds", "1", "--json"]) == 0
-    assert len(dynamodb_source.scan(TableName="orders")["Items"]) == 3
+    assert len(stack.client("dynamodb").scan(TableName="orders")["Items"]) == 3
 
 
 # ------------------------------------------------------------------ KPL aggregation and metrics

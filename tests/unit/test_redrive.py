@@ -1,10 +1,13 @@
-"""stream-pipeline redrive on moto: it trusts nothing the failure path says, puts back exactly once,
-keeps a ledger nobody else can forge, and leaves the queue as the alarms need it.
+"""stream-pipeline redrive on moto: it trusts nothing the failure path says, re-delivers to the
+consumer's own function (never into the stream) exactly once, keeps a ledger nobody else can forge,
+and leaves the queue as the alarms need it.
 
-Each security finding has its forged input here: a message naming another stream, a range wider
-than its batch, ledger entries written by someone without the key, foreign bodies and archive
-objects, markup in what gets printed, a throttled invoke, unknown sequence numbers. The assertions
-read the streams, the queue, the bucket and the ledger back."""
+The function is the real handler, run in-process by a hook on Invoke (redrive_support), against
+moto's sink: what it was invoked with, and what it applied, are read back. Each security finding has
+its forged input here: a message naming another stream, a range wider than its batch, ledger entries
+written by someone without the key, foreign bodies and archive objects, markup in what gets printed,
+a throttled invoke, unknown sequence numbers. The trust findings of issue 21 (forged copies, deleted
+ledger items, unreadable objects, limits, terminals) are in test_redrive_trust.py."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import io
 import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
@@ -21,22 +25,42 @@ from moto import mock_aws
 from rich.console import Console
 
 from moto_stack import MotoStack, build
+from redrive_support import (
+    NOW,
+    POISON,
+    InProcessFunction,
+    archive,
+    archived,
+    changes,
+    ddb_archived,
+    delivered,
+    delivered_sequences,
+    enqueue,
+    good,
+    in_stream,
+    invocation,
+    keys,
+    ledger_items,
+    put,
+    queue,
+    stream_records,
+)
 from stream_pipeline_ops import cli, redrive
-from stream_pipeline_ops.redrive import ledger, reading
-from support import ddb_record, telemetry
+from stream_pipeline_ops.redrive import delivery, ledger, paths
+from support import expected_standings, scan, standings_in
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-NOW = "2026-11-23T08:00:00.000Z"
-
 
 # ------------------------------------------------------------------------------------ the world
 @pytest.fixture(autouse=True)
-def no_long_poll(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto waits out WaitTimeSeconds on an empty queue, as SQS does; every run ends on one."""
-    monkeypatch.setattr(reading, "RECEIVE_WAIT_S", 0)
+def moto_world(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto waits out WaitTimeSeconds on an empty queue, as SQS does (every run ends on one), and
+    serves DynamoDB Streams at the regional endpoint only, not at botocore's account-based one."""
+    monkeypatch.setattr(paths, "RECEIVE_WAIT_S", 0)
+    monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
 
 
 @pytest.fixture
@@ -51,77 +75,17 @@ def archive_stack() -> Iterator[MotoStack]:
         yield build(destination="s3")
 
 
-def good(racer: int, second: int = 1) -> tuple[str, bytes]:
-    return str(racer), json.dumps(telemetry(racer, second)).encode()
+@pytest.fixture
+def ddb_stack() -> Iterator[MotoStack]:
+    with mock_aws():
+        yield build("orders", source_type="dynamodb", destination="s3")
 
 
-POISON = ("9", b"\xff not json")
-
-
-def put(stack: MotoStack, messages: list[tuple[str, bytes]], stream: str | None = None) -> list[dict[str, Any]]:
-    kinesis = stack.client("kinesis")
-    return [kinesis.put_record(StreamName=stream or stack.name, PartitionKey=k, Data=d) for k, d in messages]
-
-
-def invocation(stack: MotoStack, puts: list[dict[str, Any]], **info: Any) -> dict[str, Any]:
-    """Lambda's invocation record for a failed batch (what the on-failure queue receives)."""
-    batch = {
-        "shardId": puts[0]["ShardId"],
-        "startSequenceNumber": puts[0]["SequenceNumber"],
-        "endSequenceNumber": puts[-1]["SequenceNumber"],
-        "approximateArrivalOfFirstRecord": NOW,
-        "approximateArrivalOfLastRecord": NOW,
-        "batchSize": len(puts),
-        "streamArn": stack.stream_arn,
-        **info,
-    }
-    return {
-        "requestContext": {
-            "requestId": "c9b8fa9f-5a7f-4a7e-af9c-0c604cde93a5",
-            "functionArn": stack.function_arn,
-            "condition": "RetryAttemptsExhausted",
-            "approximateInvokeCount": 4,
-        },
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-        "version": "1.0",
-        "timestamp": NOW,
-        "KinesisBatchInfo": batch,
-    }
-
-
-def enqueue(stack: MotoStack, body: dict[str, Any] | str) -> str:
-    text = body if isinstance(body, str) else json.dumps(body)
-    return str(stack.client("sqs").send_message(QueueUrl=stack.queue_url, MessageBody=text)["MessageId"])
-
-
-def queue(stack: MotoStack) -> tuple[int, int]:
-    """(visible, hidden) messages of the on-failure queue."""
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    found = stack.client("sqs").get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=names)["Attributes"]
-    return int(found[names[0]]), int(found[names[1]])
-
-
-def in_stream(stack: MotoStack, stream: str | None = None) -> list[tuple[str, bytes]]:
-    kinesis = stack.client("kinesis")
-    name = stream or stack.name
-    found = []
-    for shard in kinesis.list_shards(StreamName=name)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=name, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )
-        found += kinesis.get_records(ShardIterator=iterator["ShardIterator"], Limit=10_000)["Records"]
-    return [(r["PartitionKey"], r["Data"]) for r in found]
-
-
-def ledger_items(stack: MotoStack, prefix: str = "") -> list[dict[str, Any]]:
-    items = stack.client("dynamodb").scan(TableName=stack.ledger, ConsistentRead=True)["Items"]
-    return sorted((i for i in items if i["pk"]["S"].startswith(prefix)), key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
-
-
-def run(stack: MotoStack, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+def run(function: InProcessFunction, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     """The command as an operator runs it: ``--function`` (discovery) unless the args say otherwise."""
-    target = [] if {"--outputs", "--function"} & set(args) else ["--function", stack.name]
-    code = cli.main(["redrive", *target, *args])
+    target = [] if {"--outputs", "--function"} & set(args) else ["--function", function.stack.name]
+    with mock.patch.object(cli, "client", function.client):
+        code = cli.main(["redrive", *target, *args])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
@@ -142,146 +106,161 @@ def forge(stack: MotoStack, pk: str, sk: str, status: str, mac: bytes = b"\x00" 
     return item
 
 
+def standings(stack: MotoStack) -> dict[tuple[str, str], dict[str, Any]]:
+    return standings_in(stack.client("dynamodb"), stack.sink)
+
+
+def as_events(messages: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
+    return [{"kinesis": {"data": base64.b64encode(data).decode()}} for _, data in messages]
+
+
 # ------------------------------------------------------------------------------------ round trips
-def test_a_dry_run_says_what_would_pass_and_puts_nothing_back(stack: MotoStack, capsys: Any) -> None:
+def test_a_dry_run_says_what_would_pass_and_delivers_nothing(stack: MotoStack, capsys: Any) -> None:
+    function = InProcessFunction(stack)
     puts = put(stack, [good(1), good(2), POISON, good(3)])
     enqueue(stack, invocation(stack, puts))
-    code, out = run(stack, capsys)
+    code, out = run(function, capsys)
     assert code == 1, "a record still fails"
     assert "would pass now" in out
     assert "still failing (1): data is not JSON" in out
+    assert function.events == []
     assert len(in_stream(stack)) == 4
     assert queue(stack) == (1, 0), "left visible: a dry run hides nothing"
     assert ledger_items(stack, "RECORD#") == []
 
 
-def test_apply_puts_back_exactly_once_and_closes_only_when_everything_is_settled(stack: MotoStack) -> None:
+def test_apply_redelivers_the_original_records_to_the_function_and_writes_nothing_into_the_stream(
+    stack: MotoStack,
+) -> None:
+    function = InProcessFunction(stack)
     puts = put(stack, [good(1), good(2), POISON, good(3)])
     enqueue(stack, invocation(stack, puts))
     target = target_of(stack)
 
-    first = redrive.redrive(stack.client, target, redrive.Options(apply=True))
-    assert (first.reput, first.still_failing, first.closed) == (3, 1, 0), "the poison record keeps the failure open"
-    assert in_stream(stack)[4:] == [good(1), good(2), good(3)], "original bytes and partition keys"
+    first = redrive.redrive(function.client, target, redrive.Options(apply=True))
+    assert (first.redelivered, first.still_failing, first.closed) == (3, 1, 0), "the poison record keeps it open"
+    assert len(in_stream(stack)) == 4, "not one record written into the stream"
+    (event,) = function.events
+    role = stack.client("lambda").get_function_configuration(FunctionName=stack.name)["Role"]
+    raws = {raw["SequenceNumber"]: raw for raw in stream_records(stack)}
+    assert [r["kinesis"]["sequenceNumber"] for r in event["Records"]] == [puts[n]["SequenceNumber"] for n in (0, 1, 3)]
+    for record in event["Records"]:
+        raw = raws[record["kinesis"]["sequenceNumber"]]
+        assert record == {  # every field Lambda sends, the original sequence number and bytes
+            "kinesis": {
+                "kinesisSchemaVersion": "1.0",
+                "partitionKey": raw["PartitionKey"],
+                "sequenceNumber": raw["SequenceNumber"],
+                "data": base64.b64encode(raw["Data"]).decode(),
+                "approximateArrivalTimestamp": raw["ApproximateArrivalTimestamp"].timestamp(),
+            },
+            "eventSource": "aws:kinesis",
+            "eventVersion": "1.0",
+            "eventID": f"{puts[0]['ShardId']}:{raw['SequenceNumber']}",
+            "eventName": "aws:kinesis:record",
+            "invokeIdentityArn": role,
+            "awsRegion": "us-east-1",
+            "eventSourceARN": stack.stream_arn,
+        }
+    assert standings(stack) == expected_standings(as_events([good(1), good(2), good(3)])), "each applied once"
     assert queue(stack) == (1, 0)
 
-    second = redrive.redrive(stack.client, target, redrive.Options(apply=True))
-    assert (second.reput, second.already_done, second.closed) == (0, 3, 0), "nothing is put twice"
+    second = redrive.redrive(function.client, target, redrive.Options(apply=True))
+    assert (second.redelivered, second.already_done, second.closed) == (0, 3, 0), "nothing delivered twice"
+    assert len(function.events) == 1
 
     discard = redrive.Options(apply=True, discard=frozenset({puts[2]["SequenceNumber"]}), reason="a broken device")
-    third = redrive.redrive(stack.client, target, discard)
+    third = redrive.redrive(function.client, target, discard)
     assert (third.discarded, third.already_done, third.closed) == (1, 3, 1)
     assert queue(stack) == (0, 0)
-    assert len(in_stream(stack)) - 4 + third.discarded == 4, "in = re-put + discarded"
+    assert len(delivered(function)) + third.discarded == 4, "in = delivered + discarded"
     (failure,) = ledger_items(stack, "FAILURE#")
     assert failure["status"]["S"] == "closed"
 
 
+def test_records_the_function_fails_again_stay_in_the_failure_path_with_its_reason(
+    stack: MotoStack, capsys: Any
+) -> None:
+    """--no-check: the function is the judge. It still rejects the records (MAX_RECORD_BYTES=8): its
+    partial batch response is honoured, each record keeps the reason its handler logged."""
+    function = InProcessFunction(stack)
+    lam = stack.client("lambda")
+    variables = lam.get_function_configuration(FunctionName=stack.name)["Environment"]["Variables"]
+    lam.update_function_configuration(FunctionName=stack.name, Environment={"Variables": {**variables,
+                                      "MAX_RECORD_BYTES": "8"}})  # fmt: skip
+    puts = put(stack, [good(1), good(2)])
+    enqueue(stack, invocation(stack, puts))
+
+    code, out = run(function, capsys, "--apply", "--no-check")
+    (logged,) = [json.loads(line) for line in function.tails[0].splitlines() if '"record failed"' in line]
+    assert code == 1
+    assert logged["reason"] == "payload is larger than 8 bytes"
+    assert f"still failing (1): {logged['reason']}" in out, "the reason the handler logged, from the log tail"
+    assert f"still failing (1): {delivery.NOT_ATTEMPTED}" in out
+    assert ledger_items(stack, "RECORD#") == [], "their claims were dropped: a later run delivers them"
+    assert queue(stack) == (1, 0)
+    assert standings(stack) == {}
+
+    lam.update_function_configuration(FunctionName=stack.name, Environment={"Variables": variables})  # fixed
+    code, out = run(function, capsys, "--apply")
+    assert code == 0, out
+    assert standings(stack) == expected_standings(as_events([good(1), good(2)]))
+    assert queue(stack) == (0, 0)
+
+
 def test_records_gone_from_the_stream_are_expired_and_the_failure_is_kept(stack: MotoStack) -> None:
+    function = InProcessFunction(stack)
     puts = put(stack, [good(1)])
     # the batch began one record earlier, which retention has trimmed: the stream holds its last record only
     enqueue(stack, invocation(stack, puts, startSequenceNumber="0", batchSize=2))
-    summary = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
-    assert (summary.expired, summary.reput, summary.closed) == (1, 1, 0)
+    summary = redrive.redrive(function.client, target_of(stack), redrive.Options(apply=True))
+    assert (summary.expired, summary.redelivered, summary.closed) == (1, 1, 0)
+    assert delivered(function) == [good(1)]
     assert queue(stack) == (1, 0)
-
-
-def archived(stack: MotoStack, records: list[tuple[str, bytes]], *, start: int = 100) -> dict[str, Any]:
-    events = [
-        {"eventSource": "aws:kinesis", "eventSourceARN": stack.stream_arn, "eventID": f"shardId-000000000000:{n}",
-         "kinesis": {"partitionKey": key, "sequenceNumber": str(n), "data": base64.b64encode(data).decode(),
-                     "approximateArrivalTimestamp": 1_763_885_700.0}}
-        for n, (key, data) in enumerate(records, start=start)
-    ]  # fmt: skip
-    document = invocation(stack, [{"ShardId": "shardId-000000000000", "SequenceNumber": str(start)}])
-    document["KinesisBatchInfo"].update(endSequenceNumber=str(start + len(records) - 1), batchSize=len(records))
-    return {**document, "payload": {"Records": events}}
-
-
-def archive(stack: MotoStack, key: str, document: dict[str, Any] | bytes) -> None:
-    body = document if isinstance(document, bytes) else json.dumps(document).encode()
-    stack.client("s3").put_object(Bucket=stack.bucket, Key=key, Body=io.BytesIO(body))
-
-
-def keys(stack: MotoStack) -> list[str]:
-    return sorted(o["Key"] for o in stack.client("s3").list_objects_v2(Bucket=stack.bucket).get("Contents", []))
 
 
 KEY = "aws/lambda/6d9a3b1e/shardId-000000000000/2026/11/23/2026-11-23T08.00.00-abc"
 
 
-def test_the_archive_holds_the_records_and_is_moved_when_done(archive_stack: MotoStack) -> None:
+def test_an_archived_failure_is_delivered_from_the_stream_and_moved_when_done(archive_stack: MotoStack) -> None:
     stack = archive_stack
+    function = InProcessFunction(stack)
     archive(stack, KEY, archived(stack, [good(4), good(5)]))
-    summary = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
-    assert (summary.fetched, summary.reput, summary.closed) == (2, 2, 1)
-    assert in_stream(stack) == [good(4), good(5)]
+    summary = redrive.redrive(function.client, target_of(stack), redrive.Options(apply=True))
+    assert (summary.fetched, summary.redelivered, summary.closed) == (2, 2, 1)
+    assert delivered(function) == [good(4), good(5)]
+    assert in_stream(stack) == [good(4), good(5)], "the stream holds what it held"
     assert keys(stack) == [f"redriven/{KEY}"]
     (failure,) = ledger_items(stack, "FAILURE#")
     assert (failure["sk"]["S"], failure["status"]["S"], "sent_at" in failure) == (KEY, "closed", False)
 
 
-class FakeLambda:
-    """The function, answering Invoke (moto would need Docker): each call's event is kept; ``fail_last``
-    reports the last record failed; ``error`` is raised instead of answering."""
-
-    def __init__(self, real: Any, *, fail_last: bool = False, error: Exception | None = None) -> None:
-        self.real = real
-        self.fail_last = fail_last
-        self.error = error
-        self.events: list[dict[str, Any]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
-
-    def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:  # noqa: N803 - boto3's names
-        if self.error is not None:
-            raise self.error
-        event = json.loads(Payload)
-        self.events.append(event)
-        last = event["Records"][-1]["dynamodb"]["SequenceNumber"]
-        body = {"batchItemFailures": [{"itemIdentifier": last}] if self.fail_last else []}
-        return {"Payload": io.BytesIO(json.dumps(body).encode()), "ResponseMetadata": {"RequestId": "r-1"}}
+def audited(stack: MotoStack) -> list[str]:
+    """The source keys of the INSERTs in the audit sink."""
+    return sorted(i["pk"]["S"] for i in scan(stack.client("dynamodb"), stack.sink) if i["event_name"]["S"] == "INSERT")
 
 
-def ddb_archive(stack: MotoStack, count: int = 3) -> list[dict[str, Any]]:
-    records = [ddb_record("INSERT", f"k{n}", new={"id": {"S": f"k{n}"}}, sequence=500 + n) for n in range(count)]
-    for record in records:
-        record["eventSourceARN"] = stack.stream_arn
-    info = {"shardId": "shardId-00000001763885700000-abcdef12", "startSequenceNumber": "500",
-            "endSequenceNumber": str(499 + count), "batchSize": count, "streamArn": stack.stream_arn}  # fmt: skip
-    document = {"requestContext": {"functionArn": stack.function_arn}, "timestamp": NOW, "DDBStreamBatchInfo": info,
-                "payload": {"Records": records}}  # fmt: skip
-    archive(stack, "aws/lambda/u/shardId-1/x", document)
-    return records
-
-
-@pytest.fixture
-def ddb_stack() -> Iterator[MotoStack]:
-    with mock_aws():
-        yield build("orders", source_type="dynamodb", destination="s3")
-
-
-def with_lambda(stack: MotoStack, fake: FakeLambda) -> Any:
-    return lambda service: fake if service == "lambda" else stack.client(service)
-
-
-def test_dynamodb_records_are_redriven_through_the_function(ddb_stack: MotoStack) -> None:
+def test_dynamodb_records_come_from_the_table_stream_and_go_through_the_function(ddb_stack: MotoStack) -> None:
     stack = ddb_stack
-    ddb_archive(stack)
-    fake = FakeLambda(stack.client("lambda"), fail_last=True)
-    summary = redrive.redrive(with_lambda(stack, fake), target_of(stack), redrive.Options(apply=True))
-    assert [len(event["Records"]) for event in fake.events] == [3]
-    assert (summary.reput, summary.closed) == (2, 0), "the record the function failed again keeps the failure"
+    function = InProcessFunction(stack)
+    records = changes(stack, 3)
+    archive(stack, "aws/lambda/u/shardId-1/x", ddb_archived(stack, records))
+    summary = redrive.redrive(function.client, target_of(stack), redrive.Options(apply=True))
+    assert (summary.fetched, summary.redelivered, summary.closed) == (3, 3, 1)
+    assert delivered_sequences(function) == [r["dynamodb"]["SequenceNumber"] for r in records]
+    (event,) = function.events
+    assert [r["eventSourceARN"] for r in event["Records"]] == [stack.stream_arn] * 3
+    assert audited(stack) == ['{"id":"k0"}', '{"id":"k1"}', '{"id":"k2"}']
     statuses = {i["sk"]["S"].rsplit("#", 1)[-1]: i["status"]["S"] for i in ledger_items(stack, "RECORD#")}
-    assert statuses == {"500": "done", "501": "done"}
+    assert statuses == dict.fromkeys((r["dynamodb"]["SequenceNumber"] for r in records), "done")
 
 
 # ------------------------------------------------------------------------------------ finding 1: other streams
 @pytest.mark.parametrize("how", ["function", "outputs"])
-def test_a_message_naming_another_stream_is_foreign_and_nothing_of_it_reaches_ours(
+def test_a_message_naming_another_stream_is_foreign_and_nothing_of_it_is_delivered(
     stack: MotoStack, capsys: Any, tmp_path: Path, how: str
 ) -> None:
+    function = InProcessFunction(stack)
     kinesis = stack.client("kinesis")
     kinesis.create_stream(StreamName="payments", ShardCount=1)
     payments = kinesis.describe_stream_summary(StreamName="payments")["StreamDescriptionSummary"]["StreamARN"]
@@ -289,22 +268,24 @@ def test_a_message_naming_another_stream_is_foreign_and_nothing_of_it_reaches_ou
     enqueue(stack, invocation(stack, theirs, streamArn=payments))
     args = ["--outputs", str(stack.write_outputs(tmp_path / "o.json"))] if how == "outputs" else []
 
-    code, out = run(stack, capsys, *args, "--apply")
+    code, out = run(function, capsys, *args, "--apply")
 
-    assert in_stream(stack) == [], "not one of the other stream's records was copied into ours"
+    assert function.events == [], "not one of the other stream's records was delivered"
+    assert in_stream(stack) == []
     assert len(in_stream(stack, "payments")) == 5, "and the other stream is untouched"
     assert code == 1
     assert "foreign queue item" in out
     assert f'names stream "{payments}", not this stack\'s {stack.stream_arn}' in out
-    assert queue(stack) == (1, 0), "left where it was, visible at once"
+    assert queue(stack) == (1, 0), "left where it was, visible"
 
 
 # ------------------------------------------------------------------------------------ finding 2: ranges
-def test_a_range_wider_than_its_batch_puts_nothing(stack: MotoStack, capsys: Any) -> None:
+def test_a_range_wider_than_its_batch_delivers_nothing(stack: MotoStack, capsys: Any) -> None:
+    function = InProcessFunction(stack)
     puts = put(stack, [good(racer) for racer in range(1, 41)])
     enqueue(stack, invocation(stack, puts[:1], endSequenceNumber="9" * 60, batchSize=1))
-    code, out = run(stack, capsys, "--apply")
-    assert len(in_stream(stack)) == 40, "not one record re-put (the range named the whole shard)"
+    code, out = run(function, capsys, "--apply")
+    assert function.events == [], "not one record delivered (the range named the whole shard)"
     assert code == 1
     assert "its range holds more than its batchSize of 1 records" in out
     assert queue(stack) == (1, 0)
@@ -312,43 +293,41 @@ def test_a_range_wider_than_its_batch_puts_nothing(stack: MotoStack, capsys: Any
 
 
 def test_a_range_holding_fewer_or_other_records_than_its_batch_is_foreign(stack: MotoStack) -> None:
+    function = InProcessFunction(stack)
     puts = put(stack, [good(racer) for racer in range(1, 6)])
     enqueue(stack, invocation(stack, puts[:3], batchSize=2))  # three records in the range
     enqueue(stack, invocation(stack, puts[:2], batchSize=4))  # two records, not four
-    summary = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
+    summary = redrive.redrive(function.client, target_of(stack), redrive.Options(apply=True))
     assert sorted(f.reason for f in summary.foreign) == [
         "its range holds 2 records, not its batchSize of 4",
         "its range holds more than its batchSize of 2 records",
     ]
-    assert (summary.reput, len(in_stream(stack))) == (0, 5)
+    assert (summary.redelivered, function.events, len(in_stream(stack))) == (0, [], 5)
     assert queue(stack) == (2, 0)
 
 
 # ------------------------------------------------------------------------------------ finding 3: the ledger
 def test_a_forged_done_closes_nothing_is_reported_and_an_operator_can_retry_it(stack: MotoStack, capsys: Any) -> None:
+    function = InProcessFunction(stack)
     puts = put(stack, [good(1), good(2)])
     enqueue(stack, invocation(stack, puts))
     shard = puts[0]["ShardId"]
-    dynamodb = stack.client("dynamodb")
-    for p in puts:
-        # the function can write its sink, where the ledger used to be...
-        dynamodb.put_item(TableName=stack.sink, Item={"pk": {"S": f"REDRIVE#{stack.stream_arn}"},
-                          "sk": {"S": f"{shard}#{p['SequenceNumber']}"}, "status": {"S": "done"}})  # fmt: skip
-        # ...and whoever can write the ledger table without the key can write an entry with no valid MAC
+    for p in puts:  # whoever can write the ledger table without the key can write an entry with no valid MAC
         forge(stack, f"RECORD#{stack.stream_arn}", f"{shard}#{p['SequenceNumber']}", "done")
     forged = ledger_items(stack, "RECORD#")
 
-    code, out = run(stack, capsys, "--apply")
+    code, out = run(function, capsys, "--apply")
     assert code == 1
-    assert in_stream(stack) == [good(1), good(2)], "the records never came back..."
+    assert function.events == [], "the records were never delivered..."
     assert queue(stack) == (1, 0), "...so the failure is not closed"
     assert out.count("forged ledger entry") == 2
     assert ledger_items(stack, "RECORD#") == forged, "never overwritten silently"
 
     sequences = [arg for p in puts for arg in ("--settle", p["SequenceNumber"])]
-    code, out = run(stack, capsys, "--apply", *sequences, "--as", "retry", "--reason", "forged; not in the stream")
+    code, out = run(function, capsys, "--apply", *sequences, "--as", "retry", "--reason", "forged; not in the sink")
     assert code == 0, out
-    assert in_stream(stack) == [good(1), good(2), good(1), good(2)], "each put back once"
+    assert delivered(function) == [good(1), good(2)], "each delivered once"
+    assert len(in_stream(stack)) == 2
     assert queue(stack) == (0, 0)
     assert {i["status"]["S"] for i in ledger_items(stack, "RECORD#")} == {"done"}
 
@@ -359,7 +338,7 @@ def test_a_genuine_entry_copied_to_another_record_does_not_verify(stack: MotoSta
     shard, (first, second) = puts[0]["ShardId"], [p["SequenceNumber"] for p in puts]
     claim = book.claim(stack.stream_arn, shard, first)
     assert claim is not None
-    assert book.confirm(claim, "49590000") is not None
+    assert book.confirm(claim, "a-request") is not None
     (genuine,) = ledger_items(stack, "RECORD#")
     copied = {**genuine, "sk": {"S": f"{shard}#{second}"}}  # the MAC covers pk and sk
     stack.client("dynamodb").put_item(TableName=stack.ledger, Item=copied)
@@ -368,9 +347,10 @@ def test_a_genuine_entry_copied_to_another_record_does_not_verify(stack: MotoSta
 
 
 def test_every_ledger_item_carries_a_mac_that_kms_verifies(stack: MotoStack) -> None:
+    function = InProcessFunction(stack)
     puts = put(stack, [good(1)])
     enqueue(stack, invocation(stack, puts))
-    redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
+    redrive.redrive(function.client, target_of(stack), redrive.Options(apply=True))
     kms = stack.client("kms")
     items = ledger_items(stack)
     assert [i["pk"]["S"].split("#", 1)[0] for i in items] == ["FAILURE", "RECORD"]
@@ -382,21 +362,15 @@ def test_every_ledger_item_carries_a_mac_that_kms_verifies(stack: MotoStack) -> 
     assert record["writer"]["S"].startswith("arn:aws:sts::123456789012:") or record["writer"]["S"].startswith(
         "arn:aws:iam::123456789012:"
     )
-    assert record["new_sequence"]["S"] == in_stream_sequences(stack)[-1]
-
-
-def in_stream_sequences(stack: MotoStack) -> list[str]:
-    kinesis = stack.client("kinesis")
-    shard = kinesis.list_shards(StreamName=stack.name)["Shards"][0]["ShardId"]
-    iterator = kinesis.get_shard_iterator(StreamName=stack.name, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    return [r["SequenceNumber"] for r in kinesis.get_records(ShardIterator=iterator["ShardIterator"])["Records"]]
+    assert record["invoked"]["S"] == function.requests[-1], "the invocation that delivered it"
 
 
 def test_a_forged_failure_entry_is_reported_and_replaced_by_a_true_one(stack: MotoStack) -> None:
+    function = InProcessFunction(stack)
     puts = put(stack, [good(1), POISON])
     message = enqueue(stack, invocation(stack, puts))
     forge(stack, f"FAILURE#{stack.name}", message, "closed")  # would hide an open failure from the doctor
-    summary = redrive.redrive(stack.client, target_of(stack), redrive.Options())
+    summary = redrive.redrive(function.client, target_of(stack), redrive.Options())
     assert summary.forged == 1
     assert summary.forged_entries == [f"FAILURE#{stack.name} {message}"]
     (entry,) = ledger_items(stack, "FAILURE#")
@@ -404,7 +378,8 @@ def test_a_forged_failure_entry_is_reported_and_replaced_by_a_true_one(stack: Mo
 
 
 # ------------------------------------------------------------------------------------ finding 5: foreign items
-def test_foreign_messages_are_reported_made_visible_at_once_and_the_run_goes_on(stack: MotoStack, capsys: Any) -> None:
+def test_foreign_messages_are_reported_left_visible_and_the_run_goes_on(stack: MotoStack, capsys: Any) -> None:
+    function = InProcessFunction(stack)
     puts = put(stack, [good(1), good(2)])
     ours = invocation(stack, puts)
     bad_end = invocation(stack, puts, endSequenceNumber="x")
@@ -422,11 +397,11 @@ def test_foreign_messages_are_reported_made_visible_at_once_and_the_run_goes_on(
         enqueue(stack, body)
     enqueue(stack, ours)
 
-    code, out = run(stack, capsys, "--apply")
+    code, out = run(function, capsys, "--apply")
 
     assert code == 1, "foreign items are unresolved"
-    assert in_stream(stack)[2:] == [good(1), good(2)], "our failure was redriven all the same"
-    assert queue(stack) == (len(foreign), 0), "every foreign message is still there, and visible at once"
+    assert delivered(function) == [good(1), good(2)], "our failure was redriven all the same"
+    assert queue(stack) == (len(foreign), 0), "every foreign message is still there, and visible"
     for reason in [
         "not a JSON invocation record (JSONDecodeError)",
         "an SNS notification, not a Lambda invocation record",
@@ -441,6 +416,7 @@ def test_foreign_messages_are_reported_made_visible_at_once_and_the_run_goes_on(
 
 def test_foreign_archive_objects_are_left_alone_and_the_others_redriven(archive_stack: MotoStack) -> None:
     stack = archive_stack
+    function = InProcessFunction(stack)
     numeric_id = archived(stack, [good(1)])
     numeric_id["payload"]["Records"][0]["eventID"] = 12345
     other_stream = archived(stack, [good(2)])
@@ -450,7 +426,7 @@ def test_foreign_archive_objects_are_left_alone_and_the_others_redriven(archive_
     objects = {
         "aws/lambda/a/not-an-invocation": json.dumps({"hello": "world"}).encode(),
         "aws/lambda/b/numeric-event-id": json.dumps(numeric_id).encode(),
-        "aws/lambda/c/too-large": b" " * (reading.MAX_ARCHIVE_BYTES + 1),
+        "aws/lambda/c/too-large": b" " * (paths.MAX_ARCHIVE_BYTES + 1),
         "aws/lambda/d/other-stream": json.dumps(other_stream).encode(),
         "aws/lambda/e/more-records-than-its-batch": json.dumps(too_many).encode(),
     }
@@ -458,19 +434,19 @@ def test_foreign_archive_objects_are_left_alone_and_the_others_redriven(archive_
         archive(stack, key, body)
     archive(stack, KEY, archived(stack, [good(7)]))
 
-    summary = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
+    summary = redrive.redrive(function.client, target_of(stack), redrive.Options(apply=True))
 
     assert {f.ident: f.reason for f in summary.foreign} == {
         "aws/lambda/a/not-an-invocation": "no KinesisBatchInfo: not a Lambda invocation record of this stack",
         "aws/lambda/b/numeric-event-id": "record 0's eventID is not text",
-        "aws/lambda/c/too-large": f"{reading.MAX_ARCHIVE_BYTES + 1:,} bytes, larger than any invocation record",
+        "aws/lambda/c/too-large": f"{paths.MAX_ARCHIVE_BYTES + 1:,} bytes, larger than any invocation record",
         "aws/lambda/d/other-stream": (
             'names stream "arn:aws:kinesis:us-east-1:123456789012:stream/payments", not this stack\'s '
             f"{stack.stream_arn}"
         ),
         "aws/lambda/e/more-records-than-its-batch": "it holds 2 records for a batchSize of 1",
     }
-    assert in_stream(stack) == [good(7)]
+    assert delivered(function) == [good(7)]
     assert keys(stack) == sorted([*objects, f"redriven/{KEY}"])
 
 
@@ -491,27 +467,29 @@ def test_markup_in_a_key_or_a_reason_is_printed_as_text_on_a_terminal(
     archive_stack: MotoStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stack = archive_stack
+    function = InProcessFunction(stack)
     tricky = "aws/lambda/[/]/shardId-000000000000/[bold]x"
     archive(stack, tricky, archived(stack, [good(1)]))
-    document = archived(stack, [good(2)], start=200)
+    document = archived(stack, [good(2)])
     document["KinesisBatchInfo"]["shardId"] = "[/]"
     archive(stack, "aws/lambda/[red]/y", document)
     screen = terminal(monkeypatch)
 
-    code = cli.main(["redrive", "--function", stack.name, "--apply"])
+    with mock.patch.object(cli, "client", function.client):
+        code = cli.main(["redrive", "--function", stack.name, "--apply"])
 
     text = screen.getvalue()
     assert code == 1, "the foreign object is unresolved"
     assert "aws/lambda/[red]/y" in text
     assert 'shardId "[/]" is not a shard id' in text
     assert keys(stack) == ["aws/lambda/[red]/y", f"redriven/{tricky}"]
-    assert in_stream(stack) == [good(1)]
+    assert delivered(function) == [good(1)]
 
 
 # ------------------------------------------------------------------------------------ finding 6: in doubt
-def died_between_claim_and_put(stack: MotoStack, puts: list[dict[str, Any]]) -> str:
-    """A run that claimed the first record and died before its put: the ledger says claimed, the stream
-    has no copy."""
+def died_between_claim_and_invoke(stack: MotoStack, puts: list[dict[str, Any]]) -> str:
+    """A run that claimed the first record and died before its Invoke: the ledger says claimed, the
+    function never saw it."""
     claim = a_ledger(stack).claim(stack.stream_arn, puts[0]["ShardId"], puts[0]["SequenceNumber"])
     assert claim is not None
     return str(puts[0]["SequenceNumber"])
@@ -521,25 +499,26 @@ def died_between_claim_and_put(stack: MotoStack, puts: list[dict[str, Any]]) -> 
 def test_an_operator_settles_a_record_in_doubt_after_checking(
     stack: MotoStack, capsys: Any, outcome: str, copies: list[tuple[str, bytes]]
 ) -> None:
+    function = InProcessFunction(stack)
     puts = put(stack, [good(1), good(2)])
     enqueue(stack, invocation(stack, puts))
-    sequence = died_between_claim_and_put(stack, puts)
+    sequence = died_between_claim_and_invoke(stack, puts)
 
-    code, out = run(stack, capsys, "--apply")
+    code, out = run(function, capsys, "--apply")
     assert code == 1
     assert f"in doubt: {puts[0]['ShardId']}#{sequence}" in out
     assert "--settle SEQUENCE --as done|retry" in out
     assert queue(stack) == (1, 0)
 
-    code, out = run(stack, capsys, "--settle", sequence, "--as", outcome, "--reason", "checked the sink")
+    code, out = run(function, capsys, "--settle", sequence, "--as", outcome, "--reason", "checked the sink")
     assert code == 0, "a dry run says the settle would resolve it..."
     assert "would be settled" in out
-    assert in_stream(stack)[2:] == [good(2)], "...and changes nothing"
+    assert delivered(function) == [good(2)], "...and changes nothing"
     assert queue(stack) == (1, 0)
 
-    code, out = run(stack, capsys, "--apply", "--settle", sequence, "--as", outcome, "--reason", "checked the sink")
+    code, out = run(function, capsys, "--apply", "--settle", sequence, "--as", outcome, "--reason", "checked the sink")
     assert code == 0, out
-    assert in_stream(stack)[2:] == copies
+    assert delivered(function) == copies
     assert queue(stack) == (0, 0)
     entry = next(i for i in ledger_items(stack, "RECORD#") if i["sk"]["S"].endswith(f"#{sequence}"))
     assert entry["status"]["S"] == "done"
@@ -547,77 +526,79 @@ def test_an_operator_settles_a_record_in_doubt_after_checking(
 
 
 def test_a_record_in_doubt_can_be_discarded(stack: MotoStack, capsys: Any) -> None:
+    function = InProcessFunction(stack)
     puts = put(stack, [good(1), good(2)])
     enqueue(stack, invocation(stack, puts))
-    sequence = died_between_claim_and_put(stack, puts)
-    code, out = run(stack, capsys, "--apply", "--discard", sequence, "--reason", "the device resent it")
+    sequence = died_between_claim_and_invoke(stack, puts)
+    code, out = run(function, capsys, "--apply", "--discard", sequence, "--reason", "the device resent it")
     assert code == 0, out
-    assert in_stream(stack)[2:] == [good(2)]
+    assert delivered(function) == [good(2)]
     assert queue(stack) == (0, 0)
 
 
-def test_a_throttled_invoke_releases_its_claims_and_a_later_run_puts_them(
-    ddb_stack: MotoStack, capsys: Any, monkeypatch: pytest.MonkeyPatch
+def test_a_throttled_invoke_releases_its_claims_and_a_later_run_delivers_them(
+    ddb_stack: MotoStack, capsys: Any
 ) -> None:
     stack = ddb_stack
-    ddb_archive(stack)
+    records = changes(stack, 3)
+    archive(stack, "aws/lambda/u/shardId-1/x", ddb_archived(stack, records))
     throttled = ClientError(
         {"Error": {"Code": "TooManyRequestsException", "Message": "Rate exceeded"},
          "ResponseMetadata": {"HTTPStatusCode": 429}}, "Invoke")  # fmt: skip
-    monkeypatch.setattr(cli, "client", with_lambda(stack, FakeLambda(stack.client("lambda"), error=throttled)))
-    code, out = run(stack, capsys, "--apply")
+    function = InProcessFunction(stack, error=throttled)
+    code, out = run(function, capsys, "--apply")
     assert code == 1
-    assert "put-back stopped: Invoke of orders: TooManyRequestsException: Rate exceeded" in out
+    assert "delivery stopped: Invoke of orders: TooManyRequestsException: Rate exceeded" in out
     assert ledger_items(stack, "RECORD#") == [], "nothing was invoked, so nothing is claimed (or in doubt)"
 
-    fake = FakeLambda(stack.client("lambda"))
-    monkeypatch.setattr(cli, "client", with_lambda(stack, fake))
-    code, out = run(stack, capsys, "--apply")
+    function.error = None
+    code, out = run(function, capsys, "--apply")
     assert code == 0, out
-    assert [len(e["Records"]) for e in fake.events] == [3]
+    assert [len(e["Records"]) for e in function.events] == [3]
     assert keys(stack) == ["redriven/aws/lambda/u/shardId-1/x"]
 
 
 def test_an_invoke_that_may_have_run_is_in_doubt_until_settled(ddb_stack: MotoStack) -> None:
     stack = ddb_stack
-    ddb_archive(stack, 2)
-    lost = ReadTimeoutError(endpoint_url="https://lambda.us-east-1.amazonaws.com")
-    first = redrive.redrive(
-        with_lambda(stack, FakeLambda(stack.client("lambda"), error=lost)), target_of(stack),
-        redrive.Options(apply=True),
-    )  # fmt: skip
+    records = changes(stack, 2)
+    archive(stack, "aws/lambda/u/shardId-1/x", ddb_archived(stack, records))
+    function = InProcessFunction(stack, error=ReadTimeoutError(endpoint_url="https://lambda.us-east-1.amazonaws.com"))
+    first = redrive.redrive(function.client, target_of(stack), redrive.Options(apply=True))
     assert (first.in_doubt, first.closed) == (2, 0)
-    fake = FakeLambda(stack.client("lambda"))
-    again = redrive.redrive(with_lambda(stack, fake), target_of(stack), redrive.Options(apply=True))
-    assert (again.in_doubt, fake.events) == (2, []), "in doubt is never invoked again blindly"
-    settle = redrive.Options(apply=True, settle=frozenset({"500", "501"}), settle_as="retry", reason="not in the sink")
-    settled = redrive.redrive(with_lambda(stack, fake), target_of(stack), settle)
-    assert (settled.settled, settled.reput, settled.closed) == (2, 2, 1)
-    assert [len(e["Records"]) for e in fake.events] == [2]
+    function.error = None
+    again = redrive.redrive(function.client, target_of(stack), redrive.Options(apply=True))
+    assert (again.in_doubt, function.events) == (2, []), "in doubt is never invoked again blindly"
+    sequences = frozenset(r["dynamodb"]["SequenceNumber"] for r in records)
+    settle = redrive.Options(apply=True, settle=sequences, settle_as="retry", reason="not in the sink")
+    settled = redrive.redrive(function.client, target_of(stack), settle)
+    assert (settled.settled, settled.redelivered, settled.closed) == (2, 2, 1)
+    assert [len(e["Records"]) for e in function.events] == [2]
 
 
 @pytest.mark.parametrize("flag", ["--discard", "--settle"])
 def test_an_unknown_sequence_is_refused_and_nothing_changes(stack: MotoStack, capsys: Any, flag: str) -> None:
+    function = InProcessFunction(stack)
     puts = put(stack, [good(1), POISON])
     enqueue(stack, invocation(stack, puts))
     extra = ["--as", "done"] if flag == "--settle" else []
-    code, out = run(stack, capsys, "--apply", flag, "4242", *extra, "--reason", "a typo")
+    code, out = run(function, capsys, "--apply", flag, "4242", *extra, "--reason", "a typo")
     assert code == cli.EXIT_USAGE
     assert "4242: no failure in the failure path holds this sequence number; nothing was changed." in out
     assert queue(stack) == (1, 0)
     assert ledger_items(stack) == []
-    assert len(in_stream(stack)) == 2
+    assert function.events == []
 
 
 def test_the_discard_log_keeps_keys_and_digests_and_the_payload_only_when_asked(
     stack: MotoStack, capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    function = InProcessFunction(stack)
     puts = put(stack, [good(1), POISON, good(2)])
     enqueue(stack, invocation(stack, puts))
     poison = puts[1]["SequenceNumber"]
     log = tmp_path / "discards.jsonl"
-    code, out = run(stack, capsys, "--apply", "--discard", poison, "--reason", "a broken device",
+    code, out = run(function, capsys, "--apply", "--discard", poison, "--reason", "a broken device",
                     "--discard-log", str(log))  # fmt: skip
     assert code == 0, out
     (line,) = [json.loads(text) for text in log.read_text().splitlines()]
@@ -630,11 +611,12 @@ def test_the_discard_log_keeps_keys_and_digests_and_the_payload_only_when_asked(
 
 
 def test_keep_payload_puts_the_record_in_the_discard_log(stack: MotoStack, capsys: Any, tmp_path: Path) -> None:
+    function = InProcessFunction(stack)
     puts = put(stack, [POISON])
     enqueue(stack, invocation(stack, puts))
     log = tmp_path / "discards.jsonl"
-    code, _ = run(stack, capsys, "--apply", "--discard", puts[0]["SequenceNumber"], "--reason", "kept for forensics",
-                  "--discard-log", str(log), "--keep-payload")  # fmt: skip
+    code, _ = run(function, capsys, "--apply", "--discard", puts[0]["SequenceNumber"], "--reason",
+                  "kept for forensics", "--discard-log", str(log), "--keep-payload")  # fmt: skip
     assert code == 0
     (line,) = [json.loads(text) for text in log.read_text().splitlines()]
     assert base64.b64decode(line["record"]["kinesis"]["data"]) == POISON[1]
@@ -644,9 +626,10 @@ def test_without_a_discard_log_no_file_is_written(
     stack: MotoStack, capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    function = InProcessFunction(stack)
     puts = put(stack, [POISON])
     enqueue(stack, invocation(stack, puts))
-    code, _ = run(stack, capsys, "--apply", "--discard", puts[0]["SequenceNumber"], "--reason", "a broken device")
+    code, _ = run(function, capsys, "--apply", "--discard", puts[0]["SequenceNumber"], "--reason", "a broken device")
     assert code == 0
     assert list(tmp_path.iterdir()) == []
     (entry,) = ledger_items(stack, "RECORD#")
@@ -662,18 +645,21 @@ def test_without_a_discard_log_no_file_is_written(
         (["--keep-payload"], "--keep-payload goes with --discard-log FILE"),
         (["--discard", "abc", "--reason", "r"], '"abc" is not a sequence number'),
         (["--discard", "1", "--reason", "two\nlines"], "--reason must be one line"),
+        (["--limit", "0"], "--limit must be from 1 to 10,000"),
+        (["--no-check", "--processor", "mine.checks"], "--no-check checks with none"),
     ],
 )
 def test_contradictory_requests_are_refused_before_anything_is_read(
     stack: MotoStack, capsys: Any, args: list[str], message: str
 ) -> None:
-    code, out = run(stack, capsys, *args)
+    code, out = run(InProcessFunction(stack), capsys, *args)
     assert code == cli.EXIT_USAGE
     assert message in out
 
 
 # ------------------------------------------------------------------------------------ the queue and the alarms
 def test_dry_runs_hide_nothing_and_note_each_failure_once(stack: MotoStack, capsys: Any) -> None:
+    function = InProcessFunction(stack)
     puts = put(stack, [good(1), POISON])
     enqueue(stack, invocation(stack, puts))
     sent = stack.client("sqs").receive_message(
@@ -681,7 +667,7 @@ def test_dry_runs_hide_nothing_and_note_each_failure_once(stack: MotoStack, caps
     )["Messages"][0]["Attributes"]["SentTimestamp"]
     seen = []
     for _ in range(3):
-        code, out = run(stack, capsys)
+        code, out = run(function, capsys)
         assert (code, "failures read  " in out.replace("│", " ")) == (1, True)
         assert queue(stack) == (1, 0), "visible the moment the dry run is over"
         (entry,) = ledger_items(stack, "FAILURE#")
@@ -694,13 +680,14 @@ def test_dry_runs_hide_nothing_and_note_each_failure_once(stack: MotoStack, caps
 
 
 def test_an_interrupted_apply_leaves_every_message_visible_and_the_next_recovers_everything(
-    stack: MotoStack, capsys: Any, monkeypatch: pytest.MonkeyPatch
+    stack: MotoStack, capsys: Any
 ) -> None:
+    function = InProcessFunction(stack)
     batches = [put(stack, [good(racer), good(racer + 10)]) for racer in (1, 2, 3)]
     for puts in batches:
         enqueue(stack, invocation(stack, puts))
     for _ in range(3):
-        run(stack, capsys)
+        run(function, capsys)
 
     class Crash(Exception):
         pass
@@ -709,32 +696,32 @@ def test_an_interrupted_apply_leaves_every_message_visible_and_the_next_recovers
         raise Crash
 
     def crashing(service: str) -> Any:
-        real = stack.client(service)
+        real = function.client(service)
         if service == "kinesis":
             real.meta.events.register("before-call.kinesis.GetShardIterator", crash)
         return real
 
-    with monkeypatch.context() as patched:
-        patched.setattr(cli, "client", crashing)
-        with pytest.raises(Crash):  # it dies after receiving every message
-            run(stack, capsys, "--apply")
+    with mock.patch.object(cli, "client", crashing), pytest.raises(Crash):  # it dies after receiving every message
+        cli.main(["redrive", "--function", stack.name, "--apply"])
     assert queue(stack) == (3, 0), "made visible again as the run unwound"
 
-    code, out = run(stack, capsys, "--apply")
+    code, out = run(function, capsys, "--apply")
     assert code == 0, out
-    assert sorted(in_stream(stack)[6:]) == sorted(r for racer in (1, 2, 3) for r in (good(racer), good(racer + 10)))
+    assert sorted(delivered(function)) == sorted(r for racer in (1, 2, 3) for r in (good(racer), good(racer + 10)))
+    assert len(in_stream(stack)) == 6
     assert queue(stack) == (0, 0)
     assert {e["status"]["S"] for e in ledger_items(stack, "FAILURE#")} == {"closed"}
 
 
 def test_apply_keeps_the_messages_it_works_on_hidden_with_a_heartbeat(stack: MotoStack) -> None:
+    function = InProcessFunction(stack)
     puts = put(stack, [good(1)])
     enqueue(stack, invocation(stack, puts))
     seen: list[tuple[int, int]] = []
 
     def watching(service: str) -> Any:
-        real = stack.client(service)
-        if service == "kinesis":
+        real = function.client(service)
+        if service == "lambda":
 
             def pause(**_: Any) -> None:
                 import time
@@ -742,7 +729,7 @@ def test_apply_keeps_the_messages_it_works_on_hidden_with_a_heartbeat(stack: Mot
                 time.sleep(1.5)  # longer than the hold: only the heartbeat keeps the message hidden
                 seen.append(queue(stack))
 
-            real.meta.events.register("before-call.kinesis.PutRecord", pause)
+            real.meta.events.register("before-parameter-build.lambda.Invoke", pause)
         return real
 
     summary = redrive.redrive(watching, target_of(stack), redrive.Options(apply=True, hold_s=1))
@@ -751,12 +738,13 @@ def test_apply_keeps_the_messages_it_works_on_hidden_with_a_heartbeat(stack: Mot
 
 
 def test_a_dry_run_over_a_large_queue_says_how_many_it_saw(stack: MotoStack, capsys: Any) -> None:
+    function = InProcessFunction(stack)
     for racer in range(1, 16):
         enqueue(stack, invocation(stack, put(stack, [good(racer)])))
-    code, out = run(stack, capsys)
+    code, out = run(function, capsys)
     assert code == 0
     assert "Read 10 of about 15 queued messages" in out, "moto, like SQS, returns the same messages again"
-    summary = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
+    summary = redrive.redrive(function.client, target_of(stack), redrive.Options(apply=True))
     assert (summary.failures, summary.closed) == (15, 15), "--apply reads them all"
 
 
@@ -773,22 +761,28 @@ def aggregate(records: list[tuple[str, bytes]]) -> tuple[str, bytes]:
 
 
 def test_an_aggregate_goes_back_as_the_aggregate_exactly_once(stack: MotoStack) -> None:
+    function = InProcessFunction(stack)
     whole = aggregate([good(1), good(2), good(3)])
-    enqueue(stack, invocation(stack, put(stack, [whole])))
-    first = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
-    again = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
-    assert (first.would_pass, first.reput, first.closed, again.failures) == (1, 1, 1, 0)
-    assert in_stream(stack) == [whole, whole], "the original bytes and partition key, once"
+    puts = put(stack, [whole])
+    enqueue(stack, invocation(stack, puts))
+    first = redrive.redrive(function.client, target_of(stack), redrive.Options(apply=True))
+    again = redrive.redrive(function.client, target_of(stack), redrive.Options(apply=True))
+    assert (first.would_pass, first.redelivered, first.closed, again.failures) == (1, 1, 1, 0)
+    assert delivered(function) == [whole], "the original bytes and partition key, once"
+    assert delivered_sequences(function) == [puts[0]["SequenceNumber"]]
+    assert in_stream(stack) == [whole]
+    assert standings(stack) == expected_standings(as_events([good(1), good(2), good(3)])), "each user record once"
 
 
 def test_the_checker_evaluates_the_user_records_inside_an_aggregate(stack: MotoStack) -> None:
+    function = InProcessFunction(stack)
     poisoned = aggregate([good(1), POISON, good(2)])
     enqueue(stack, invocation(stack, put(stack, [poisoned])))
     enqueue(stack, invocation(stack, put(stack, [aggregate([good(3), good(4)])])))
-    summary = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
+    summary = redrive.redrive(function.client, target_of(stack), redrive.Options(apply=True))
     assert summary.reasons == {"user record 1 of a KPL aggregate: data is not JSON": 1}
-    assert (summary.reput, summary.closed, summary.still_failing) == (1, 1, 1)
-    assert in_stream(stack)[2:] == [aggregate([good(3), good(4)])], "only the aggregate whose user records pass"
+    assert (summary.redelivered, summary.closed, summary.still_failing) == (1, 1, 1)
+    assert delivered(function) == [aggregate([good(3), good(4)])], "only the aggregate whose user records pass"
 
 
 # ------------------------------------------------------------------------------------ the ledger's reads
@@ -800,7 +794,7 @@ def test_the_ledger_is_read_with_one_batch_get_per_hundred_records(stack: MotoSt
     book, shard = a_ledger(stack), puts[0]["ShardId"]
     claim = book.claim(stack.stream_arn, shard, puts[7]["SequenceNumber"])
     assert claim is not None
-    assert book.confirm(claim, "1") is not None
+    assert book.confirm(claim, "a-request") is not None
     assert book.discard(stack.stream_arn, shard, puts[201]["SequenceNumber"], "a reason", None) is not None
     with recording() as calls:
         summary = redrive.redrive(stack.client, target_of(stack), redrive.Options())
@@ -858,6 +852,7 @@ def test_unprocessed_ledger_keys_are_asked_again_and_a_table_that_never_answers_
 
 
 def test_a_message_that_cannot_be_deleted_is_reported_and_seen_again(stack: MotoStack) -> None:
+    function = InProcessFunction(stack)
     enqueue(stack, invocation(stack, put(stack, [good(1)])))
 
     def expired(**_: Any) -> None:
@@ -865,20 +860,21 @@ def test_a_message_that_cannot_be_deleted_is_reported_and_seen_again(stack: Moto
                            "ResponseMetadata": {"HTTPStatusCode": 400}}, "DeleteMessage")  # fmt: skip
 
     def refusing(service: str) -> Any:
-        real = stack.client(service)
+        real = function.client(service)
         if service == "sqs":
             real.meta.events.register("before-call.sqs.DeleteMessage", expired)
         return real
 
     first = redrive.redrive(refusing, target_of(stack), redrive.Options(apply=True))
-    assert (first.reput, first.closed) == (1, 0)
+    assert (first.redelivered, first.closed) == (1, 0)
     (error,) = first.errors
     assert error.startswith("closing ")
     assert error.endswith(": ReceiptHandleIsInvalid: expired")
     assert queue(stack) == (1, 0)
-    second = redrive.redrive(stack.client, target_of(stack), redrive.Options(apply=True))
-    assert (second.reput, second.already_done, second.closed) == (0, 1, 1), "nothing put twice; closed now"
-    assert len(in_stream(stack)) == 2
+    second = redrive.redrive(function.client, target_of(stack), redrive.Options(apply=True))
+    assert (second.redelivered, second.already_done, second.closed) == (0, 1, 1), "nothing delivered twice; closed"
+    assert delivered(function) == [good(1)]
+    assert len(in_stream(stack)) == 1
 
 
 def test_without_the_ledger_table_the_run_says_to_apply_the_module(stack: MotoStack) -> None:
@@ -891,27 +887,26 @@ def test_without_the_ledger_table_the_run_says_to_apply_the_module(stack: MotoSt
 
 # ------------------------------------------------------------------------------------ what redrive calls
 KINESIS_DRY_RUN = {
-    "sts:GetCallerIdentity", "lambda:GetFunctionConfiguration", "sqs:GetQueueUrl", "sqs:GetQueueAttributes",
-    "sqs:ReceiveMessage", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchGetItem", "kms:GenerateMac",
-    "kinesis:GetShardIterator", "kinesis:GetRecords",
+    "sts:GetCallerIdentity", "lambda:GetFunctionConfiguration", "lambda:ListEventSourceMappings",
+    "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "dynamodb:GetItem", "dynamodb:PutItem",
+    "dynamodb:BatchGetItem", "kms:GenerateMac", "kinesis:GetShardIterator", "kinesis:GetRecords",
 }  # fmt: skip
 KINESIS_APPLY = {*KINESIS_DRY_RUN, "kms:VerifyMac", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage",
-                 "kinesis:PutRecord"}  # fmt: skip
+                 "lambda:InvokeFunction"}  # fmt: skip
 ARCHIVE_DRY_RUN = {
-    "sts:GetCallerIdentity", "lambda:GetFunctionConfiguration", "s3:ListBucket", "s3:GetObject", "dynamodb:GetItem",
-    "dynamodb:PutItem", "dynamodb:BatchGetItem", "kms:GenerateMac",
+    "sts:GetCallerIdentity", "lambda:GetFunctionConfiguration", "lambda:ListEventSourceMappings", "s3:ListBucket",
+    "s3:GetObject", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchGetItem", "kms:GenerateMac",
+    "dynamodb:GetShardIterator", "dynamodb:GetRecords",
 }  # fmt: skip
 ARCHIVE_APPLY = {*ARCHIVE_DRY_RUN, "kms:VerifyMac", "lambda:InvokeFunction", "s3:PutObject", "s3:DeleteObject"}
 
 
-def recorded(stack: MotoStack, tmp_path: Path, *args: str, fake: FakeLambda | None = None) -> Any:
+def recorded(stack: MotoStack, tmp_path: Path, *args: str) -> Any:
     from aws_calls import recording
 
     outputs = stack.write_outputs(tmp_path / "outputs.json")
-    with recording() as calls:
-        if fake is not None:
-            fake.real = stack.client("lambda")  # a client made inside, so its calls are recorded too
-            cli.client = with_lambda(stack, fake)
+    function = InProcessFunction(stack)
+    with recording() as calls, mock.patch.object(cli, "client", function.client):
         cli.main(["redrive", "--outputs", str(outputs), *args])
     return calls
 
@@ -934,23 +929,21 @@ def test_redrive_of_a_kinesis_stack_calls_these_actions_on_its_own_resources_onl
     apply = recorded(stack, tmp_path, "--apply")
     assert dry.actions() == KINESIS_DRY_RUN
     assert apply.actions() == KINESIS_APPLY
+    assert apply.count("kinesis:PutRecord") + apply.count("kinesis:PutRecords") == 0, "never into the stream"
     for calls in (dry, apply):
         assert {name for names in calls.resources().values() for name in names} <= own(stack)
         assert calls.regions() == {"us-east-1"}
 
 
 def test_redrive_of_a_dynamodb_stack_calls_these_actions_on_its_own_resources_only(
-    ddb_stack: MotoStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ddb_stack: MotoStack, tmp_path: Path
 ) -> None:
     stack = ddb_stack
-    monkeypatch.setattr(cli, "client", cli.client)  # recorded() swaps it; put it back afterwards
-    ddb_archive(stack)
-    dry = recorded(stack, tmp_path, fake=FakeLambda(None))
-    fake = FakeLambda(None)
-    apply = recorded(stack, tmp_path, "--apply", fake=fake)
+    archive(stack, "aws/lambda/u/shardId-1/x", ddb_archived(stack, changes(stack, 3)))
+    dry = recorded(stack, tmp_path)
+    apply = recorded(stack, tmp_path, "--apply")
     assert dry.actions() == ARCHIVE_DRY_RUN
-    assert len(fake.events) == 1, "the fake answered Invoke (moto would need Docker), so no client recorded it"
-    assert apply.actions() | {"lambda:InvokeFunction"} == ARCHIVE_APPLY
+    assert apply.actions() == ARCHIVE_APPLY
     for calls in (dry, apply):
         assert {name for names in calls.resources().values() for name in names} <= own(stack) | {
             "Key=aws/lambda/u/shardId-1/x", "Key=redriven/aws/lambda/u/shardId-1/x",
@@ -962,12 +955,14 @@ def least_privilege(stack: MotoStack) -> dict[str, Any]:
     """A redrive policy for the Kinesis stack as the module publishes it: each action on its resources."""
     queue = stack.failure_arn
     return {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["lambda:GetFunctionConfiguration"], "Resource": [stack.function_arn]},
+        {"Effect": "Allow", "Action": ["lambda:GetFunctionConfiguration", "lambda:InvokeFunction"],
+         "Resource": [stack.function_arn]},
+        {"Effect": "Allow", "Action": ["lambda:ListEventSourceMappings"], "Resource": ["*"]},
         {"Effect": "Allow", "Action": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem",
                                        "dynamodb:DeleteItem"],
          "Resource": [f"arn:aws:dynamodb:us-east-1:123456789012:table/{stack.ledger}"]},
         {"Effect": "Allow", "Action": ["kms:GenerateMac", "kms:VerifyMac"], "Resource": [stack.key_arn]},
-        {"Effect": "Allow", "Action": ["kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:PutRecord"],
+        {"Effect": "Allow", "Action": ["kinesis:GetShardIterator", "kinesis:GetRecords"],
          "Resource": [stack.stream_arn]},
         {"Effect": "Allow", "Action": ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage",
                                        "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"], "Resource": [queue]},
@@ -980,11 +975,11 @@ def test_the_call_recorder_tells_a_call_the_policy_does_not_allow(stack: MotoSta
     calls = recorded(stack, tmp_path, "--apply")
     policy = least_privilege(stack)
     assert calls.not_allowed(policy, "123456789012") == []
-    policy["Statement"][3]["Action"].remove("kinesis:PutRecord")
+    policy["Statement"][0]["Action"].remove("lambda:InvokeFunction")
     policy["Statement"].append({"Effect": "Deny", "Action": "kms:*", "Resource": "*"})
     assert calls.not_allowed(policy, "123456789012") == [
-        f"kinesis:PutRecord on {stack.stream_arn}",
         f"kms:GenerateMac on {stack.key_arn}",
+        f"lambda:InvokeFunction on {stack.function_arn}",
     ]
 
 
@@ -998,6 +993,15 @@ def test_discovery_takes_the_functions_own_mapping_not_a_namesakes(stack: MotoSt
 
         def __getattr__(self, name: str) -> Any:
             return getattr(self.real, name)
+
+        def get_paginator(self, name: str) -> Any:
+            real, outer = self.real, self
+
+            class Pages:
+                def paginate(self, **kwargs: Any) -> list[dict[str, Any]]:
+                    return [outer.list_event_source_mappings(**kwargs)]
+
+            return Pages() if name == "list_event_source_mappings" else real.get_paginator(name)
 
         def list_event_source_mappings(self, **kwargs: Any) -> dict[str, Any]:
             found = self.real.list_event_source_mappings(**kwargs)["EventSourceMappings"]

@@ -1,16 +1,21 @@
 """The redrive ledger: a DynamoDB table of its own (``<name>-redrive-ledger``, pk/sk strings) that the
 function's role is denied, every item MACed with a KMS HMAC_256 key the role is denied too.
 
-Record entries (``RECORD#<stream ARN>`` / ``<shard>#<sequence>``) make a put exactly once: claimed
-before the put, confirmed after it; a claim never confirmed is *in doubt* until an operator settles
-it. Failure entries (``FAILURE#<function>`` / the queue MessageId or archive key) let the doctor see
-a failure an operator has read, ``open`` until redrive resolves it.
+Record entries (``RECORD#<stream ARN>`` / ``<shard>#<sequence>``) make a delivery exactly once per
+ledger: claimed before the function is invoked with the record, confirmed after it answered; a claim
+never confirmed is *in doubt* until an operator settles it. Failure entries (``FAILURE#<function>`` /
+the queue MessageId or archive key) let the doctor see a failure an operator has read, ``open`` until
+redrive resolves it. The cursor entry (``CURSOR#<function>`` / ``archive``) says after which key the
+next ``--apply`` run reads the failure archive.
 
 Every item carries ``mac`` = kms:GenerateMac (HMAC_SHA_256) over :func:`canonical`, the sorted JSON
 of its other attributes' plain values, pk and sk included, so an item cannot be moved to another
 key. An item whose MAC does not verify is *forged*: never trusted (a forged ``done`` closes
-nothing), reported, and replaced only by an operator's explicit decision (``--settle``,
-``--discard``), every write being conditional on the exact item that was read.
+nothing, a forged cursor moves nothing), reported, and replaced only by an operator's explicit
+decision (``--settle``, ``--discard``) or a run's own write, every write being conditional on the
+exact item that was read. The MAC cannot stop a deletion (plain ``DeleteItem``): a deleted entry only
+makes redrive deliver a record again, which the processors' idempotency on the sequence number
+makes harmless.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
+from stream_pipeline_ops.printable import shown
 from stream_pipeline_ops.redrive.target import RedriveError
 
 if TYPE_CHECKING:
@@ -39,6 +45,7 @@ UNPROCESSED_TRIES: Final = 8
 # with 1 worker, 1.39 s with 8; AWS's latency, which the threads are for, was not reachable here.
 VERIFY_WORKERS: Final = 8
 INTEGER: Final = re.compile(r"-?[0-9]{1,38}")
+ACCESS_DENIED: Final = ("AccessDeniedException", "AccessDenied", "NotAuthorized")
 
 
 def plain(attribute: Any) -> Any:
@@ -71,18 +78,31 @@ def now() -> str:
 
 class Macs:
     """The ledger key: kms:GenerateMac and kms:VerifyMac with HMAC_SHA_256. (moto implements both,
-    so the unit tier runs the real calls; this class is the only place that makes them.)"""
+    so the unit tier runs the real calls; this class is the only place that makes them.) The key
+    policy lets only the principals in the module's ``operator_role_arns`` use it: a refusal says so."""
 
-    def __init__(self, kms: Any, key: str) -> None:
+    def __init__(self, kms: Any, key: str, caller: str = "") -> None:
         self.kms = kms
         self.key = key
+        self.caller = caller
+
+    def refused(self, action: str, exc: ClientError) -> RedriveError:
+        error = exc.response["Error"]
+        why = shown(error.get("Message", exc), 300)
+        if error.get("Code") in ACCESS_DENIED:
+            who = f" ({shown(self.caller, 200)})" if self.caller else ""
+            return RedriveError(
+                f"KMS refused kms:{action} on the ledger key {self.key} to this caller{who}: {why}. The key policy "
+                "lets only the principals in the module's operator_role_arns sign and verify the ledger: add the "
+                "role you redrive as to operator_role_arns and apply the stack."
+            )
+        return RedriveError(f"Cannot use the ledger key {self.key} (kms:{action}): {why}")
 
     def sign(self, message: bytes) -> bytes:
         try:
             mac: bytes = self.kms.generate_mac(KeyId=self.key, Message=message, MacAlgorithm=MAC_ALGORITHM)["Mac"]
         except ClientError as exc:
-            why = exc.response["Error"].get("Message", exc)
-            raise RedriveError(f"Cannot MAC a ledger item with {self.key} (kms:GenerateMac): {why}") from None
+            raise self.refused("GenerateMac", exc) from None
         return mac
 
     def verify(self, message: bytes, mac: Any) -> bool:
@@ -94,9 +114,7 @@ class Macs:
             code = exc.response["Error"].get("Code", "")
             if code in ("KMSInvalidMacException", "ValidationException", "InvalidParameterValue"):
                 return False  # a wrong MAC, or an item too large or too odd to have been MACed by redrive
-            raise RedriveError(
-                f"Cannot verify the ledger with {self.key} (kms:VerifyMac): {exc.response['Error'].get('Message', exc)}"
-            ) from None
+            raise self.refused("VerifyMac", exc) from None
         return bool(response.get("MacValid"))
 
 
@@ -235,11 +253,10 @@ class Ledger:
         """This run's claim on a record, or None when the record has an entry already."""
         return self._put({**self.record_key(stream_arn, shard, sequence), "status": "claimed"}, None)
 
-    def confirm(self, claim: Entry, new_sequence: str, new_shard: str | None = None) -> Entry | None:
+    def confirm(self, claim: Entry, request: str) -> Entry | None:
+        """The record was delivered: the function answered invocation ``request`` without failing it."""
         values: dict[str, str | int] = {"pk": claim.values()["pk"], "sk": claim.values()["sk"], "status": "done"}
-        values["new_sequence"] = new_sequence
-        if new_shard:
-            values["new_shard"] = new_shard
+        values["invoked"] = request
         return self._put(values, claim)
 
     def release(self, claim: Entry) -> bool:
@@ -289,3 +306,22 @@ class Ledger:
     def close_failure(self, entry: Entry) -> bool:
         values = {k: v for k, v in entry.values().items() if k not in ("at", "writer", "run")}
         return self._put({**values, "status": "closed", "closed_at": now()}, entry) is not None
+
+    # ------------------------------------------------------------------ the archive's cursor
+    @staticmethod
+    def cursor_key(function: str, path: str) -> dict[str, str | int]:
+        return {"pk": f"CURSOR#{function}", "sk": path}
+
+    def cursor(self, function: str, path: str) -> Entry | None:
+        """Where the last --apply run stopped reading ``path`` (``after``: a key), verified."""
+        try:
+            found = self.dynamodb.get_item(
+                TableName=self.table, Key=typed(self.cursor_key(function, path)), ConsistentRead=True
+            ).get("Item")
+        except ClientError as exc:
+            raise self._fail("read", exc) from None
+        return self.verify([found])[0] if found else None
+
+    def move_cursor(self, function: str, path: str, after: str, replacing: Entry | None) -> bool:
+        """Start the next run after ``after`` ("": from the start); False when another run moved it first."""
+        return self._put({**self.cursor_key(function, path), "after": after}, replacing) is not None

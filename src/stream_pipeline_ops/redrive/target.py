@@ -1,6 +1,7 @@
-"""What a redrive acts on: the stack's own function, stream, failure path and ledger, from the
-``stream_pipeline`` output or discovered from ``--function NAME``. Nothing a failure message says
-about streams, shards or places is trusted beyond what is here."""
+"""What a redrive acts on: the stack's own function, the stream and the failure path its live event
+source mapping names, and the ledger, from the ``stream_pipeline`` output or discovered from
+``--function NAME``. Outputs that disagree with the live mapping are refused, naming both; nothing a
+failure message says about streams, shards or places is trusted beyond what is here."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from stream_pipeline.records import SourceType
-from stream_pipeline_ops.stack import Consumer, Stack, own_mappings, stream_of, table_name
+from stream_pipeline_ops import live
+from stream_pipeline_ops.printable import shown
+from stream_pipeline_ops.stack import Consumer, Stack, StackError, table_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -26,10 +29,11 @@ class RequestError(RedriveError):
 
 @dataclass(frozen=True)
 class Target:
-    """The deployed pipeline a redrive reads from and writes to, and only that."""
+    """The deployed pipeline a redrive reads from and delivers to, and only that."""
 
     function_name: str
     function_arn: str
+    role_arn: str  # the function's execution role: the invokeIdentityArn of the events Lambda sends it
     stream_arn: str  # the stack's own stream: a Kinesis stream, or a DynamoDB table's stream
     destination_arn: str  # the on-failure queue or archive bucket
     environment: dict[str, str]
@@ -44,17 +48,38 @@ class Target:
     def kinesis(self) -> bool:
         return self.source is SourceType.KINESIS
 
+    @property
+    def region(self) -> str:
+        """The stream's region (arn:PARTITION:SERVICE:REGION:...): the awsRegion of its records."""
+        return self.stream_arn.split(":")[3]
+
 
 def _configuration(client: Callable[[str], Any], function: str) -> dict[str, Any]:
     try:
         found: dict[str, Any] = client("lambda").get_function_configuration(FunctionName=function)
     except ClientError as exc:
-        raise RedriveError(f"Cannot read function {function}: {exc.response['Error'].get('Message', exc)}") from None
+        raise RedriveError(
+            f"Cannot read function {function}: {shown(exc.response['Error'].get('Message', exc), 300)}"
+        ) from None
     return found
 
 
+def _mapping(client: Callable[[str], Any], function: str, uuid: str | None) -> live.Mapping:
+    try:
+        mapping = live.mapping_of(client, function, uuid)
+    except StackError as exc:
+        raise RedriveError(str(exc)) from None
+    if not mapping.destination_arn:
+        raise RedriveError(
+            f"{function}'s event source mapping {mapping.uuid} has no on-failure destination: there is no failure "
+            "path to read."
+        )
+    return mapping
+
+
 def from_stack(client: Callable[[str], Any], stack: Stack, consumer: Consumer) -> Target:
-    """The target from outputs that stack.resolve has already checked against the session."""
+    """The target from outputs that stack.resolve has already checked against the session, and that
+    must agree with the function's live event source mapping."""
     if not (stack.redrive_ledger_table_arn and stack.redrive_ledger_key_arn):
         raise RedriveError(
             "These outputs name no redrive ledger (redrive_ledger_table_arn, redrive_ledger_key_arn): "
@@ -65,14 +90,20 @@ def from_stack(client: Callable[[str], Any], stack: Stack, consumer: Consumer) -
     function = _configuration(client, consumer.function_name)
     if function.get("FunctionArn") != consumer.function_arn:
         raise RedriveError(
-            f"The outputs name function {consumer.function_arn}, but AWS answers for {function.get('FunctionArn')}: "
-            "refusing to act on a function the outputs do not name."
+            f"The outputs name function {consumer.function_arn}, but AWS answers for "
+            f"{shown(function.get('FunctionArn'), 200)}: refusing to act on a function the outputs do not name."
         )
+    mapping = _mapping(client, consumer.function_name, consumer.event_source_mapping_uuid)
+    try:
+        live.check_consumer(stack, consumer, mapping)
+    except StackError as exc:
+        raise RedriveError(str(exc)) from None
     return Target(
         function_name=consumer.function_name,
         function_arn=consumer.function_arn,
-        stream_arn=stream_of(stack.stream_arn or consumer.event_source_arn),
-        destination_arn=consumer.on_failure_destination_arn,
+        role_arn=str(function.get("Role", "")),
+        stream_arn=mapping.stream_arn,
+        destination_arn=str(mapping.destination_arn),
         environment=function.get("Environment", {}).get("Variables", {}),
         ledger_table=table_name(stack.redrive_ledger_table_arn),
         ledger_key=stack.redrive_ledger_key_arn,
@@ -84,20 +115,7 @@ def discover(client: Callable[[str], Any], function_name: str) -> Target:
     ledger follows the module's naming (``<pipeline name>-redrive-ledger``, the pipeline name being
     the function's PIPELINE_NAME, or its POWERTOOLS_SERVICE_NAME where the module set no PIPELINE_NAME)."""
     function = _configuration(client, function_name)
-    try:
-        mappings = client("lambda").list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
-    except ClientError as exc:
-        raise RedriveError(
-            f"Cannot read {function_name}'s event source mappings: {exc.response['Error'].get('Message', exc)}"
-        ) from None
-    streams = own_mappings(mappings, function_name)
-    if not streams:
-        raise RedriveError(f"{function_name} has no stream event source mapping: nothing to redrive into.")
-    destination = streams[0].get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-    if not destination:
-        raise RedriveError(
-            f"{function_name}'s mapping has no on-failure destination: there is no failure path to read."
-        )
+    mapping = _mapping(client, function_name, None)
     environment = function.get("Environment", {}).get("Variables", {})
     pipeline = environment.get("PIPELINE_NAME") or environment.get("POWERTOOLS_SERVICE_NAME")
     if not pipeline:
@@ -108,8 +126,9 @@ def discover(client: Callable[[str], Any], function_name: str) -> Target:
     return Target(
         function_name=function_name,
         function_arn=function["FunctionArn"],
-        stream_arn=stream_of(streams[0]["EventSourceArn"]),
-        destination_arn=destination,
+        role_arn=str(function.get("Role", "")),
+        stream_arn=mapping.stream_arn,
+        destination_arn=str(mapping.destination_arn),
         environment=environment,
         ledger_table=f"{pipeline}-redrive-ledger",
         ledger_key=f"alias/{pipeline}-redrive-ledger",
