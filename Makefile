@@ -50,7 +50,7 @@ help: ## List the targets
 PIP := -m pip install --quiet --disable-pip-version-check
 PIP_LOCKED := $(PIP) --require-hashes
 
-$(VENV)/.stamp: pyproject.toml requirements/dev.txt
+$(VENV)/.stamp: pyproject.toml requirements/dev.txt VERSION
 	@python=$$(scripts/find-python.sh $(call q,$(PY_VERSION))) || exit 1; \
 	echo Creating $(call q,$(VENV)) with "$$python"; \
 	rm -rf $(call q,$(VENV)); "$$python" -m venv $(call q,$(VENV))

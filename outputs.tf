@@ -142,7 +142,7 @@ output "stream_pipeline" {
   description = "The stack as the operator command reads it (`stream-pipeline --outputs`): this module's marker and version, the stream, every consumer's function, mapping, failure path and sink, the ledger. Re-export it from your root module under this name."
   value = var.enabled ? {
     module                   = "terraform-aws-stream-pipeline"
-    version                  = "0.3.0"
+    version                  = trimspace(file("${path.module}/VERSION"))
     name                     = var.name
     source_type              = var.source_type
     stream_arn               = module.stream.stream_arn

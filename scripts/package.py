@@ -9,6 +9,8 @@
 * Powertools sub-packages the handler never imports are pruned (they are most of
   its size); ``tests/unit/test_package.py`` runs the zip alone to prove nothing it
   needs is missing.
+* The repository's ``VERSION`` goes in as ``stream_pipeline/VERSION``: the function has no package
+  metadata, and ``stream_pipeline.__version__`` reads the file beside it.
 * Entries are sorted, timestamps fixed to 1980-01-01 and permissions to 0644, and
   ``__pycache__`` left out, so the hash changes only when the code does.
 * ``--add DIR_OR_FILE`` (repeatable) adds a team's own package or module next to ours, for
@@ -60,6 +62,7 @@ def install_dependencies(target: Path, python_version: str, arch: str) -> None:
     for relative in PRUNE:
         shutil.rmtree(target / relative, ignore_errors=True)
     shutil.copytree(ROOT / "src" / "stream_pipeline", target / "stream_pipeline")
+    shutil.copyfile(ROOT / "VERSION", target / "stream_pipeline" / "VERSION")
 
 
 def add_extra(target: Path, extra: Path) -> None:

@@ -86,7 +86,7 @@ def _env() -> dict[str, str]:
 def _scratch_copy(example: str, scratch: Path) -> Path:
     """The root module, modules/, the mocks and one example, as the example's relative paths expect."""
     ignore = shutil.ignore_patterns(".terraform", "terraform.tfstate*", "*_override.tf*", "provider_override.tf")
-    for tf in ROOT.glob("*.tf"):
+    for tf in [*ROOT.glob("*.tf"), ROOT / "VERSION"]:  # the module reads its version from VERSION
         shutil.copy2(tf, scratch / tf.name)
     shutil.copytree(ROOT / "modules", scratch / "modules", ignore=ignore)
     shutil.copytree(ROOT / "tests" / "terraform" / "mocks", scratch / "tests" / "terraform" / "mocks")

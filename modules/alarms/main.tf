@@ -13,7 +13,7 @@ locals {
   # The project's canonical repository and this module's release: every alarm links to the runbook
   # of the release it was applied from. A fork or a mirror sets runbook_url.
   repository_url = "https://github.com/terraform-aws-stream-pipeline/terraform-aws-stream-pipeline"
-  module_version = "0.3.0"
+  module_version = trimspace(file("${path.module}/../../VERSION"))
 
   # What there is to watch, per consumer. An alarm whose dimension is unknown is never created: an
   # `Errors` alarm without FunctionName would watch every function of the account. Every switch is

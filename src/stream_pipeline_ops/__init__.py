@@ -6,3 +6,7 @@ standard AWS variables): ``doctor`` (findings with evidence and a fix), ``load``
 race). Not here: the Lambda code (``stream_pipeline``, what the zip carries) and the local
 development harness (``stream_pipeline_local``: LocalStack install, start, stop, ``make up``).
 """
+
+from stream_pipeline import __version__
+
+__all__ = ["__version__"]

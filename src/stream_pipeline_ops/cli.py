@@ -17,7 +17,13 @@ The stack comes from ``terraform output -json`` (``--outputs FILE`` or ``-`` for
 usual AWS variables (``AWS_PROFILE``, ``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``), so the same
 command works against a real account and against LocalStack (``plan`` needs none of them).
 Outputs are used only when they are this module's (the ``stream_pipeline`` output) and every ARN
-in them is in the session's region and account; otherwise the command refuses them and says why.
+in them is in the session's region and account; otherwise the command refuses them and says why
+(the region before any AWS call, the account with the first). With no region configured, the
+command reads the outputs first and uses the region their ARNs name, saying so.
+``stream-pipeline --version`` prints the version (the module's ``stream_pipeline`` output says the same).
+
+Errors are one sentence on stderr; with ``--json``, a JSON object on stdout instead
+(``{"command": ..., "error": ..., "exit_code": ...}``), with the same non-zero exit status.
 
 Exit status: ``doctor`` 0 healthy, 1 warnings, 2 something critical, 3 no stack (no credentials,
 no such function); ``alert-test`` 0 when the test page was seen delivered, 1 otherwise; ``redrive`` 0 when nothing is
@@ -39,14 +45,14 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from stream_pipeline_ops import alerting, doctor, live, load, planner, redrive, render
+from stream_pipeline_ops import __version__, alerting, doctor, live, load, planner, redrive, render
 from stream_pipeline_ops.doctor.alarms import own as own_alarms
-from stream_pipeline_ops.stack import Stack, StackError, resolve
+from stream_pipeline_ops.stack import NO_REGION, Stack, StackError, resolve
 
 EXIT_STACK: int = 3
 EXIT_USAGE: int = 64
@@ -54,9 +60,25 @@ STYLE = {doctor.Severity.CRITICAL: "bold red", doctor.Severity.WARNING: "yellow"
 
 
 class Parser(argparse.ArgumentParser):
+    json_errors = False  # set on every parser when the command line asks for --json
+
     def error(self, message: str) -> NoReturn:
+        if self.json_errors:
+            command = self.prog.removeprefix("stream-pipeline").strip() or None
+            print(error_json(command, f"{self.prog}: {message}", EXIT_USAGE))
+            self.exit(EXIT_USAGE)
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def error_json(command: str | None, message: str, code: int) -> str:
+    """An error as the JSON a script reads on stdout: the command, the sentence and the exit status."""
+    return json.dumps({"command": command, "error": message, "exit_code": code}, indent=2)
+
+
+def notice(text: str) -> None:
+    """A line for the person running the command, on stderr (stdout stays the command's output)."""
+    Console(stderr=True, soft_wrap=True).print(Text(text), highlight=False)
 
 
 def stack_options(parser: argparse.ArgumentParser) -> None:
@@ -71,7 +93,7 @@ def stack_options(parser: argparse.ArgumentParser) -> None:
 
 
 def command(
-    commands: Any, name: str, summary: str, module: Any, run: Any, *, stack: bool = True, offline: bool = False
+    commands: Any, name: str, summary: str, module: Any, run: Any, *, stack: bool = True
 ) -> argparse.ArgumentParser:
     """One subcommand: its one-line help, its module's docstring as the description, the stack options."""
     sub: argparse.ArgumentParser = commands.add_parser(
@@ -79,7 +101,7 @@ def command(
     )
     if stack:
         stack_options(sub)
-    sub.set_defaults(run=run, offline=offline)
+    sub.set_defaults(run=run)
     return sub
 
 
@@ -90,7 +112,9 @@ def stack_of(args: argparse.Namespace) -> Stack:
             "--consumer KEY picks one of the stack's consumers: give the stack's outputs too "
             "(--outputs FILE or --terraform-dir DIR), or name the function with --function NAME."
         )
-    return resolve(args.outputs, args.terraform_dir, function=args.consumer or args.function, client=client)
+    return resolve(
+        args.outputs, args.terraform_dir, function=args.consumer or args.function, client=client, note=notice
+    )
 
 
 def function_of(args: argparse.Namespace) -> tuple[Stack, str]:
@@ -189,7 +213,7 @@ def run_load(args: argparse.Namespace, console: Console) -> int:
         raise StackError("--seconds must be at least 1.")
     if not 0 <= args.buffer_ms <= 60_000:
         raise StackError("--buffer-ms must be from 0 to 60000 (milliseconds).")
-    stack = resolve(args.outputs, args.terraform_dir, stream=args.stream, table=args.table)
+    stack = resolve(args.outputs, args.terraform_dir, stream=args.stream, table=args.table, note=notice)
     live.check_load(client, stack)  # the stream (or table) the consumers' live mappings read, or a refusal
     if args.stream is None and args.table is None and stack.source_table_name is not None:
         stack = Stack(source_table_name=stack.source_table_name)  # a DynamoDB stack: write its source table
@@ -342,7 +366,44 @@ def consumer_arg(text: str) -> planner.Consumer:
 
 
 def print_plan(result: planner.Plan, console: Console) -> None:
-    """The settings with their reasons, then the write options side by side when there are two."""
+    """The settings with their reasons, the write options side by side when there are two, and the
+    cost: tables on a terminal; plain lines, never wrapped, for logs and pipes."""
+    prices = planner.REGION_PRICES.get(result.region)
+    unverified = " (enhanced fan-out prices not re-verified)" if result.cost.get("Kinesis enhanced fan-out") else ""
+    cost_title = (
+        f"monthly cost estimate, USD ({result.region} list prices recorded {planner.PRICES_RECORDED}){unverified}"
+        if prices
+        else f"no monthly cost estimate: the price table has no {result.region} prices "
+        f"(it has {', '.join(planner.REGION_PRICES)}), and the planner does not guess them"
+    )
+    if console.is_terminal:
+        print_plan_tables(result, cost_title, console)
+    else:
+        print_plan_lines(result, cost_title, console)
+
+
+def print_plan_lines(result: planner.Plan, cost_title: str, console: Console) -> None:
+    """One line per setting and one per reason, as long as they are: a pipe or a log never breaks a word."""
+
+    def line(text: str) -> None:
+        console.print(Text(text), highlight=False, soft_wrap=True)
+
+    for setting, value, why in planner.rows(result):
+        if value:
+            line(f"{setting}: {value}")
+            line(f"  why: {why}")
+        else:
+            line(f"{setting}: {why}")
+    if len(result.options) > 1:
+        line("write options (shards, parallelization factor, added latency, USD/month):")
+        for option in planner.option_rows(result):
+            line(f"  {option[0]}: {', '.join(option[1:])}")
+    line(cost_title + (":" if result.cost else "."))
+    for service, usd in result.cost.items():
+        line(f"  {service}: {usd:,.2f}")
+
+
+def print_plan_tables(result: planner.Plan, cost_title: str, console: Console) -> None:
     table = Table(title="stream-pipeline plan", show_lines=True)
     for column in ("setting", "value", "why"):
         table.add_column(column, overflow="fold")
@@ -356,6 +417,15 @@ def print_plan(result: planner.Plan, console: Console) -> None:
         for option in planner.option_rows(result):
             options.add_row(*option)
         console.print(options)
+    if not result.cost:
+        console.print(Text(cost_title), highlight=False)
+        return
+    costs = Table(title=cost_title)
+    costs.add_column("service")
+    costs.add_column("USD / month", justify="right")
+    for service, usd in result.cost.items():
+        costs.add_row(service, f"{usd:,.2f}")
+    console.print(costs)
 
 
 def run_plan(args: argparse.Namespace, console: Console) -> int:
@@ -373,6 +443,7 @@ def run_plan(args: argparse.Namespace, console: Console) -> int:
         producers_can_aggregate=args.producers_can_aggregate,
         producers=args.producers,
         partition_key_bytes=args.partition_key_bytes,
+        region=args.region,
     )
     try:
         result = planner.plan(work)
@@ -385,15 +456,6 @@ def run_plan(args: argparse.Namespace, console: Console) -> int:
         print(json.dumps(planner.as_json(result), indent=2))
         return 0
     print_plan(result, console)
-    unverified = " (enhanced fan-out prices not re-verified)" if result.cost.get("Kinesis enhanced fan-out") else ""
-    costs = Table(
-        title=f"monthly cost estimate, USD (us-east-1 list prices recorded {planner.PRICES_RECORDED}){unverified}"
-    )
-    costs.add_column("service")
-    costs.add_column("USD / month", justify="right")
-    for service, usd in result.cost.items():
-        costs.add_row(service, f"{usd:,.2f}")
-    console.print(costs)
     if args.tfvars:
         console.print(f"Wrote {args.tfvars}: terraform plan -var-file={args.tfvars}", highlight=False, soft_wrap=True)
     return 0
@@ -528,7 +590,7 @@ def add_redrive(commands: Any) -> None:
 def add_plan(commands: Any) -> None:
     sub = command(
         commands, "plan", "size the stream, the consumer and the sink for a workload, with reasons and a cost estimate",
-        planner, run_plan, stack=False, offline=True,
+        planner, run_plan, stack=False,
     )  # fmt: skip
     sub.add_argument("--avg-rps", type=float, required=True, help="average records per second")
     sub.add_argument("--peak-rps", type=float, help="peak records per second (default: the average)")
@@ -569,6 +631,12 @@ def add_plan(commands: Any) -> None:
     sub.add_argument("--retention-hours", type=int, default=24, help="stream retention (default 24)")
     sub.add_argument("--latency-target-s", type=float, default=5.0, help="arrival to processed (default 5)")
     sub.add_argument("--tfvars", help="write the inputs: FILE.tfvars (HCL) or FILE.tfvars.json")
+    sub.add_argument(
+        "--region",
+        default=planner.DEFAULT_REGION,
+        help=f"the region whose quotas and prices the plan uses (default {planner.DEFAULT_REGION}; prices for "
+        f"{', '.join(planner.REGION_PRICES)} only)",
+    )
     sub.add_argument("--json", action="store_true", help="the plan as JSON")
 
 
@@ -622,32 +690,48 @@ def add_load(commands: Any) -> None:
     sub.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     top = Parser(prog="stream-pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
     for add in (add_doctor, add_redrive, add_alert_test, add_plan, add_drawings, add_load):
         add(commands)
+    for each in (top, *commands.choices.values()):
+        each.json_errors = json_errors
     return top
 
 
-def require_region() -> None:
-    if boto3.session.Session().region_name is None:
-        raise StackError("No AWS region: set AWS_DEFAULT_REGION (or AWS_PROFILE with a region).")
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    """Run one command. Every error is a sentence, never a traceback: on stderr, or with --json as
+    JSON on stdout (``{"command", "error", "exit_code"}``), with a non-zero exit status."""
+    words = sys.argv[1:] if argv is None else argv
+    args = parser(json_errors="--json" in words).parse_args(argv)
     console = Console()
     try:
-        if not args.offline:
-            require_region()
         code: int = args.run(args, console)
-    except BotoCoreError as exc:  # no credentials, no endpoint: a sentence, not a traceback
-        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] cannot reach AWS: {exc}", highlight=False)
-        return EXIT_STACK
     except StackError as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {exc}", highlight=False)
-        return EXIT_STACK
+        return fail(args, str(exc), EXIT_STACK)
+    except NoRegionError:
+        return fail(args, NO_REGION, EXIT_STACK)
+    except NoCredentialsError:
+        return fail(args, "No AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.",
+                    EXIT_STACK)  # fmt: skip
+    except BotoCoreError as exc:  # no endpoint, no network: a sentence, not a traceback
+        return fail(args, f"cannot reach AWS: {exc}", EXIT_STACK)
+    except ClientError as exc:  # a call no command turned into a sentence of its own
+        error = exc.response.get("Error", {})
+        return fail(
+            args, f"AWS refused {exc.operation_name} ({error.get('Code', 'Unknown')}: {error.get('Message', '')})",
+            EXIT_STACK,
+        )  # fmt: skip
+    return code
+
+
+def fail(args: argparse.Namespace, message: str, code: int) -> int:
+    if getattr(args, "json", False):
+        print(error_json(args.command, message, code))
+    else:
+        Console(stderr=True, soft_wrap=True).print(Text.assemble(("error: ", "red"), message), highlight=False)
     return code
 
 

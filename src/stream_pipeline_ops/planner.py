@@ -84,30 +84,71 @@ EVENT_RECORD_OVERHEAD_BYTES: Final = 600
 tests/fixtures/kinesis_event.json, rounded up for longer keys and names."""
 
 PRICES_RECORDED: Final = "2026-11"
-PRICES: Final[dict[str, float]] = {
-    # us-east-1 list prices in USD, as recorded from the AWS pricing pages for this table on the date
-    # below (https://aws.amazon.com/kinesis/data-streams/pricing/, /lambda/pricing/, /dynamodb/pricing/,
-    # /sqs/pricing/, /cloudwatch/pricing/). This machine cannot reach them: check before budgeting.
-    "kinesis_shard_hour": 0.015,
-    "kinesis_put_million_units": 0.014,  # 25 KB PUT payload units
-    "kinesis_on_demand_stream_hour": 0.04,
-    "kinesis_on_demand_gb_in": 0.08,
-    "kinesis_on_demand_gb_out": 0.04,
-    "kinesis_efo_consumer_shard_hour": 0.015,
-    "kinesis_efo_gb": 0.013,
-    "lambda_million_requests": 0.20,
-    "lambda_gb_second": 0.0000166667,
-    "dynamodb_million_writes": 0.625,
-    "dynamodb_wcu_hour": 0.00065,
-    "sqs_million_requests": 0.40,
-    "cloudwatch_alarm": 0.10,
-    "cloudwatch_composite_alarm": 0.50,
-    "cloudwatch_dashboard": 3.00,
-    "cloudwatch_custom_metric": 0.30,
+REGION_PRICES: Final[dict[str, dict[str, float]]] = {
+    # List prices in USD by region, as recorded on PRICES_RECORDED from the AWS pricing pages
+    # (https://aws.amazon.com/kinesis/data-streams/pricing/, /lambda/pricing/, /dynamodb/pricing/,
+    # /sqs/pricing/, /cloudwatch/pricing/), which this machine cannot reach: check before budgeting.
+    # PRICE_SOURCES says where each figure was found again when the table gained its regions. A region
+    # whose figures could not be found is left out, never guessed: `plan --region` there prints the
+    # quotas and no cost.
+    "us-east-1": {
+        "kinesis_shard_hour": 0.015,
+        "kinesis_put_million_units": 0.014,  # 25 KB PUT payload units
+        "kinesis_on_demand_stream_hour": 0.04,
+        "kinesis_on_demand_gb_in": 0.08,
+        "kinesis_on_demand_gb_out": 0.04,
+        "kinesis_efo_consumer_shard_hour": 0.015,
+        "kinesis_efo_gb": 0.013,
+        "lambda_million_requests": 0.20,
+        "lambda_gb_second": 0.0000166667,
+        "dynamodb_million_writes": 0.625,
+        "dynamodb_wcu_hour": 0.00065,
+        "sqs_million_requests": 0.40,
+        "cloudwatch_alarm": 0.10,
+        "cloudwatch_composite_alarm": 0.50,
+        "cloudwatch_dashboard": 3.00,
+        "cloudwatch_custom_metric": 0.30,
+    },
 }
+PRICE_SOURCES: Final[dict[str, str]] = {
+    "kinesis_shard_hour": "us-east-1 $0.015/shard-hour, $0.014/million PUT payload units: AWS Kinesis pricing page "
+    "(recorded 2026-11), and an independent cost calculator's US-East-1 figures",
+    "lambda_gb_second": "us-east-1 $0.20/million requests, $0.0000166667/GB-s (x86, first tier): AWS Lambda pricing "
+    "page, and a 2024 pricing breakdown quoting US East (N. Virginia)",
+    "dynamodb_million_writes": "us-east-1 $0.625/million write request units after the November 2024 on-demand price "
+    "cut: AWS DynamoDB pricing page, and a 2025 article quoting US East",
+    "sqs_million_requests": "$0.40/million standard requests: AWS SQS pricing page",
+    "cloudwatch_alarm": "CloudWatch alarms, dashboards and custom metrics: AWS CloudWatch pricing page "
+    "(recorded 2026-11)",
+}
+DEFAULT_REGION: Final = "us-east-1"
+PRICES: Final = REGION_PRICES[DEFAULT_REGION]
 UNVERIFIED_PRICES: Final = frozenset({"kinesis_efo_consumer_shard_hour", "kinesis_efo_gb"})
 """Prices this table could not check again when enhanced fan-out costing was added (the pricing
 page's figures could not be read from here): the estimate marks what rests on them."""
+# Quotas that bind at scale: each account's defaults, all adjustable in Service Quotas.
+# DynamoDB (Developer Guide, "Service quotas"): 40,000 read and 40,000 write units per table, for
+# on-demand request units and provisioned capacity units alike ("Table-level read/write throughput
+# limit", L-CF0CBE56 / L-AB614373); no account-level quota applies to on-demand tables. A new
+# on-demand table serves up to 4,000 writes and 12,000 reads a second at once and then up to double
+# its previous peak; more at once needs warm throughput set ahead of the load.
+DYNAMODB_TABLE_UNITS: Final = 40_000
+DYNAMODB_TABLE_WRITE_QUOTA_CODE: Final = "L-AB614373"
+DYNAMODB_NEW_TABLE_WRITES: Final = 4_000
+# Lambda (Developer Guide, "Lambda quotas"): 1,000 concurrent executions per region by default
+# ("Concurrent executions", L-B99A9384); every shard's batches of every consumer run at once.
+LAMBDA_DEFAULT_CONCURRENCY: Final = 1_000
+LAMBDA_CONCURRENCY_QUOTA_CODE: Final = "L-B99A9384"
+# Kinesis (Developer Guide, "Quotas and limits", read again 2026-12): a provisioned shard quota of
+# 20,000 shards per account in us-east-1, us-west-2 and eu-west-1, and "1,000 or 6,000" in the other
+# regions (the guide does not say which: the plan holds them to 1,000 and says so). On-demand streams
+# open at 4 MB/s of writes and grow to 10 GB/s in those three regions, 200 MB/s elsewhere.
+KINESIS_SHARD_QUOTA: Final[dict[str, int]] = {"us-east-1": 20_000, "us-west-2": 20_000, "eu-west-1": 20_000}
+KINESIS_SHARD_QUOTA_ELSEWHERE: Final = 1_000
+KINESIS_ON_DEMAND_MAX_BYTES: Final[dict[str, int]] = dict.fromkeys(KINESIS_SHARD_QUOTA, 10 * 1024**3)
+KINESIS_ON_DEMAND_MAX_BYTES_ELSEWHERE: Final = 200 * 1024**2
+REGION: Final = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
+
 EMF_METRICS: Final = 7  # BatchSize, RecordsProcessed/Failed, DuplicatesSkipped, SinkWriteRequests/Throttles, Latency
 ESM_METRICS: Final = 6  # EventCount metrics of the mapping
 METRIC_ALARMS: Final = 15
@@ -140,6 +181,12 @@ class Workload:
     partition_key_bytes: int = 16
     aggregation_max_bytes: int = KPL_AGGREGATION_MAX_SIZE
     buffered_time_ms: int = KPL_RECORD_MAX_BUFFERED_MS
+    region: str = DEFAULT_REGION  # the quotas and the prices of this region
+
+    @property
+    def prices(self) -> dict[str, float] | None:
+        """The region's recorded prices, or None when the table has none for it."""
+        return REGION_PRICES.get(self.region)
 
     def consumer_list(self) -> list[Consumer]:
         """The consumers, each named: a count becomes ``consumer-1`` ... ``consumer-N``."""
@@ -167,6 +214,29 @@ class Workload:
                 f"the consumer names must be unique; repeated: {sorted({n for n in names if names.count(n) > 1})}"
             )
         return found
+
+
+@dataclass
+class Quota:
+    """One account quota the plan needs: the default, what the plan needs, and what to do past it."""
+
+    name: str
+    limit: int
+    needed: int
+    unit: str
+    fix: str = ""
+
+    @property
+    def over(self) -> int:
+        return max(0, self.needed - self.limit)
+
+    def text(self) -> str:
+        if not self.over:
+            return f"{self.name}: needs {self.needed:,} of the default {self.limit:,} {self.unit}"
+        return (
+            f"{self.name}: needs {self.needed:,} {self.unit}, {self.over:,} over the default of {self.limit:,} "
+            f"({self.needed / self.limit:.1f}x). {self.fix}"
+        )
 
 
 @dataclass
@@ -229,6 +299,8 @@ class Plan:
     producer: dict[str, Any] = field(default_factory=dict)  # KPL settings when aggregation is chosen
     records_per_aggregate: int = 1
     kinesis_record_bytes: int = 0
+    quotas: list[Quota] = field(default_factory=list)
+    region: str = DEFAULT_REGION
 
     def tfvars(self) -> dict[str, Any]:
         """Inputs of the root module (and of the examples' module block), as they are. The first
@@ -385,8 +457,8 @@ def _choose(work: Workload, options: dict[str, Option]) -> tuple[str, str]:
         f"aggregation: {agg.shard_count} shard(s) for {agg.records_per_aggregate} user records per "
         f"{agg.kinesis_record_bytes:,}-byte Kinesis record ({agg.record_share:.0%} of the record limit, "
         f"{agg.byte_share:.0%} of the byte limit), +{agg.added_latency_ms} ms of buffering, parallelization "
-        f"factor 1 (Lambda cannot parallelize aggregated records), ~${agg.monthly_usd:,.0f}/month; resharding: "
-        f"{reshard.shard_count} shard(s), no added latency, ~${reshard.monthly_usd:,.0f}/month"
+        f"factor 1 (Lambda cannot parallelize aggregated records), {_money(work, agg.monthly_usd)}; resharding: "
+        f"{reshard.shard_count} shard(s), no added latency, {_money(work, reshard.monthly_usd)}"
     )
     latency_s = agg.added_latency_ms / 1000 + _window(work) + agg.invocation_ms / 1000
     if agg.records_per_aggregate == 1:
@@ -417,7 +489,7 @@ def _choose(work: Workload, options: dict[str, Option]) -> tuple[str, str]:
         saved = reshard.shard_count - agg.shard_count
         return "aggregation", (
             f"{offer}. Recommends aggregation: it saves {saved} shard(s) and "
-            f"${reshard.monthly_usd - agg.monthly_usd:,.0f}/month, its {agg.added_latency_ms} ms fit the "
+            f"{_money(work, reshard.monthly_usd - agg.monthly_usd, approx='')}, its {agg.added_latency_ms} ms fit the "
             f"{work.latency_target_s:g} s target, and one batch at a time per shard processes "
             f"~{agg.drain_per_shard_s:,.0f} records/s, {DRAIN_FACTOR}x the arrival rate or more"
         )
@@ -523,6 +595,8 @@ def _concurrency(work: Workload, effective: int, pf: int, consumers: int) -> tup
 
 
 def plan(work: Workload) -> Plan:
+    if not REGION.match(work.region):
+        raise ValueError(f"{work.region!r} is not an AWS region name, such as us-east-1")
     if work.avg_rps <= 0 or work.peak_rps < work.avg_rps:
         raise ValueError("the average rate must be above 0 and the peak at least the average")
     if work.record_bytes < 1 or work.record_bytes > KINESIS_RECORD_MAX_BYTES:
@@ -539,12 +613,14 @@ def plan(work: Workload) -> Plan:
     if not spiky and math.ceil(by_records) > max(1, math.ceil(by_bytes)):  # records cost shards, bytes do not
         options["aggregation"] = _aggregation(work, shards)
     for option in options.values():
-        option.monthly_usd = _build(work, option, mode, spiky, wanted).cost["total"]
+        option.monthly_usd = _build(work, option, mode, spiky, wanted).cost.get("total", 0.0)
     chosen, why = _choose(work, options)
     result = _build(work, options[chosen], mode, spiky, wanted)
     result.options = options
     if why:
         result.reasons["aggregation"] = why
+    result.quotas = _quotas(work, result, ON_DEMAND_FIRST_SHARDS if spiky else result.shard_count)
+    result.warnings += _quota_warnings(result.quotas, result.sink_writes_per_s)
     return result
 
 
@@ -608,11 +684,14 @@ def _build(work: Workload, option: Option, mode: str, spiky: bool, wanted: list[
         work.peak_rps * work.sink_writes_per_record, work.keys / max(window, 1) if work.keys else math.inf
     )
     wcu = math.ceil(writes_per_s / WRITE_SHARE)
-    provisioned_usd = wcu * HOURS_PER_MONTH * PRICES["dynamodb_wcu_hour"]
+    prices = work.prices
+    provisioned_usd = wcu * HOURS_PER_MONTH * prices["dynamodb_wcu_hour"] if prices else 0.0
     reasons["sink"] = (
         f"PAY_PER_REQUEST: ~{writes_per_s:,.0f} writes/s at peak; a PROVISIONED table would need {wcu:,} WCU "
-        f"(seed 002's 5 WCU throttled), ~${provisioned_usd:,.0f}/month whether used or not, cheaper only for "
-        "a load that runs all month; on-demand bills by the write and absorbs bursts with nothing to guess"
+        f"(seed 002's 5 WCU throttled), "
+        + (f"~${provisioned_usd:,.0f}/month whether used or not, " if prices else "paid whether used or not, ")
+        + "cheaper only for a load that runs all month; on-demand bills by the write and absorbs bursts with "
+        "nothing to guess"
     )
     result = Plan(
         stream_mode=mode,
@@ -653,6 +732,7 @@ def _build(work: Workload, option: Option, mode: str, spiky: bool, wanted: list[
     reasons["alarms"] = (
         f"lag at 30 s; records at risk at {result.alarm_record_age_ms // 1000:,} s (half the maximum record age)"
     )
+    result.region = work.region
     result.cost = monthly_cost(work, result)
     return result
 
@@ -660,8 +740,10 @@ def _build(work: Workload, option: Option, mode: str, spiky: bool, wanted: list[
 def monthly_cost(work: Workload, result: Plan) -> dict[str, float]:
     """Dollars a month at the average rate, by service. Every consumer runs its own function and
     sink (the root module's defaults), so Lambda and the sink count once per consumer; the alarms
-    and the dashboard once for the stack."""
-    p = PRICES
+    and the dashboard once for the stack. Nothing for a region the price table does not have."""
+    p = work.prices
+    if p is None:
+        return {}
     seconds = HOURS_PER_MONTH * 3600
     records = work.avg_rps * seconds
     shards = result.shard_count if result.stream_mode == "PROVISIONED" else ON_DEMAND_FIRST_SHARDS
@@ -708,6 +790,101 @@ def monthly_cost(work: Workload, result: Plan) -> dict[str, float]:
     }
     cost["total"] = sum(cost.values())
     return {k: round(v, 2) for k, v in cost.items()}
+
+
+def _money(work: Workload, usd: float, approx: str = "~") -> str:
+    """A monthly amount for a sentence, or why there is none."""
+    return f"{approx}${usd:,.0f}/month" if work.prices else f"no {work.region} price recorded"
+
+
+def _quotas(work: Workload, result: Plan, effective: int) -> list[Quota]:
+    """The account quotas this plan needs, against their defaults in the plan's region; each one the
+    plan crosses says by how much and what to request or change."""
+    region = work.region
+    consumers = max(1, len(result.consumers))
+    quotas: list[Quota] = []
+    if result.stream_mode == "PROVISIONED":
+        limit = KINESIS_SHARD_QUOTA.get(region, KINESIS_SHARD_QUOTA_ELSEWHERE)
+        known = "" if region in KINESIS_SHARD_QUOTA else " (1,000 or 6,000 here: the guide does not say which)"
+        agg = result.options.get("aggregation")
+        fewer = (
+            f" or aggregate on the producers ({agg.shard_count:,} shard(s), --producers-can-aggregate)"
+            if agg and agg.shard_count < result.shard_count
+            else ""
+        )
+        quotas.append(
+            Quota(
+                f"Kinesis shard quota in {region}{known}",
+                limit,
+                result.shard_count,
+                "shards (every provisioned stream of the account counts)",
+                f"Request at least {result.shard_count:,} (Service Quotas, Amazon Kinesis Data Streams, the shard "
+                f"quota; aws service-quotas list-service-quotas --service-code kinesis names it){fewer}",
+            )
+        )
+    else:
+        limit = KINESIS_ON_DEMAND_MAX_BYTES.get(region, KINESIS_ON_DEMAND_MAX_BYTES_ELSEWHERE)
+        needed = math.ceil(work.peak_rps * work.record_bytes / 1024**2)
+        quotas.append(
+            Quota(
+                f"Kinesis on-demand write throughput in {region}",
+                limit // 1024**2,
+                needed,
+                "MiB/s per stream (a new on-demand stream opens at 4 MB/s and grows with its traffic)",
+                "Ask AWS Support for up to 10 GB/s in this region, or use a provisioned stream",
+            )
+        )
+    concurrency = work.account_concurrency or LAMBDA_DEFAULT_CONCURRENCY
+    batches = effective * result.parallelization_factor * consumers
+    lower = (
+        "lower the parallelization factor, or aggregate on the producers (fewer shards, parallelization factor 1)"
+        if result.parallelization_factor > 1 or result.options.get("aggregation")
+        else "fewer shards (aggregation) or fewer consumers"
+    )
+    quotas.append(
+        Quota(
+            "Lambda concurrent executions" + ("" if work.account_concurrency else " (the default)"),
+            concurrency,
+            batches,
+            f"concurrent batches ({effective:,} shard(s) x parallelization factor {result.parallelization_factor} x "
+            f"{consumers} consumer(s)), beside the account's other functions",
+            f"Request at least {batches + UNRESERVED_MINIMUM:,} (aws service-quotas request-service-quota-increase "
+            f"--service-code lambda --quota-code {LAMBDA_CONCURRENCY_QUOTA_CODE} --desired-value "
+            f"{batches + UNRESERVED_MINIMUM}: the batches and the {UNRESERVED_MINIMUM} Lambda keeps unreserved), "
+            f"or {lower}",
+        )
+    )
+    writes = math.ceil(result.sink_writes_per_s)
+    window = max(result.batching_window_s, 1)
+    keyed = (
+        f"; the processor writes once per key per batch window, so a window of "
+        f"{math.ceil(work.keys / (WRITE_SHARE * DYNAMODB_TABLE_UNITS))} s brings {work.keys:,} keys within 80% of it"
+        if work.keys and work.keys / window > WRITE_SHARE * DYNAMODB_TABLE_UNITS
+        else ""
+    )
+    quotas.append(
+        Quota(
+            "DynamoDB table-level write throughput (each consumer's sink)",
+            DYNAMODB_TABLE_UNITS,
+            writes,
+            "write units/s (on-demand request units or provisioned capacity units)",
+            f"Request at least {math.ceil(writes / WRITE_SHARE):,} (aws service-quotas request-service-quota-increase "
+            f"--service-code dynamodb --quota-code {DYNAMODB_TABLE_WRITE_QUOTA_CODE}), or write less: shard the "
+            f"writes over several sink tables by key, or fold more records into each write{keyed}",
+        )
+    )
+    return quotas
+
+
+def _quota_warnings(quotas: list[Quota], writes_per_s: float) -> list[str]:
+    found = [f"quota: {q.text()}" for q in quotas if q.over]
+    if writes_per_s > DYNAMODB_NEW_TABLE_WRITES:
+        found.append(
+            f"quota: a new on-demand sink serves {DYNAMODB_NEW_TABLE_WRITES:,} writes/s at once and then up to "
+            f"double its previous peak; ~{writes_per_s:,.0f} writes/s from the start throttles until it has grown: "
+            f"set the table's warm throughput to {math.ceil(writes_per_s):,} write units/s before the load"
+        )
+    return found
 
 
 def parse_consumer(text: str) -> Consumer:
@@ -759,6 +936,9 @@ def rows(result: Plan) -> list[tuple[str, str, str]]:
         ("sink", result.sink_billing_mode, result.reasons["sink"]),
         ("alarms", "", result.reasons["alarms"]),
     ]
+    within = [q.text() for q in result.quotas if not q.over]
+    if within:
+        found.append((f"account quotas ({result.region})", "", "; ".join(within)))
     found += [("warning", "", text) for text in result.warnings]
     return found
 
@@ -771,7 +951,7 @@ def option_rows(result: Plan) -> list[tuple[str, str, str, str, str]]:
             str(o.shard_count),
             str(o.parallelization_factor),
             f"+{o.added_latency_ms} ms",
-            f"{o.monthly_usd:,.2f}",
+            f"{o.monthly_usd:,.2f}" if result.region in REGION_PRICES else "no price",
         )
         for o in result.options.values()
     ]
@@ -807,6 +987,7 @@ def as_json(result: Plan) -> dict[str, Any]:
     return {
         **asdict(result),
         "tfvars": result.tfvars(),
-        "prices_recorded": PRICES_RECORDED,
+        "prices_recorded": PRICES_RECORDED if result.region in REGION_PRICES else None,
         "prices_unverified": sorted(UNVERIFIED_PRICES),
+        "quotas": [{**asdict(q), "over": q.over} for q in result.quotas],
     }

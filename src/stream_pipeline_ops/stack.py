@@ -4,9 +4,12 @@ stdin or a Terraform directory), or an explicit ``--function NAME``.
 Outputs are a trust boundary: a command acts on what they name. So they are taken only when they
 are this module's (the ``stream_pipeline`` output, whose ``module`` is exactly
 ``terraform-aws-stream-pipeline``), and only when every ARN in them lies in the session's region
-and account (the region from the boto3 session, the account from sts:GetCallerIdentity); otherwise
-they are refused with a sentence naming both sides. With ``--function NAME`` and no outputs the
-commands discover the rest from the function, which the session found in its own region and account.
+and account; otherwise they are refused with a sentence naming both sides. The region is compared
+first, offline (the outputs' ARNs against the boto3 session's region); then the account, with the
+first AWS call the command makes (sts:GetCallerIdentity). With no region configured, the outputs
+are read first and the region their ARNs name is used, and the command says so. With
+``--function NAME`` and no outputs the commands discover the rest from the function, which the
+session found in its own region and account.
 """
 
 from __future__ import annotations
@@ -30,7 +33,23 @@ if TYPE_CHECKING:
 MODULE: Final = "terraform-aws-stream-pipeline"
 OUTPUT: Final = "stream_pipeline"
 ARN: Final = re.compile(r"arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12})?:(.+)")
+"""An ARN's parts: partition, service, region, account, resource. :func:`parse_arn` adds the rule the
+pattern cannot say: the account is there, 12 digits, in every ARN but an S3 bucket's."""
 NOT_OURS: Final = "these outputs are not a terraform-aws-stream-pipeline stack"
+NO_REGION: Final = (
+    "No AWS region: set AWS_DEFAULT_REGION (or AWS_PROFILE with a region), e.g. "
+    "AWS_DEFAULT_REGION=us-east-1, or give the stack's outputs (--outputs FILE or --terraform-dir DIR): the command "
+    "then uses the region their ARNs name."
+)
+
+
+def parse_arn(text: str) -> re.Match[str] | None:
+    """The ARN's parts, or None when it is not one: an S3 bucket's ARN names neither region nor account
+    (``arn:aws:s3:::bucket``); every other names its 12-digit account."""
+    match = ARN.fullmatch(text)
+    if match is None or (match.group(4) is None and match.group(2) != "s3"):
+        return None
+    return match
 
 
 class StackError(Exception):
@@ -68,6 +87,9 @@ class Stack:
     redrive_ledger_key_arn: str | None = None
     consumers: tuple[Consumer, ...] = ()
     arns: tuple[str, ...] = field(default=(), repr=False)  # every ARN the outputs name, for check_session
+    # The source's ARNs (the stream, what each mapping reads): a stream the module consumes but does not
+    # own (kinesis.existing_stream_arn) may be another account's, as long as it is in the session's region.
+    source_arns: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_outputs(cls, outputs: dict[str, Any]) -> Stack:
@@ -101,11 +123,12 @@ class Stack:
             name=read.text("name"),
             version=read.text("version", optional=True),
             source_type=source_type,
-            stream_arn=read.arn("stream_arn"),
+            stream_arn=read.arn("stream_arn", source=True),
             redrive_ledger_table_arn=read.arn("redrive_ledger_table_arn", optional=True),
             redrive_ledger_key_arn=read.arn("redrive_ledger_key_arn", optional=True),
             consumers=consumers,
             arns=tuple(read.arns),
+            source_arns=tuple(read.source_arns),
         )
 
     def consumer(self, function: str | None) -> Consumer | None:
@@ -124,25 +147,53 @@ class Stack:
         keys = ", ".join(f"{c.key} ({c.function_name})" for c in self.consumers)
         raise StackError(f"{function} is not one of this stack's consumers: {keys}.")
 
+    @property
+    def region(self) -> str | None:
+        """The region the outputs' ARNs name (the first that names one; :meth:`check_region` holds
+        every other to it)."""
+        for arn in self.arns:
+            match = parse_arn(arn)
+            if match is not None and match.group(3):
+                return match.group(3)
+        return None
+
     def check_session(self, region: str, account: str) -> None:
         """Refuse the outputs when an ARN in them lies in another region or account than the session's."""
+        self.check_region(region)
+        self.check_account(account)
+
+    def check_region(self, region: str) -> None:
+        """Refuse the outputs when an ARN in them lies in another region than the session's: offline,
+        before any AWS call (S3 and IAM ARNs carry no region)."""
         for arn in self.arns:
-            match = ARN.fullmatch(arn)
-            if match is None:  # from_outputs admits ARNs only; a Stack built by hand may hold anything
-                raise StackError(f"{_shown(arn)} is not an ARN.")
-            arn_region, arn_account = match.group(3), match.group(4)
-            if arn_region and arn_region != region:  # S3 and IAM ARNs carry no region
+            arn_region = _parts(arn).group(3)
+            if arn_region and arn_region != region:
                 raise StackError(
                     f"The outputs are of a stack in {arn_region} ({_shown(arn)}), but this session is in {region}: "
                     f"refusing to act on another region's stack. Set AWS_DEFAULT_REGION={arn_region}, or give the "
                     f"outputs of the stack in {region}."
                 )
-            if arn_account and arn_account != account:  # S3 bucket ARNs carry no account
+
+    def check_account(self, account: str) -> None:
+        """Refuse the outputs when an ARN of the stack's own resources lies in another account than the
+        credentials' (S3 bucket ARNs carry no account; the source may be another account's stream)."""
+        for arn in self.arns:
+            if arn in self.source_arns:
+                continue
+            arn_account = _parts(arn).group(4)
+            if arn_account and arn_account != account:
                 raise StackError(
                     f"The outputs are of a stack in account {arn_account} ({_shown(arn)}), but these credentials "
                     f"are of account {account}: refusing to act on another account's stack. Use credentials "
                     f"of account {arn_account}, or give the outputs of the stack in account {account}."
                 )
+
+
+def _parts(arn: str) -> re.Match[str]:
+    match = parse_arn(arn)
+    if match is None:  # from_outputs admits ARNs only; a Stack built by hand may hold anything
+        raise StackError(f"{_shown(arn)} is not an ARN.")
+    return match
 
 
 class _Reader:
@@ -151,6 +202,7 @@ class _Reader:
     def __init__(self, value: dict[str, Any]) -> None:
         self.value = value
         self.arns: list[str] = []
+        self.source_arns: list[str] = []
 
     def _get(self, body: dict[str, Any], name: str, where: str, *, optional: bool) -> str | None:
         found = body.get(name)
@@ -163,13 +215,26 @@ class _Reader:
     def text(self, name: str, *, optional: bool = False, body: dict[str, Any] | None = None, where: str = "") -> Any:
         return self._get(self.value if body is None else body, name, where, optional=optional)
 
-    def arn(self, name: str, *, optional: bool = False, body: dict[str, Any] | None = None, where: str = "") -> Any:
+    def arn(
+        self,
+        name: str,
+        *,
+        optional: bool = False,
+        body: dict[str, Any] | None = None,
+        where: str = "",
+        source: bool = False,
+    ) -> Any:
         found = self._get(self.value if body is None else body, name, where, optional=optional)
         if found is None:
             return None
-        if not ARN.fullmatch(found):
-            raise StackError(f"The `{OUTPUT}` output's {where}{name} is {_shown(found)}, not an ARN.")
+        if not parse_arn(found):
+            raise StackError(
+                f"The `{OUTPUT}` output's {where}{name} is {_shown(found)}, not an ARN (every ARN but an S3 "
+                "bucket's names its 12-digit account)."
+            )
         self.arns.append(found)
+        if source:
+            self.source_arns.append(found)
         return found
 
     def choice(self, name: str, allowed: tuple[str, ...]) -> str:
@@ -192,7 +257,7 @@ class _Reader:
             key=key,
             function_name=self.text("function_name", body=body, where=where),
             function_arn=self.arn("function_arn", body=body, where=where),
-            event_source_arn=self.arn("event_source_arn", body=body, where=where),
+            event_source_arn=self.arn("event_source_arn", body=body, where=where, source=True),
             on_failure_destination_arn=self.arn("on_failure_destination_arn", body=body, where=where, optional=True),
             event_source_mapping_uuid=self.text("event_source_mapping_uuid", body=body, where=where, optional=True),
             sink_table_arn=self.arn("sink_table_arn", body=body, where=where, optional=True),
@@ -268,21 +333,45 @@ def read_outputs(outputs: str | None, terraform_dir: str | None) -> dict[str, An
         raise StackError("The outputs are not JSON: give the output of `terraform output -json`.") from None
     if not isinstance(loaded, dict):
         raise StackError("The outputs are not a JSON object: give the output of `terraform output -json`.")
+    if not loaded:
+        where = f"`terraform output -json` in {terraform_dir} gives" if outputs is None else f"{outputs} holds"
+        raise StackError(
+            f"{where} no outputs at all: the stack there was never applied (or its state is in a backend "
+            "this directory has not been initialized with). Run `terraform apply` there first (with the module's "
+            f"`{OUTPUT}` output re-exported from your root module), or pass --function NAME."
+        )
     return loaded
+
+
+def session_region() -> str | None:
+    """The region the standard chain gives (AWS_DEFAULT_REGION, the profile's), if any; boto3 does not
+    read AWS_REGION."""
+    region: str | None = boto3.session.Session().region_name
+    return region
+
+
+def use_region(region: str) -> None:
+    """Make ``region`` the session's for every client created from now on (the command's own and
+    boto3's default session), as if AWS_DEFAULT_REGION had been set."""
+    os.environ["AWS_DEFAULT_REGION"] = region
+
+
+def session_account(client: Callable[[str], Any] | None = None) -> str:
+    """The credentials' account (sts:GetCallerIdentity): the first AWS call a command makes."""
+    sts = client("sts") if client is not None else boto3.client("sts")
+    try:
+        return str(sts.get_caller_identity()["Account"])
+    except ClientError as exc:
+        message = exc.response["Error"].get("Message", exc)
+        raise StackError(f"Cannot read who these credentials are (sts:GetCallerIdentity): {message}") from None
 
 
 def session_identity(client: Callable[[str], Any] | None = None) -> tuple[str, str]:
     """The session's region and account (sts:GetCallerIdentity)."""
-    region = boto3.session.Session().region_name
+    region = session_region()
     if region is None:
-        raise StackError("No AWS region: set AWS_DEFAULT_REGION (or AWS_PROFILE with a region).")
-    sts = client("sts") if client is not None else boto3.client("sts")
-    try:
-        account = str(sts.get_caller_identity()["Account"])
-    except ClientError as exc:
-        message = exc.response["Error"].get("Message", exc)
-        raise StackError(f"Cannot read who these credentials are (sts:GetCallerIdentity): {message}") from None
-    return region, account
+        raise StackError(NO_REGION)
+    return region, session_account(client)
 
 
 def resolve(
@@ -293,14 +382,31 @@ def resolve(
     table: str | None = None,
     *,
     client: Callable[[str], Any] | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> Stack:
     """The stack from the outputs (checked against the session) and the explicit names. An explicit
-    ``function`` must be one of the outputs' consumers; explicit ``stream``/``table`` win."""
+    ``function`` must be one of the outputs' consumers; explicit ``stream``/``table`` win. With no
+    region configured, the outputs' region is used and ``note`` told so; the region is checked
+    before any AWS call, the account with the first (sts:GetCallerIdentity)."""
     loaded = read_outputs(outputs, terraform_dir)
     if not loaded and outputs is None and terraform_dir is None:
+        if session_region() is None:
+            raise StackError(NO_REGION)
         return Stack(function_name=function, stream_name=stream, source_table_name=table)
     found = Stack.from_outputs(loaded)
-    found.check_session(*session_identity(client))
+    region = session_region()
+    if region is None:
+        region = found.region
+        if region is None:
+            raise StackError(NO_REGION)
+        use_region(region)
+        if note is not None:
+            note(
+                f"No AWS region is set: using {region}, the region the outputs' ARNs name "
+                f"(set AWS_DEFAULT_REGION to choose another)."
+            )
+    found.check_region(region)
+    found.check_account(session_account(client))
     chosen = found.consumer(function) if function is not None or len(found.consumers) == 1 else None
     return Stack(
         function_name=chosen.function_name if chosen else None,
@@ -316,4 +422,5 @@ def resolve(
         redrive_ledger_key_arn=found.redrive_ledger_key_arn,
         consumers=(chosen,) if chosen else found.consumers,
         arns=found.arns,
+        source_arns=found.source_arns,
     )

@@ -8,7 +8,7 @@ or a function it may not read, and :class:`~stream_pipeline_ops.stack.StackError
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
@@ -56,14 +56,15 @@ def read_function(read: Reader, name: str) -> dict[str, Any]:
         ) from None
     except BotoCoreError as exc:
         raise StackError(
-            f"Cannot reach AWS to read function {name}: {str(exc)[:200]}. Check AWS_REGION and AWS_ENDPOINT_URL."
+            f"Cannot reach AWS to read function {name}: {str(exc)[:200]}. "
+            "Check AWS_DEFAULT_REGION and AWS_ENDPOINT_URL."
         ) from None
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "Unknown")
         message = exc.response.get("Error", {}).get("Message", "")[:160]
         if code in MISSING:
             raise StackError(
-                f"There is no function {name}{where} ({code}): check --function or the outputs, and AWS_REGION."
+                f"There is no function {name}{where} ({code}): check --function or the outputs, and AWS_DEFAULT_REGION."
             ) from None
         if code in REFUSED_CREDENTIALS:
             raise StackError(
@@ -81,15 +82,38 @@ def read_function(read: Reader, name: str) -> dict[str, Any]:
 def check_function(read: Reader, ctx: Context, name: str) -> None:
     found = ctx.function = read_function(read, name)
     read.report.checked.append(AREA)
-    if found.get("State", "Active") != "Active":
+    state, update = found.get("State", "Active"), found.get("LastUpdateStatus")
+    state_code, update_code = found.get("StateReasonCode"), found.get("LastUpdateStatusReasonCode")
+    if state_code in ENI_PROBLEMS or (update == "Failed" and update_code in ENI_PROBLEMS):
+        check_network(read, found)
+    elif state == "Pending" and vpc_subnets(found):
+        read.report.add(
+            Severity.WARNING,
+            AREA,
+            "the function is Pending: Lambda is still creating its network interfaces in the VPC",
+            f"State=Pending, StateReasonCode={state_code or '-'}, StateReason={found.get('StateReason', '-')}; "
+            f"subnets {', '.join(vpc_subnets(found))}",
+            "it takes about a minute the first time a function joins a VPC (or a new subnet and security group "
+            "pair); run the doctor again. If it stays Pending, the next run names why (State and its reason code)",
+        )
+    elif state == "Inactive":
+        read.report.add(
+            Severity.WARNING,
+            AREA,
+            "the function is Inactive: idle long enough for Lambda to reclaim its resources",
+            f"State=Inactive, StateReasonCode={state_code or '-'}, StateReason={found.get('StateReason', '-')}",
+            "the next invocation makes it Pending, then Active; a consumer that stays idle has no records or a "
+            "stopped mapping (see the event source mapping)",
+        )
+    elif state != "Active":
         read.report.add(
             Severity.CRITICAL,
             AREA,
-            f"the function is {found.get('State')}",
-            f"State={found.get('State')}, StateReason={found.get('StateReason', '-')}",
+            f"the function is {state}",
+            f"State={state}, StateReasonCode={state_code or '-'}, StateReason={found.get('StateReason', '-')}",
             "read StateReason; re-apply the module to redeploy the function",
         )
-    if found.get("LastUpdateStatus") == "Failed":
+    if update == "Failed" and update_code not in ENI_PROBLEMS:
         read.report.add(
             Severity.CRITICAL,
             AREA,
@@ -97,6 +121,88 @@ def check_function(read: Reader, ctx: Context, name: str) -> None:
             f"LastUpdateStatus=Failed, reason {found.get('LastUpdateStatusReason', '-')}",
             "fix the reason and re-apply; the function runs its previous code until then",
         )
+
+
+class EniProblem(NamedTuple):
+    what: str  # what the reason code means
+    fix: str  # what to change
+
+
+# Lambda's reason codes for a function that cannot get its network interfaces in the VPC (State or
+# LastUpdateStatus, with StateReasonCode / LastUpdateStatusReasonCode; AWS Lambda Developer Guide,
+# "Lambda function states" and "Giving Lambda functions access to resources in an Amazon VPC"): what it
+# means, and what to change. The role's ENI actions are those of AWSLambdaVPCAccessExecutionRole.
+ENI_ACTIONS: Final = (
+    "ec2:CreateNetworkInterface, ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets, ec2:DeleteNetworkInterface, "
+    "ec2:AssignPrivateIpAddresses, ec2:UnassignPrivateIpAddresses"
+)
+ENI_PROBLEMS: Final = {
+    "EniLimitExceeded": EniProblem(
+        what="the VPC has no network interface left for it: its Lambda (Hyperplane) ENI quota is reached",
+        fix="each subnet and security group pair takes an interface, shared by the functions that use the same pair: "
+        "give this function the subnets and security groups of the others (function.vpc_subnet_ids, "
+        "function.vpc_security_group_ids), delete unused function versions that still hold one, or ask for more "
+        "(Service Quotas, Amazon VPC, Elastic network interfaces per VPC; 500 by default), then re-apply",
+    ),
+    "InsufficientRolePermissions": EniProblem(
+        what="its role may not create network interfaces in the VPC",
+        fix=f"the function's role needs {ENI_ACTIONS} (the module grants them with function.vpc_subnet_ids; a "
+        "permissions boundary (role_permissions_boundary) or an organization SCP that denies them blocks it): "
+        "allow them, then re-apply to retry",
+    ),
+    "SubnetOutOfIPAddresses": EniProblem(
+        what="a subnet it uses has no free IP address for its network interface",
+        fix="free addresses in the subnets, or give function.vpc_subnet_ids larger subnets (Lambda needs free "
+        "addresses in each), then re-apply",
+    ),
+    "InvalidSubnet": EniProblem(
+        what="a subnet it names does not exist or cannot be used",
+        fix="check function.vpc_subnet_ids (aws ec2 describe-subnets --subnet-ids ...): subnets of this account and "
+        "region, in the security groups' VPC; fix them and re-apply",
+    ),
+    "InvalidSecurityGroup": EniProblem(
+        what="a security group it names does not exist or is in another VPC",
+        fix="check function.vpc_security_group_ids (aws ec2 describe-security-groups --group-ids ...): groups of the "
+        "subnets' VPC; fix them and re-apply",
+    ),
+    "EC2RequestLimitExceeded": EniProblem(
+        what="EC2 throttled Lambda's calls to create its network interfaces",
+        fix="Lambda retries; if it persists, look for other automation calling the EC2 API in the account and region",
+    ),
+}
+
+
+def vpc_subnets(function: dict[str, Any]) -> list[str]:
+    subnets: list[str] = function.get("VpcConfig", {}).get("SubnetIds") or []
+    return subnets
+
+
+def check_network(read: Reader, function: dict[str, Any]) -> None:
+    """A function stuck on its network interfaces in the VPC: which reason, and its fix."""
+    failed_update = function.get("LastUpdateStatus") == "Failed"
+    code = function.get("StateReasonCode")
+    reason = function.get("StateReason", "-")
+    if code not in ENI_PROBLEMS and failed_update:
+        code, reason = function.get("LastUpdateStatusReasonCode"), function.get("LastUpdateStatusReason", "-")
+    what, fix = ENI_PROBLEMS[str(code)]
+    vpc = function.get("VpcConfig", {})
+    groups = ", ".join(vpc.get("SecurityGroupIds") or []) or "-"
+    where = (
+        f"VPC {vpc.get('VpcId') or '-'}, subnets {', '.join(vpc_subnets(function)) or '-'}, security groups {groups}"
+    )
+    status = (
+        f"State={function.get('State', '-')}, StateReasonCode={function.get('StateReasonCode', '-')}; "
+        f"LastUpdateStatus={function.get('LastUpdateStatus', '-')}, "
+        f"LastUpdateStatusReasonCode={function.get('LastUpdateStatusReasonCode', '-')}"
+    )
+    stuck = "its last update failed" if function.get("State") == "Active" else "it cannot run"
+    read.report.add(
+        Severity.CRITICAL,
+        AREA,
+        f"the function is stuck on its network interfaces ({code}): {what}",
+        f"{status}; {reason}; {where}",
+        f"{fix}. Until then {stuck}",
+    )
 
 
 def shards_text(ctx: Context) -> str:

@@ -9,6 +9,7 @@ to grant.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -30,6 +31,25 @@ MISSING: Final = (
     "NotFoundException",
     "NoSuchBucket",
 )
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why AWS refused a read: its error code and message."""
+
+    code: str
+    message: str
+
+    @property
+    def denied(self) -> bool:
+        """No permission (or, for another account's resource, no resource policy letting us in)."""
+        return self.code in DENIED or "AccessDenied" in self.code
+
+    @property
+    def missing(self) -> bool:
+        """Not there."""
+        return self.code in MISSING
+
 
 MetricKey = tuple[str, str, tuple[tuple[str, str], ...], str]
 """(namespace, metric name, dimensions as sorted pairs, statistic)."""
@@ -91,46 +111,59 @@ class Reader:
     ) -> Any:
         """The answer, or None and a finding. An error code in ``absent`` means "there is none"
         (a bucket without a lifecycle, a table not created yet): ``{}`` and no finding."""
+        found, refusal = self.attempt(area, what, service, operation, **kwargs)
+        if refusal is None:
+            return found
+        if refusal.code in absent:
+            return {}
+        self.refused(area, what, permission, refusal)
+        return None
+
+    def attempt(self, area: str, what: str, service: str, operation: str, **kwargs: Any) -> tuple[Any, Refusal | None]:
+        """The answer and None, or None and why AWS refused, for a check that words its own finding.
+        AWS out of reach is a finding here (and None, None)."""
         try:
-            return getattr(self.client(service), operation)(**kwargs)
+            return getattr(self.client(service), operation)(**kwargs), None
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "Unknown")
-            message = exc.response.get("Error", {}).get("Message", "")[:160]
-            if code in absent:
-                return {}
-            if code in DENIED or "AccessDenied" in code:
-                self.report.add(
-                    Severity.WARNING,
-                    area,
-                    f"could not read {what}",
-                    f"{code}: {message}",
-                    f"grant {permission} to the identity running the doctor (the finding is unchecked until then)",
-                )
-            elif code in MISSING:
-                self.report.add(
-                    Severity.CRITICAL,
-                    area,
-                    f"{what} does not exist",
-                    f"{code}: {message}",
-                    "re-apply the Terraform module; something deleted it outside Terraform",
-                )
-            else:
-                self.report.add(
-                    Severity.WARNING,
-                    area,
-                    f"could not read {what}",
-                    f"{code}: {message}",
-                    "retry; if it persists, check the service's health in the region",
-                )
+            error = exc.response.get("Error", {})
+            return None, Refusal(str(error.get("Code", "Unknown")), str(error.get("Message", ""))[:160])
         except BotoCoreError as exc:
             self.report.add(
                 Severity.CRITICAL,
                 area,
                 f"could not reach AWS to read {what}",
                 str(exc)[:200],
-                "check AWS_REGION, AWS_ENDPOINT_URL and the credentials (AWS_PROFILE)",
+                "check AWS_DEFAULT_REGION, AWS_ENDPOINT_URL and the credentials (AWS_PROFILE)",
             )
-        return None
+            return None, None
+
+    def refused(self, area: str, what: str, permission: str, refusal: Refusal) -> None:
+        """The finding for a refused read: a permission to grant, a resource deleted, or a retry."""
+        evidence = f"{refusal.code}: {refusal.message}"
+        if refusal.denied:
+            self.report.add(
+                Severity.WARNING,
+                area,
+                f"could not read {what}",
+                evidence,
+                f"grant {permission} to the identity running the doctor (the finding is unchecked until then)",
+            )
+        elif refusal.missing:
+            self.report.add(
+                Severity.CRITICAL,
+                area,
+                f"{what} does not exist",
+                evidence,
+                "re-apply the Terraform module; something deleted it outside Terraform",
+            )
+        else:
+            self.report.add(
+                Severity.WARNING,
+                area,
+                f"could not read {what}",
+                evidence,
+                "retry; if it persists, check the service's health in the region",
+            )
 
     def prefetch(self, wanted: list[MetricKey]) -> None:
         """Every metric the checks will read, in one GetMetricData (paged), instead of a call each."""

@@ -13,9 +13,9 @@ import math
 from typing import Final
 
 from stream_pipeline_ops.doctor.context import BUSY_SHARE, Context
-from stream_pipeline_ops.doctor.reader import MetricKey, Reader, metric_key, warn_on_any
+from stream_pipeline_ops.doctor.reader import MetricKey, Reader, Refusal, metric_key, warn_on_any
 from stream_pipeline_ops.doctor.report import Severity
-from stream_pipeline_ops.stack import kinesis_stream_name, stream_of
+from stream_pipeline_ops.stack import kinesis_stream_name, parse_arn, stream_of
 
 AREA: Final = "stream"
 KINESIS_RECORDS_PER_SHARD_S: Final = 1000
@@ -45,15 +45,19 @@ def planned(ctx: Context) -> list[MetricKey]:
 def check_stream(read: Reader, ctx: Context) -> None:
     source = ctx.mapping.get("EventSourceArn", "")
     if ":kinesis:" in source:
-        stream = kinesis_stream_name(source)
-        found = read.call(
-            AREA,
-            f"stream {stream}",
-            "kinesis:DescribeStreamSummary",
-            "kinesis",
-            "describe_stream_summary",
-            StreamName=stream,
-        )
+        stream, stream_arn = kinesis_stream_name(source), stream_of(source)
+        found, refusal = read.attempt(
+            AREA, f"stream {stream}", "kinesis", "describe_stream_summary", StreamARN=stream_arn
+        )  # by ARN: a stream the module consumes may be another account's
+        if refusal is not None:
+            source_refused(
+                read,
+                ctx,
+                stream_arn,
+                what=f"stream {stream}",
+                permission="kinesis:DescribeStreamSummary",
+                refusal=refusal,
+            )
         if found is None:
             return
         summary = found["StreamDescriptionSummary"]
@@ -72,17 +76,16 @@ def check_stream(read: Reader, ctx: Context) -> None:
                 "wait for ACTIVE; if it stays, check the stream",
             )
         check_capacity(read, ctx, stream)
-        check_readers(read, stream_of(source))
+        check_readers(read, stream_arn)
     elif ":dynamodb:" in source:
-        found = read.call(
-            AREA,
-            "the table's stream",
-            "dynamodb:DescribeStream",
-            "dynamodbstreams",
-            "describe_stream",
-            StreamArn=source,
+        found, refusal = read.attempt(
+            AREA, "the table's stream", "dynamodbstreams", "describe_stream", StreamArn=source
         )
         ctx.retention_s = DYNAMODB_STREAM_RETENTION_S
+        if refusal is not None:
+            source_refused(
+                read, ctx, source, what="the table's stream", permission="dynamodb:DescribeStream", refusal=refusal
+            )
         if found is None:
             return
         read.report.checked.append(AREA)
@@ -96,6 +99,60 @@ def check_stream(read: Reader, ctx: Context) -> None:
                 "enable the stream on the table (the module's source table has it on; re-apply)",
             )
     check_lag(read, ctx)
+
+
+def account_of(arn: str) -> str | None:
+    """The 12-digit account an ARN names, if any."""
+    match = parse_arn(arn)
+    return match.group(4) if match else None
+
+
+def source_refused(read: Reader, ctx: Context, arn: str, *, what: str, permission: str, refusal: Refusal) -> None:
+    """A stream the doctor may not read or cannot find. For another account's stream (the module
+    consumes it through kinesis.existing_stream_arn and a resource policy its owner applies), "no
+    access" and "not there" have different fixes, and neither is this account's to make."""
+    owner, mine = account_of(arn), account_of(str(ctx.function.get("FunctionArn", "")))
+    evidence = f"{permission}: {refusal.code}: {refusal.message}"
+    if owner is None or mine is None or owner == mine:
+        if refusal.missing:
+            read.report.add(
+                Severity.CRITICAL,
+                AREA,
+                f"{what} does not exist",
+                evidence,
+                "the consumer reads nothing. Re-apply the Terraform module if it owns the stream (something deleted "
+                "it outside Terraform); a stream given as kinesis.existing_stream_arn is its owner's to recreate, "
+                "or point that input at the stream that is there and re-apply",
+            )
+        else:
+            read.refused(AREA, what, permission, refusal)
+        return
+    evidence += f"; the stream is in account {owner}, the function in {mine}"
+    if refusal.denied:
+        read.report.add(
+            Severity.WARNING,
+            AREA,
+            f"no access to {what} in account {owner}",
+            evidence,
+            f"the stream's owner (account {owner}) must let this account read it: they apply this stack's "
+            "`kinesis_resource_policy_json` output to the stream (aws_kinesis_resource_policy, or aws kinesis "
+            f"put-resource-policy --resource-arn {arn} --policy file://policy.json). It names each consumer's role "
+            "and the operator_role_arns: add the role running the doctor to operator_role_arns and re-apply if it "
+            "is not there. Until the policy is applied the consumer's mapping cannot read the stream either "
+            "(see the event source mapping's LastProcessingResult)",
+        )
+    elif refusal.missing:
+        read.report.add(
+            Severity.CRITICAL,
+            AREA,
+            f"{what} is not there in account {owner}",
+            evidence,
+            f"the consumer reads nothing: ask the owner of account {owner} whether the stream was deleted or "
+            "renamed (a stream in another region is not found either: the stream and the function must share a "
+            "region), then set kinesis.existing_stream_arn to the stream that is there and re-apply",
+        )
+    else:
+        read.refused(AREA, what, permission, refusal)
 
 
 def check_capacity(read: Reader, ctx: Context, stream: str) -> None:
