@@ -17,8 +17,8 @@ second delivery of the same window) changes nothing, not even the item's ``versi
 13 shards of 256-emoji names those passed DynamoDB's 400 KB). Each finish ranks this segment's
 racers together with the leaders already stored, every one by its exact totals across all its parts
 (its own racer item, just written, or read back for a stored leader), and keeps the ten best. At
-most ten rows of a 128-character racer id and a 256-character name, stored as UTF-8 strings: under
-16 KB whatever the shards, segments or names. A board that would not change is not written.
+most ten rows of a 128-character racer id and a 256-character name, stored as UTF-8 strings: about
+17 KB at most, whatever the shards, segments or names. A board that would not change is not written.
 """
 
 from __future__ import annotations
