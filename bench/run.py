@@ -28,6 +28,11 @@ P7  peak memory (resident high-water mark, VmHWM) of the local executor's worker
 P7a the same worker on the same 10,000 user records as KPL aggregates (aws-kinesis-agg's aggregator,
     the KPL's 51,200-byte default aggregate size): a smaller event (one envelope and one base64 per
     aggregate), every user record deaggregated in memory. Target: <= 100 MB as P7.
+P7b the worst KPL aggregates that fit Lambda's 6 MB payload, in the same worker as a 128 MB function
+    with the archive processor: four 1 MB records of 166,662 six-byte user records each (the KPL bomb:
+    poison, counted before any user record is built), then four aggregates of exactly the cap for 128
+    MB (stream_pipeline.limits.max_user_records_per_aggregate), applied. Peak against 128 MB and the
+    one-record baseline; `BENCH_ONLY=P7b make bench` runs it alone.
 P8  our handler against Powertools' BatchProcessor (process_partial_response,
     EventType.KinesisDataStreams) on the same 10,000-record batch, both doing the same per-record work
     (our strict decode and the alleycat parse) into the same in-memory DynamoDB stub: Powertools'
@@ -448,6 +453,62 @@ def p7_memory(zip_path: Path, aggregated: bool = False) -> tuple[float, float, i
             worker.stop()
 
 
+def p7b_kpl_bomb(zip_path: Path) -> list[tuple[str, float, float, float, int, int]]:
+    """P7b: the worst KPL aggregates Lambda's 6 MB payload can carry, in the local executor's worker
+    running the zip as a 128 MB function (AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128) with the archive
+    processor, the costliest per user record. First four 1 MB Kinesis records of 166,662 six-byte
+    user records each (the KPL bomb: each is over the cap, a poison record, counted before any user
+    record is built), then four aggregates of exactly the cap (the largest that are applied). Returns
+    per event (label, peak VmHWM MB, one-record baseline MB, seconds, event bytes, batchItemFailures)."""
+    import tempfile
+    import zipfile
+
+    from memory_probe import kpl_aggregate
+    from stream_pipeline.limits import max_user_records_per_aggregate
+    from stream_pipeline_executor.process import WorkerProcess
+    from support import lambda_runtime_dir
+
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    results = []
+    with tempfile.TemporaryDirectory() as scratch:
+        task = Path(scratch) / "task"
+        zipfile.ZipFile(zip_path).extractall(task)
+        env = {"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x",
+               "AWS_SECRET_ACCESS_KEY": "x", "LOG_LEVEL": "ERROR", "POWERTOOLS_SERVICE_NAME": "bench",
+               "RECORD_PROCESSOR": "archive", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}  # fmt: skip
+        runtime = lambda_runtime_dir(Path(scratch) / "runtime")
+        worker = WorkerProcess(python=sys.executable, task_dir=task, runtime_dir=runtime, env=env, timeout_s=300,
+                               handler="stream_pipeline.handler.lambda_handler", memory_mb=128)  # fmt: skip
+        worker.start()
+        try:
+            one = worker.invoke("small", arn, json.dumps({"Records": [kinesis_record(telemetry(1, 1))]}))
+            assert one.ok, one.logs[-500:]
+            assert worker._process is not None
+            baseline = _high_water_mark_mb(worker._process.pid)
+            cap = max_user_records_per_aggregate(128)
+            # the bomb first: VmHWM only grows, so the second event's peak is its own or higher
+            for label, user_records in (("P7b KPL bomb", 166_662), ("P7b at the cap", cap)):
+                blob = base64.b64encode(kpl_aggregate([b""] * user_records)).decode()
+                payload = json.dumps({"Records": [kinesis_record(data=blob, partition_key="k") for _ in range(4)]})
+                started = time.perf_counter()
+                answer = worker.invoke(label, arn, payload)
+                seconds = time.perf_counter() - started
+                assert answer.ok, answer.logs[-500:]
+                failed = len(json.loads(answer.payload)["batchItemFailures"])
+                peak = _high_water_mark_mb(worker._process.pid)
+                results.append((label, peak, baseline, seconds, len(payload), failed))
+        finally:
+            worker.stop()
+    return results
+
+
+def report_p7b(zip_path: Path) -> None:
+    for label, peak, baseline, seconds, event_bytes, failed in p7b_kpl_bomb(zip_path):
+        detail = f"ratio {peak / baseline:.2f}, {peak / 128:.0%} of 128 MB (<= 100%)"
+        report(label, f"{peak:,.1f} MB", f"one record {baseline:,.1f} MB", detail)
+        print(f"    {event_bytes / 1e6:.1f} MB event of 4 aggregates: {failed} reported failed in {seconds:.2f} s")
+
+
 def p5a_race(racers: int, seconds: int) -> None:
     """P5 with the producers aggregating, into the planner's sizing for aggregating producers."""
     from stream_pipeline_ops import planner
@@ -521,6 +582,9 @@ def report(label: str, value: str, baseline: str, ratio: str) -> None:
 def main() -> int:
     zip_path = ROOT / "modules" / "consumer" / "package" / "lambda.zip"
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    if os.environ.get("BENCH_ONLY") == "P7b":  # the KPL bomb alone
+        report_p7b(zip_path)
+        return 0
     if os.environ.get("BENCH_ONLY") == "P5a":  # the aggregated race alone (it takes minutes)
         p5a_race(int(os.environ.get("RACERS", "1000")), int(os.environ.get("DURATION", "60")))
         return 0
@@ -557,6 +621,7 @@ def main() -> int:
         f"one record {baseline:,.1f} MB",
         f"{event_bytes / 1e6:.1f} MB event of KPL aggregates (<= 100 MB)",
     )
+    report_p7b(zip_path)
     ours, theirs, ratio, ours_puts, theirs_puts = p8_against_powertools()
     report(
         "P8 vs Powertools batch",

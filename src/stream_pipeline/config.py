@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from stream_pipeline.limits import LAMBDA_MAX_MEMORY_MB, LAMBDA_MIN_MEMORY_MB, max_user_records_per_aggregate
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -46,6 +48,13 @@ class Settings:
     """Parallel sink writes per invocation (one boto3 client, a small thread pool)."""
     safety_margin_ms: int
     """Time kept back from the Lambda deadline to report failures instead of timing out."""
+    memory_mb: int = LAMBDA_MIN_MEMORY_MB
+    """The function's memory (``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``, which Lambda sets; 128 elsewhere)."""
+
+    @property
+    def max_user_records(self) -> int:
+        """The most user records per KPL aggregate, and per chunk of a batch, for this memory."""
+        return max_user_records_per_aggregate(self.memory_mb)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -96,4 +105,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         audit_ttl_days=_int(env, "AUDIT_TTL_DAYS", 30, 1, 3650),
         sink_write_concurrency=_int(env, "SINK_WRITE_CONCURRENCY", 8, 1, 64),
         safety_margin_ms=_int(env, "SAFETY_MARGIN_MS", 1_500, 0, 60_000),
+        memory_mb=_int(
+            env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", LAMBDA_MIN_MEMORY_MB, LAMBDA_MIN_MEMORY_MB, LAMBDA_MAX_MEMORY_MB
+        ),
     )

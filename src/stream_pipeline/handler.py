@@ -63,11 +63,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
         raise TypeError("the event has no Records list: invoke this function from a stream event source mapping")
-    if "window" in event:  # tumbling windows: the response carries the window's state
-        outcome, response = pipeline.run_window(event, context.get_remaining_time_in_millis)
-    else:
-        outcome = pipeline.run(records, context.get_remaining_time_in_millis)
-        response = outcome.response()
+    outcome, response = pipeline.handle(event, context.get_remaining_time_in_millis)
     record_metrics(metrics, outcome)
     logger.info(
         "batch done",

@@ -201,6 +201,49 @@ def check_text(value: Any, what: str, max_length: int) -> str:
     return value
 
 
+# ------------------------------------------------------------------ memory: user records per aggregate
+LAMBDA_MIN_MEMORY_MB: Final = 128
+LAMBDA_MAX_MEMORY_MB: Final = 10_240
+RESERVED_MB: Final = 64
+"""What the function holds before its first user record: the Python runtime, our imports and
+boto3 (the one-record baseline: 37.5 MB in the local executor's worker, P7 and P7b), a 6 MB event
+parsed into Python strings and dicts, and one aggregate's decoded bytes (P7b: 54.7 MB at the peak of
+the four-bomb event, 5.3 MB), with room for the Lambda runtime's own process."""
+BYTES_PER_USER_RECORD: Final = 2_560
+"""The memory one user record of an aggregate adds at the peak of an invocation, MEASURED
+(tests/memory_probe.py: resident high-water mark over the resident size before, per user record held
+at once; tests/unit/test_bounds.py re-measures it on every run and fails if a change makes it cost
+more). The archive processor is the costliest built-in (it holds a sink item per user record):
+2,050 bytes for empty user records, 2,330 with the race's 170-byte messages, 2,470 for four
+aggregates at the cap with a sink taking the writes (a run applied while the next aggregate is read);
+the alleycat processors about 1,000, alleycat-window about 860. The figure covers the costliest."""
+KINESIS_RECORD_BYTES: Final = 1024 * 1024
+SMALLEST_USER_RECORD_BYTES: Final = 6
+"""A user record takes at least six bytes of the protobuf: its tag and length, a key index, and an
+empty data field (``1a 04 08 00 1a 00``)."""
+MOST_USER_RECORDS_PER_KINESIS_RECORD: Final = KINESIS_RECORD_BYTES // SMALLEST_USER_RECORD_BYTES
+"""174,762: no aggregate Kinesis can carry holds more."""
+
+
+def max_user_records_per_aggregate(memory_mb: int) -> int:
+    """The most user records one KPL aggregate may hold in a function of ``memory_mb`` MB; a larger
+    aggregate is a poison record, counted before any user record is built. Also the most user records
+    the pipeline holds at once: a batch of several aggregates is applied in chunks of at most this many
+    (``pipeline.py``), so the whole invocation stays within the memory.
+
+    ``(memory_mb - RESERVED_MB) MiB / BYTES_PER_USER_RECORD``: 26,214 at 128 MB, 78,643 at 256 MB;
+    from 491 MB on, every aggregate a Kinesis record can hold (:data:`MOST_USER_RECORDS_PER_KINESIS_RECORD`)."""
+    return max(0, memory_mb - RESERVED_MB) * 2**20 // BYTES_PER_USER_RECORD
+
+
+def memory_for_user_records(user_records: int) -> int:
+    """The least function memory (MB, within Lambda's 128 to 10,240) whose
+    :func:`max_user_records_per_aggregate` takes aggregates of ``user_records`` user records: what the
+    planner sizes from the producers' user records per aggregate."""
+    needed = RESERVED_MB + -(-max(0, user_records) * BYTES_PER_USER_RECORD // 2**20)
+    return min(max(needed, LAMBDA_MIN_MEMORY_MB), LAMBDA_MAX_MEMORY_MB)
+
+
 def bounded(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters (with an ellipsis when cut): log fields stay bounded."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -193,8 +193,10 @@ def check_images(body: Any, max_depth: int = 32) -> int:
     return size
 
 
-def from_raw(index: int, raw: Any) -> StreamRecord:
-    """Build a :class:`StreamRecord`; raise :class:`PoisonRecord` if the envelope is unusable.
+def from_raw(index: int, raw: Any, max_user_records: int | None = None) -> StreamRecord:
+    """Build a :class:`StreamRecord`; raise :class:`PoisonRecord` if the envelope is unusable, or if
+    it is a KPL aggregate of more than ``max_user_records`` user records (counted before any of
+    them is built: :func:`stream_pipeline.kpl.count_user_records`).
 
     A record whose sequence number cannot be read raises with ``sequence_number``
     unknown; the pipeline reports it with an empty ``itemIdentifier``, which Lambda
@@ -229,7 +231,7 @@ def from_raw(index: int, raw: Any) -> StreamRecord:
             raw,
         )
         if type(data) is str and data.startswith(kpl.BASE64_PREFIX):
-            record.user_records = _user_records(record, data)
+            record.user_records = _user_records(record, data, max_user_records)
         return record
     if source == "aws:dynamodb":
         body = raw.get("dynamodb")
@@ -253,7 +255,7 @@ def from_raw(index: int, raw: Any) -> StreamRecord:
     raise PoisonRecord("unsupported eventSource (neither aws:kinesis nor aws:dynamodb)")
 
 
-def _user_records(aggregate: StreamRecord, data: str) -> list[StreamRecord] | None:
+def _user_records(aggregate: StreamRecord, data: str, max_user_records: int | None) -> list[StreamRecord] | None:
     """The user records of a Kinesis record whose data starts like a KPL aggregate; None when it is
     not one after all (the payload decides later whether it is valid)."""
     try:
@@ -271,7 +273,7 @@ def _user_records(aggregate: StreamRecord, data: str) -> list[StreamRecord] | No
     )
     return [
         StreamRecord(index, _KINESIS, sequence, shard, arrival, len(user.data), raw, sub, None, user)
-        for sub, user in enumerate(kpl.deaggregate(blob))
+        for sub, user in enumerate(kpl.deaggregate(blob, max_user_records))
     ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import random
 import sys
@@ -27,10 +28,12 @@ from support import (
     PipelineFactory,
     aggregate,
     aggregated_race_batch,
+    decode,
     expected_standings,
     fresh_handler,
     kinesis_record,
     load_event,
+    next_sequence,
     race_batch,
     scan,
     standings_in,
@@ -154,29 +157,49 @@ AGGREGATE_AT = {"start": 0, "middle": 2, "end": 4}
 USER_AT = {"first": 0, "middle": 3, "last": 5}
 
 
+def in_stream_order(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``batch`` with sequence numbers increasing in list order, as a shard numbers them (a record
+    made later in a test would otherwise carry a higher number than the records after it)."""
+    ordered = []
+    for record in batch:
+        sequence = next_sequence()
+        shard = record["eventID"].partition(":")[0]
+        ordered.append({**record, "eventID": f"{shard}:{sequence}",
+                        "kinesis": {**record["kinesis"], "sequenceNumber": sequence}})  # fmt: skip
+    return ordered
+
+
 @pytest.mark.parametrize("user_at", USER_AT)
 @pytest.mark.parametrize("aggregate_at", AGGREGATE_AT)
-def test_a_poison_user_record_fails_its_aggregate_whole_and_nothing_is_doubled_or_lost(
-    make_pipeline: PipelineFactory, dynamodb: Any, aggregate_at: str, user_at: str
+def test_a_poison_user_record_k_applies_the_user_records_before_it_then_reports_the_aggregate(
+    make_pipeline: PipelineFactory, dynamodb: Any, aggregate_at: str, user_at: str, caplog: Any
 ) -> None:
+    """The KCL's semantics: user records 0..k-1 of the aggregate are applied, then the aggregate and
+    every later Kinesis record are reported; on the retry those k are skipped by their sub-sequence
+    numbers, and nothing is doubled or lost."""
     good = aggregated_race_batch(racers=6, seconds=4, per_aggregate=6)  # 4 aggregates, one second each
-    at = AGGREGATE_AT[aggregate_at]
-    poison = _poisoned_aggregate(USER_AT[user_at])
-    batch = [*good[:at], poison, *good[at:]]
+    at, k = AGGREGATE_AT[aggregate_at], USER_AT[user_at]
+    batch = in_stream_order([*good[:at], _poisoned_aggregate(k, second=at + 1), *good[at:]])
+    poison = batch[at]
+    before = user_records(batch[:at]) + user_records([poison])[:k]  # the oracle's user records, in order
     pipeline = make_pipeline()
 
     outcome = run(pipeline, batch)
     assert failed_ids(outcome) == sequences(batch[at:])
-    assert f"user record {USER_AT[user_at]} of a KPL aggregate: data is not JSON" == outcome.first_failure_reason
-    assert standings_in(dynamodb, SINK) == expected_standings(user_records(good[:at]))  # none of the poison's
+    assert f"user record {k} of a KPL aggregate: data is not JSON" == outcome.first_failure_reason
+    assert outcome.user_records == len(before)
+    assert standings_in(dynamodb, SINK) == expected_standings(before)  # 0..k-1 of the poison's applied
+    (line,) = [r for r in caplog.records if r.getMessage() == "record failed"]
+    assert (line.sequence_number, getattr(line, "user_records_applied", 0)) == (poison["kinesis"]["sequenceNumber"], k)
 
     again = run(pipeline, batch)  # Lambda's retry: the same batch
     assert failed_ids(again) == failed_ids(outcome)
-    assert standings_in(dynamodb, SINK) == expected_standings(user_records(good[:at]))
+    assert again.duplicates == len(before)  # every one of them skipped, the poison's k by sub-sequence
+    assert standings_in(dynamodb, SINK) == expected_standings(before)
 
     # retries exhausted: the poison aggregate goes to the on-failure destination, Lambda moves on
     run(pipeline, batch[at + 1 :])
-    reference = expected_standings(user_records(good))
+    reference = expected_standings(before + user_records(batch[at + 1 :]))
     assert standings_in(dynamodb, SINK) == reference
     run(pipeline, batch)  # and a replay from an older checkpoint changes nothing
     assert standings_in(dynamodb, SINK) == reference
@@ -190,6 +213,26 @@ def test_a_poison_user_record_fails_its_aggregate_whole_and_nothing_is_doubled_o
             verdicts[record["kinesis"]["sequenceNumber"]] = str(exc)
     assert verdicts.pop(poison["kinesis"]["sequenceNumber"]) == outcome.first_failure_reason
     assert set(verdicts.values()) == {None}
+
+
+def test_the_archive_keeps_the_user_records_before_a_poison_one_once(
+    make_pipeline: PipelineFactory, dynamodb: Any
+) -> None:
+    """The archive processor, an aggregate whose user record 3 is larger than MAX_RECORD_BYTES: user
+    records 0..2 are archived, the aggregate is reported; the retry writes the same three items."""
+    users = [(f"k{n}", b"x" * (500 if n == 3 else 50)) for n in range(6)]
+    ((key, blob),) = aggregate(users)
+    batch = [kinesis_record(data=b64(b"before"), partition_key="p"), kinesis_record(data=b64(blob), partition_key=key)]
+    pipeline = make_pipeline(RECORD_PROCESSOR="archive", MAX_RECORD_BYTES="100")
+    outcome = run(pipeline, batch)
+    assert failed_ids(outcome) == sequences(batch[1:])
+    assert outcome.first_failure_reason == "user record 3 of a KPL aggregate: payload is 500 bytes, larger than 100"
+    archived = sorted((i["pk"]["S"], i["sk"]["S"]) for i in scan(dynamodb, SINK))
+    sequence = batch[1]["kinesis"]["sequenceNumber"].zfill(56)
+    assert archived == sorted([("archive#p", f"{batch[0]['kinesis']['sequenceNumber'].zfill(56)}#0000000000"),
+                               *((f"archive#k{n}", f"{sequence}#{n:010d}") for n in range(3))])  # fmt: skip
+    assert failed_ids(run(pipeline, batch)) == failed_ids(outcome)
+    assert sorted((i["pk"]["S"], i["sk"]["S"]) for i in scan(dynamodb, SINK)) == archived
 
 
 class ThrottleRacer:
@@ -244,6 +287,10 @@ def test_a_partial_aggregate_retried_from_its_checkpoint_is_applied_exactly_once
     assert standings_in(dynamodb, SINK) == expected_standings(user_records(batch))
 
 
+TRANSIENT = ("sink", "not attempted", "unexpected")
+"""Reasons of a failure that the next try may not have: the sink's, the deadline's."""
+
+
 def _random_stream(rng: random.Random, racers: int = 8, seconds: int = 12) -> list[dict[str, Any]]:
     """Second by second, every racer's message: as plain records or in aggregates of random size,
     with a poison user record (JSON, not a telemetry object) in about a third of the seconds."""
@@ -264,8 +311,10 @@ def _random_stream(rng: random.Random, racers: int = 8, seconds: int = 12) -> li
 def _mapping(rng: random.Random, stream: list[dict[str, Any]], deliver: Callable[..., Any]) -> set[str]:
     """A simulated event source mapping: batches of random size from the checkpoint, random deadlines;
     a failure moves the checkpoint to the first reported record, which is retried, and given up (the
-    failure path) after 4 tries in a row; now and then a replay from an older checkpoint. Returns the
-    sequence numbers given up."""
+    failure path) after 4 tries in a row, the last of them failed for the record itself (not for the
+    sink or the deadline: so the user records before a poison one have landed, as they do once the
+    sink lets them); now and then a replay from an older checkpoint. Returns the sequence numbers
+    given up."""
     checkpoint, attempts, given_up = 0, 0, set()
     for _ in range(400):
         if checkpoint >= len(stream):
@@ -278,7 +327,7 @@ def _mapping(rng: random.Random, stream: list[dict[str, Any]], deliver: Callable
         outcome = deliver(batch, rng.choice([1_700, 2_500, 30_000]))
         checkpoint += outcome.processed
         attempts = 0 if not outcome.failures else (attempts + 1 if outcome.processed == 0 else 1)
-        if attempts > 4:  # the mapping's maximum retry attempts, here
+        if attempts > 4 and not outcome.first_failure_reason.startswith(TRANSIENT):  # maximum retries, here
             given_up.add(stream[checkpoint]["kinesis"]["sequenceNumber"])
             checkpoint += 1
             attempts = 0
@@ -310,8 +359,13 @@ def test_fuzz_poison_throttling_redelivery_and_replay_keep_the_sink_equal_to_the
 
     given_up = _mapping(rng, stream, deliver)
     assert given_up == poisoned
-    kept = [r for r in stream if r["kinesis"]["sequenceNumber"] not in given_up]
-    assert standings_in(dynamodb, SINK) == expected_standings(user_records(kept))
+    applied = []  # every user record of the records kept, and those before the poison one of the others
+    for record in stream:
+        users = user_records([record])
+        if record["kinesis"]["sequenceNumber"] in given_up:
+            users = list(itertools.takewhile(lambda u: isinstance(decode(u), dict), users))
+        applied.extend(users)
+    assert standings_in(dynamodb, SINK) == expected_standings(applied)
     assert flaky.throttles > 0
 
 

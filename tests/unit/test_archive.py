@@ -6,14 +6,17 @@ The sink is moto's DynamoDB; aggregates come from aws-kinesis-agg's aggregator (
 from __future__ import annotations
 
 import base64
+import logging
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
+from stream_pipeline.config import load_settings
+from stream_pipeline.pipeline import Pipeline
 from support import SINK, aggregate, kinesis_record, race_batch, scan
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from stream_pipeline.pipeline import Pipeline
 
 
 def archived(dynamodb: Any) -> list[tuple[str, str, bytes]]:
@@ -68,3 +71,21 @@ def test_a_record_too_big_for_an_item_is_the_failed_record(
     assert line.reason == "payload is 500000 bytes, more than a DynamoDB item can archive"
     assert line.sequence_number == big["kinesis"]["sequenceNumber"]
     assert "xxxx" not in caplog.text
+
+
+NOW = 1_800_000_000.0
+DAY = 86_400
+
+
+@pytest.mark.parametrize("age_days", [100, 0])
+def test_an_archived_record_expires_from_when_it_is_written_not_from_its_arrival(dynamodb: Any, age_days: int) -> None:
+    """A record redriven 100 days after it was produced (the failure path keeps it 90) is archived
+    with AUDIT_TTL_DAYS from now: before, it was written already expired, and DynamoDB deleted it."""
+    settings = load_settings({"SINK_TABLE_NAME": SINK, "RECORD_PROCESSOR": "archive"})
+    pipeline = Pipeline(settings, logging.getLogger("test"), client_factory=lambda: dynamodb, clock=lambda: NOW)
+    arrival = NOW - age_days * DAY
+    record = kinesis_record(data=base64.b64encode(b"late").decode(), arrival=arrival)
+    assert pipeline.run([record], lambda: 30_000).failures == []
+    (item,) = scan(dynamodb, SINK)
+    assert int(item["expires_at"]["N"]) == int(NOW) + 30 * DAY
+    assert item["arrival"] == {"N": f"{arrival:.3f}"}  # the record's own time is kept beside it

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
+from stream_pipeline.config import load_settings
+from stream_pipeline.pipeline import Pipeline
 from stream_pipeline.records import from_raw
 from support import SINK, FakeContext, PipelineFactory, api_calls, change_batch, ddb_record, load_event, scan
 
@@ -16,7 +21,9 @@ def run(pipeline: Any, batch: list[dict[str, Any]]) -> Any:
 
 
 def test_fixture_changes_become_audit_items(make_pipeline: PipelineFactory, dynamodb: Any) -> None:
+    started = int(time.time())
     outcome = run(make_pipeline(), load_event("dynamodb_event.json")["Records"])
+    finished = int(time.time())
     assert outcome.response() == {"batchItemFailures": []}
     assert outcome.event_counts == {"INSERT": 1, "MODIFY": 1, "REMOVE": 1}
     items = scan(dynamodb, SINK)
@@ -30,7 +37,8 @@ def test_fixture_changes_become_audit_items(make_pipeline: PipelineFactory, dyna
     assert "old_image" not in insert
     assert modify["old_image"]["M"]["total"] == {"N": "19.990000000000000000001"}
     assert "new_image" not in remove
-    assert remove["expires_at"] == {"N": str(1763885702 + 30 * 86400)}
+    # 30 days from when the change was written (the fixture's own time is a year ago)
+    assert started + 30 * 86400 <= int(remove["expires_at"]["N"]) <= finished + 30 * 86400
 
 
 def test_images_become_plain_python_values_with_exact_numbers() -> None:
@@ -50,7 +58,10 @@ def test_redelivery_creates_no_duplicates(make_pipeline: PipelineFactory, dynamo
     before = scan(dynamodb, SINK)
     run(pipeline, batch)
     run(pipeline, batch[10:])
-    assert scan(dynamodb, SINK) == before
+    after = scan(dynamodb, SINK)
+    # the same items; only the expiry may move on, as it counts from the latest write
+    assert [{**i, "expires_at": None} for i in after] == [{**i, "expires_at": None} for i in before]
+    assert all(int(a["expires_at"]["N"]) >= int(b["expires_at"]["N"]) for a, b in zip(after, before, strict=True))
     assert len(before) == 60
 
 
@@ -65,10 +76,10 @@ def test_writes_are_batched_25_at_a_time(make_pipeline: PipelineFactory, dynamod
 
 def test_ttl_days_are_configurable(make_pipeline: PipelineFactory, dynamodb: Any) -> None:
     (record,) = change_batch(items=1)[:1]
+    started = int(time.time())
     run(make_pipeline(AUDIT_TTL_DAYS="1"), [record])
     (item,) = scan(dynamodb, SINK)
-    created = int(record["dynamodb"]["ApproximateCreationDateTime"])
-    assert item["expires_at"] == {"N": str(created + 86400)}
+    assert started + 86400 <= int(item["expires_at"]["N"]) <= int(time.time()) + 86400
     assert TypeDeserializer().deserialize(item["keys"]) == {"id": "item-0"}
 
 
@@ -154,3 +165,24 @@ def test_a_user_identity_claiming_ttl_on_an_insert_is_not_a_ttl_delete(
     (item,) = scan(dynamodb, SINK)
     assert "deleted_by_ttl" not in item
     assert item["user_identity"]["M"]["type"] == {"S": "Service"}
+
+
+NOW = 1_800_000_000.0
+DAY = 86_400
+
+
+@pytest.mark.parametrize(("age_days", "ttl_days"), [(100, 30), (100, 90), (0, 30), (-2, 30)])
+def test_the_expiry_counts_from_when_the_change_is_written_not_from_its_creation(
+    dynamodb: Any, age_days: int, ttl_days: int
+) -> None:
+    """A change replayed or redriven long after it was made (failures wait up to 90 days, audit items
+    live 30) must not be written already expired, where DynamoDB's TTL would delete it: the expiry is
+    the later of its creation time and now, plus the TTL. A creation time ahead of our clock counts."""
+    settings = load_settings({"SINK_TABLE_NAME": SINK, "AUDIT_TTL_DAYS": str(ttl_days)})
+    pipeline = Pipeline(settings, logging.getLogger("test"), client_factory=lambda: dynamodb, clock=lambda: NOW)
+    created = NOW - age_days * DAY
+    record = ddb_record("INSERT", "old", new={"id": {"S": "old"}}, sequence=77, created=created)
+    assert pipeline.run([record], lambda: 30_000).failures == []
+    (item,) = scan(dynamodb, SINK)
+    assert int(item["expires_at"]["N"]) == int(max(created, NOW)) + ttl_days * DAY
+    assert int(item["expires_at"]["N"]) > NOW  # never written already expired

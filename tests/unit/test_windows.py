@@ -23,13 +23,16 @@ from support import (
     FakeClock,
     FakeContext,
     PipelineFactory,
+    aggregate,
     aggregated_race_batch,
     fresh_handler,
     kinesis_record,
     load_event,
+    next_sequence,
     race_batch,
     scan,
     standings_in,
+    telemetry,
     throttled,
     user_records,
 )
@@ -365,22 +368,224 @@ def test_the_aws_samples_with_the_built_in_processors(monkeypatch: pytest.Monkey
     assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == ["111", "222", "333"]
 
 
-def test_a_custom_state_that_would_not_fit_fails_clearly_at_the_record(
+class Segments(Counting):
+    """Counting, and whether each finish was of a window terminated early."""
+
+    def __init__(self, blob: int = 0) -> None:
+        super().__init__(blob)
+        self.early: list[bool] = []
+
+    def finish(self, state: dict[str, Any], window: Any) -> None:
+        super().finish(state, window)
+        self.early.append(window.terminated_early)
+
+
+def test_a_state_that_would_pass_1_mb_ends_the_segment_early_and_nothing_fails(
     monkeypatch: pytest.MonkeyPatch, make_pipeline: PipelineFactory
 ) -> None:
+    """As Lambda does ("if it exceeds that size, Lambda terminates the window early"): the 19 records
+    whose 50 KB each fit are finished as a segment ended early, the 20th starts a fresh state, and no
+    record goes to the failure path for size. The retry of that invocation finishes the same segment
+    again, and the final invocation the second one: all 30 records counted once."""
     plugin = ModuleType("big_plugin")
-    plugin.big = Counting(blob=50_000)  # type: ignore[attr-defined]
+    plugin.big = big = Segments(blob=50_000)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "big_plugin", plugin)
     pipeline = make_pipeline(RECORD_PROCESSOR="big_plugin:big")
     records = race_batch(racers=30, seconds=1)
     outcome, response = invoke(pipeline, records, {})
-    folded = len(response["state"]["blobs"])
-    assert folded == 19  # 19 x 50 KB fit in 1 MB, the 20th does not
-    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [
-        r["kinesis"]["sequenceNumber"] for r in records[folded:]
-    ]
-    assert outcome.first_failure_reason.startswith("the window state would exceed 1,000,000 bytes")
+    assert response["batchItemFailures"] == []
+    assert (outcome.failed, outcome.windows_finished) == (0, 1)
+    ((_, first),) = big.finished
+    assert (len(first["blobs"]), big.early) == (19, [True])
+    assert len(response["state"]["blobs"]) == 11
     assert state_size(response["state"]) <= STATE_LIMIT_BYTES
+
+    _, again = invoke(pipeline, records, {})  # Lambda's retry of the same invocation
+    assert again == response
+    assert big.finished[1] == big.finished[0]
+
+    _, final = invoke(pipeline, [], response["state"], final=True)
+    assert final == {"state": {}, "batchItemFailures": []}
+    assert big.early == [True, True, False]
+    counted = [sum(v for k, v in state.items() if k != "blobs") for _, state in (big.finished[0], big.finished[2])]
+    assert counted == [19, 11]
+
+
+def test_a_user_record_that_does_not_fit_even_a_fresh_state_is_the_poison_record(
+    monkeypatch: pytest.MonkeyPatch, make_pipeline: PipelineFactory
+) -> None:
+    plugin = ModuleType("huge_plugin")
+    plugin.huge = huge = Counting(blob=1_100_000)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "huge_plugin", plugin)
+    records = race_batch(racers=3, seconds=1)
+    outcome, response = invoke(make_pipeline(RECORD_PROCESSOR="huge_plugin:huge"), records, {"kept": 1})
+    failed = [f["itemIdentifier"] for f in response["batchItemFailures"]]
+    assert failed == [r["kinesis"]["sequenceNumber"] for r in records]
+    assert outcome.first_failure_reason == "the window state would exceed 1,000,000 bytes with this user record alone"
+    assert response["state"]["kept"] == 1  # a poison record ends no segment: the state stays as it came
+    assert huge.finished == []
+
+
+EMOJI_NAME = "\U0001f6b4" * 256  # the longest name the parser allows, every character outside the BMP
+
+
+def emoji_race(racers: range, seconds: int = 2) -> list[dict[str, Any]]:
+    return [
+        kinesis_record({**telemetry(racer, second), "name": EMOJI_NAME}, partition_key=str(racer))
+        for second in range(1, seconds + 1)
+        for racer in racers
+    ]
+
+
+@pytest.mark.parametrize("seconds", [1, 2])
+def test_the_built_in_window_ends_a_segment_before_1_mb_and_its_results_add_up(
+    windowed: Any, dynamodb: Any, seconds: int
+) -> None:
+    """400 racers with 256-emoji names take about 1.3 MB of state (escaped, as the state travels): the
+    window is cut into segments (2 with one message per racer, 3 with two), no record fails, and the
+    parts add up in every racer's item. The leaderboard is exact when each racer's records are in one
+    segment; across segments each of its rows is the racer's exact total (README, Tumbling windows)."""
+    records = emoji_race(range(1, 401), seconds=seconds)
+    outcome, response = invoke(windowed, records, {})
+    assert response["batchItemFailures"] == []
+    assert outcome.windows_finished == seconds  # segments ended early
+    assert state_size(response["state"]) <= STATE_LIMIT_BYTES
+    _, final = invoke(windowed, [], response["state"], final=True)
+    assert final == {"state": {}, "batchItemFailures": []}
+    expected = window_oracle(messages_of(records))
+    assert window_items(dynamodb) == expected
+    board = leaderboard(dynamodb)
+    if seconds == 1:
+        assert board == leaderboard_oracle(expected)
+    assert [(r, m, c) for r, m, c in board] == [
+        (r, expected[(f"RACEWINDOW#42#{START}", f"RACER#{r}")]["output_mean"], 2 if seconds == 2 else 1)
+        for r, _, _ in board
+    ]
+    assert [m for _, m, _ in board] == sorted((m for _, m, _ in board), reverse=True)
+    names = {i["name"]["S"] for i in scan(dynamodb, SINK) if "name" in i}
+    assert names == {EMOJI_NAME}  # stored as the characters they are
+
+
+def item_bytes(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB counts it: attribute names and string values in UTF-8 bytes."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode())
+        ((kind, inner),) = value.items()
+        if kind == "S":
+            size += len(inner.encode())
+        elif kind == "N":
+            size += len(inner)
+        elif kind == "M":
+            size += 3 + item_bytes(inner)
+        elif kind == "L":
+            size += 3 + sum(1 + item_bytes({"": member}) for member in inner)
+        else:
+            size += len(str(inner))
+    return size
+
+
+def test_twenty_shards_of_emoji_names_keep_the_leaderboard_small(make_pipeline: PipelineFactory, dynamodb: Any) -> None:
+    """One window over 20 shards, 12 racers each, every name 256 emoji: before, the leaderboard kept a
+    part of ten rows per shard with each name escaped as 12-byte surrogate pairs, passed DynamoDB's
+    400 KB from the 13th shard on, and the final invocation failed on every retry. Now each final
+    invocation lands, and the board holds the ten best of all shards in a few KB of UTF-8."""
+    everyone = []
+    for shard in range(20):
+        records = emoji_race(range(shard * 12 + 1, shard * 12 + 13))
+        everyone.extend(records)
+        response = deliver(make_pipeline(RECORD_PROCESSOR="alleycat-window"), records, batch=50,
+                           shard=f"shardId-{shard:012d}")  # fmt: skip
+        assert response == {"state": {}, "batchItemFailures": []}, f"shard {shard}"
+    expected = window_oracle(messages_of(everyone))
+    assert window_items(dynamodb) == expected
+    assert leaderboard(dynamodb) == leaderboard_oracle(expected)
+    (board,) = [i for i in scan(dynamodb, SINK) if i["sk"]["S"] == "LEADERBOARD"]
+    assert item_bytes(board) < 16_000, item_bytes(board)
+    assert "\\ud83d" not in json.dumps(board, ensure_ascii=False)  # no escaped surrogate pairs stored
+
+
+def test_a_retried_final_invocation_changes_nothing_in_the_sink(windowed: Any, dynamodb: Any) -> None:
+    """Lambda retries a final invocation whose response it did not get: the items, their versions
+    included, stay exactly as the first one wrote them (before, every version went 1 -> 2)."""
+    records = race_batch(racers=12, seconds=3)
+    _, response = invoke(windowed, records, {})
+    state = response["state"]
+    invoke(windowed, [], state, final=True)
+    first = sorted(scan(dynamodb, SINK), key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+    assert {i["version"]["S"] for i in first} == {"1"}
+    _, again = invoke(windowed, [], state, final=True)
+    assert again == {"state": {}, "batchItemFailures": []}
+    assert sorted(scan(dynamodb, SINK), key=lambda i: (i["pk"]["S"], i["sk"]["S"])) == first
+
+
+def nested(depth: int) -> dict[str, Any]:
+    state: dict[str, Any] = {}
+    for _ in range(depth - 1):
+        state = {"a": state}
+    return state
+
+
+@pytest.mark.parametrize(
+    ("state", "reason"),
+    [
+        (nested(5_000), "the event's state is nested deeper than 64 levels"),
+        ({BOOKKEEPING: {"applied": ["not a number", 0]}}, f"the event's state has a malformed {BOOKKEEPING}.applied"),
+        ({BOOKKEEPING: {"applied": ["123", -1]}}, f"the event's state has a malformed {BOOKKEEPING}.applied"),
+        ({BOOKKEEPING: []}, f"the event's state has a malformed {BOOKKEEPING} (not an object)"),
+        ({"x": float("nan")}, "the event's state holds a number JSON cannot carry (NaN or infinite)"),
+        ({"x": "y" * 1_000_001}, "the event's state is larger than 1,000,000 bytes"),
+    ],
+)
+def test_a_malformed_incoming_state_fails_the_invocation_with_its_reason(
+    monkeypatch: pytest.MonkeyPatch, dynamodb: Any, state: dict[str, Any], reason: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """Through the handler: a state nested 5,000 deep used to escape as RecursionError. Now the
+    invocation fails as a whole (no state: Lambda retries it with the same one), with the reason in
+    one bounded log line."""
+    monkeypatch.setenv("SINK_TABLE_NAME", SINK)
+    monkeypatch.setenv("RECORD_PROCESSOR", "alleycat-window")
+    records = race_batch(racers=2, seconds=1)
+    event = {"Records": records, "window": {"start": START, "end": END}, "state": state, "shardId": SHARD}
+    response = fresh_handler().lambda_handler(event, FakeContext())
+    assert response == {"batchItemFailures": [{"itemIdentifier": r["kinesis"]["sequenceNumber"]} for r in records]}
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    (failed,) = [line for line in lines if line.get("message") == "record failed"]
+    assert failed["reason"] == reason
+    assert max(len(json.dumps(line)) for line in lines) < 3_000
+
+
+@pytest.mark.parametrize("k", [0, 2, 5])
+def test_a_poison_user_record_k_folds_the_ones_before_it_and_the_retry_skips_them(
+    windowed: Any, dynamodb: Any, k: int
+) -> None:
+    """KPL poison at user record k in a window: user records 0..k-1 are in the state returned, the
+    aggregate and the records after it are reported; the retry with that state skips the k by their
+    sub-sequence numbers; given up, the window holds exactly the others and those k."""
+    good = aggregated_race_batch(racers=6, seconds=3, per_aggregate=6)
+    entries = [(str(r), json.dumps(telemetry(r, 9)).encode()) for r in range(1, 7)]
+    entries[k] = (entries[k][0], b"{not json")
+    ((key, blob),) = aggregate(entries)
+    poison = kinesis_record(data=base64.b64encode(blob).decode(), partition_key=key)
+    batch = [good[0], poison, *good[1:]]
+    batch = [{**r, "kinesis": {**r["kinesis"], "sequenceNumber": next_sequence()}} for r in batch]  # stream order
+    outcome, response = invoke(windowed, batch, {})
+    failed = [f["itemIdentifier"] for f in response["batchItemFailures"]]
+    assert failed == [r["kinesis"]["sequenceNumber"] for r in batch[1:]]
+    assert outcome.first_failure_reason == f"user record {k} of a KPL aggregate: data is not JSON"
+    assert sum(entry[1] for entry in response["state"]["racers"].values()) == 6 + k
+
+    retry, again = invoke(windowed, batch[1:], response["state"])
+    assert retry.duplicates == k
+    assert again["state"] == response["state"]
+
+    _, rest = invoke(windowed, batch[2:], again["state"])  # given up: Lambda moves on
+    invoke(windowed, [], rest["state"], final=True)
+    folded = [*messages_of([batch[0]]), *(json.loads(data) for _, data in entries[:k]), *messages_of(batch[2:])]
+    expected = window_oracle(folded)
+    assert window_items(dynamodb) == expected
+    assert leaderboard(dynamodb) == leaderboard_oracle(expected)
 
 
 def test_a_fold_that_raises_fails_its_record_with_the_state_before_it(

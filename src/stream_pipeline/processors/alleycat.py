@@ -49,6 +49,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from stream_pipeline.limits import MAX_WHOLE, encodable
+from stream_pipeline.poison import Failure
 from stream_pipeline.processors.base import ApplyResult
 from stream_pipeline.records import NUMBERS, PoisonRecord, SourceType, StreamRecord
 from stream_pipeline.sink import ConditionFailed, Key, SinkUnavailable
@@ -322,22 +323,20 @@ class AlleycatProcessor:
         keys = list(groups)
         size = max(1, len(keys) // TASKS)
 
-        def write(chunk: Sequence[Key]) -> list[tuple[int | None, str, int]]:
+        def write(chunk: Sequence[Key]) -> list[tuple[Failure | None, int]]:
             return [_write_group(sink, groups[key], stored.get(key)) for key in chunk]
 
         outcomes = [
             o for done in pool.map(write, [keys[i : i + size] for i in range(0, len(keys), size)]) for o in done
         ]
-        failures = [(index, reason) for index, reason, _ in outcomes if index is not None]
-        duplicates = sum(skipped for _, _, skipped in outcomes)
-        if not failures:
-            return ApplyResult(duplicates=duplicates)
-        index, reason = min(failures)
-        return ApplyResult(failed_index=index, reason=reason, duplicates=duplicates)
+        failures = [failure for failure, _ in outcomes if failure is not None]
+        duplicates = sum(skipped for _, skipped in outcomes)
+        return ApplyResult(min(failures) if failures else None, duplicates=duplicates)
 
 
-def _write_group(sink: Sink, group: Group, item: Item | None) -> tuple[int | None, str, int]:
-    """Apply one racer's records; return (first unapplied index or None, reason, duplicates skipped).
+def _write_group(sink: Sink, group: Group, item: Item | None) -> tuple[Failure | None, int]:
+    """Apply one racer's records; return (the failure of its first unapplied record, or None;
+    duplicates skipped).
 
     Never raises: whatever goes wrong while writing this racer (a refusal, a timeout, an error in
     botocore before the request is sent) is the failure of this group's first unapplied record,
@@ -345,23 +344,23 @@ def _write_group(sink: Sink, group: Group, item: Item | None) -> tuple[int | Non
     try:
         return _write_group_once(sink, group, item)
     except Exception as exc:  # the type only: the error's text can quote the request's values
-        return group[0][0].index, f"unexpected {type(exc).__name__} while writing the standing", 0
+        return Failure.at(group[0][0], f"unexpected {type(exc).__name__} while writing the standing"), 0
 
 
-def _write_group_once(sink: Sink, group: Group, item: Item | None) -> tuple[int | None, str, int]:
+def _write_group_once(sink: Sink, group: Group, item: Item | None) -> tuple[Failure | None, int]:
     fresh = group
     for _ in range(MAX_CONDITION_RETRIES):
         standing = Standing.from_item(item) if item is not None else Standing.empty(group[0][1])
         fresh = [(r, m) for r, m in group if item is None or not standing.has_applied(r)]
         if not fresh:
-            return None, "", len(group)
+            return None, len(group)
         for record, message in fresh:
             standing.fold(record, message)
         try:
             sink.put_if_version(standing.to_item(), item["version"]["S"] if item is not None else None)
-            return None, "", len(group) - len(fresh)
+            return None, len(group) - len(fresh)
         except ConditionFailed:
             item = sink.get(group[0][1].key)
         except SinkUnavailable as exc:
-            return fresh[0][0].index, f"sink write failed: {exc}", 0
-    return fresh[0][0].index, "sink item kept changing under a conditional write", 0
+            return Failure.at(fresh[0][0], f"sink write failed: {exc}"), 0
+    return Failure.at(fresh[0][0], "sink item kept changing under a conditional write"), 0

@@ -9,15 +9,19 @@ aggregate) the sink gets one item:
 * ``sk``: the sequence number, zero-padded, ``#`` and the sub-sequence number (0 for a plain
   record): the KCL's extended sequence number, unique per user record and sorted as the shard was;
 * ``data``: the payload's bytes (binary, unparsed: the archive keeps what the producer sent,
-  JSON or not), ``shard_id``, ``arrival`` (epoch seconds) and ``expires_at`` for DynamoDB's TTL.
+  JSON or not), ``shard_id``, ``arrival`` (epoch seconds) and ``expires_at`` for DynamoDB's TTL:
+  ``AUDIT_TTL_DAYS`` after the record is *written* (the later of its arrival and now), so a record
+  replayed or redriven after the TTL (failures wait up to 90 days) is not written already expired.
 
-Every attribute comes from the record alone, so a redelivered record writes the very same item:
-nothing doubled, and plain ``BatchWriteItem`` puts of 25 suffice. A payload larger than a
-DynamoDB item can hold is a poison record (it reaches the failure path, whole), never a crash.
+The key and the content come from the record alone, so a redelivered record writes the same item
+again (only its expiry moves on): nothing doubled, and plain ``BatchWriteItem`` puts of 25 suffice.
+A payload larger than a DynamoDB item can hold is a poison record (it reaches the failure path),
+never a crash.
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Final
 
 from stream_pipeline.limits import MAX_ITEM_BYTES, check_text
@@ -25,7 +29,7 @@ from stream_pipeline.processors.base import ApplyResult, put_items
 from stream_pipeline.records import PoisonRecord, SourceType, StreamRecord
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from concurrent.futures import Executor
 
     from stream_pipeline.sink import Item, Sink
@@ -41,9 +45,10 @@ ITEM_OVERHEAD_BYTES: Final = 1024
 class ArchiveProcessor:
     name = "archive"
 
-    def __init__(self, max_record_bytes: int, ttl_days: int) -> None:
+    def __init__(self, max_record_bytes: int, ttl_days: int, clock: Callable[[], float] = time.time) -> None:
         self.max_record_bytes = max_record_bytes
         self.ttl_seconds = ttl_days * SECONDS_PER_DAY
+        self._clock = clock
 
     def parse(self, record: StreamRecord) -> Item:
         if record.source is not SourceType.KINESIS:
@@ -64,7 +69,7 @@ class ArchiveProcessor:
         }
         if arrival is not None:
             item["arrival"] = {"N": f"{arrival:.3f}"}
-            item["expires_at"] = {"N": str(int(arrival) + self.ttl_seconds)}
+        item["expires_at"] = {"N": str(int(max(arrival or 0.0, self._clock())) + self.ttl_seconds)}
         return item
 
     def apply(self, parsed: Sequence[tuple[StreamRecord, Item]], sink: Sink | None, pool: Executor) -> ApplyResult:

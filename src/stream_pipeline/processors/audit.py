@@ -7,7 +7,8 @@ For each INSERT, MODIFY or REMOVE the sink gets one item:
   item's history sorts in order (``2026-11-23T08:15:00.000000Z#000…111``);
 * ``event_name``, ``keys``, ``new_image`` and ``old_image`` (as stored: the typed
   attribute maps pass through, so sets and exact numbers survive), ``expires_at``
-  for DynamoDB's TTL;
+  for DynamoDB's TTL, ``AUDIT_TTL_DAYS`` after the change is *written* (the later of its creation
+  and now: a change replayed or redriven after the TTL is not written already expired);
 * ``user_identity`` when the change has one: who made it. DynamoDB's Time to Live deletes with
   ``{"type": "Service", "principalId": "dynamodb.amazonaws.com"}``, and such an item also has
   ``deleted_by_ttl`` true, so an expiry is told from a user's delete.
@@ -18,15 +19,16 @@ binary attribute, so passing the text on would store the text's bytes (``AAEC``)
 instead of the source's bytes (``00 01 02``). :func:`with_binary_bytes` decodes
 them, at any depth of maps and lists, so the audit item holds what the source held.
 
-Every attribute is derived from the record alone, so a redelivered record writes the
-very same item again: no duplicates, and plain (idempotent) ``BatchWriteItem`` puts
-of 25 at a time suffice.
+The key and the content are derived from the record alone, so a redelivered record writes the
+same item again (only its expiry moves on): no duplicates, and plain (idempotent)
+``BatchWriteItem`` puts of 25 at a time suffice.
 """
 
 from __future__ import annotations
 
 import binascii
 import json
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -35,7 +37,7 @@ from stream_pipeline.processors.base import ApplyResult, put_items
 from stream_pipeline.records import EVENT_NAMES, PoisonRecord, SourceType, StreamRecord, check_images
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from concurrent.futures import Executor
 
     from stream_pipeline.sink import Item, Sink
@@ -96,9 +98,10 @@ def key_string(keys: dict[str, Any]) -> str:
 class AuditProcessor:
     name = "audit"
 
-    def __init__(self, max_record_bytes: int, ttl_days: int) -> None:
+    def __init__(self, max_record_bytes: int, ttl_days: int, clock: Callable[[], float] = time.time) -> None:
         self.max_record_bytes = max_record_bytes
         self.ttl_seconds = ttl_days * SECONDS_PER_DAY
+        self._clock = clock
 
     def parse(self, record: StreamRecord) -> Item:
         """The change item, or :class:`PoisonRecord`: every value the item will carry is checked
@@ -125,7 +128,7 @@ class AuditProcessor:
             "source_arn": {"S": check_text(record.raw.get("eventSourceARN", ""), "eventSourceARN", MAX_TEXT_LENGTH)},
             "created_at": {"S": stamp},
             "keys": {"M": binary_map(body["Keys"])},
-            "expires_at": {"N": str(int(created) + self.ttl_seconds)},
+            "expires_at": {"N": str(int(max(created, self._clock())) + self.ttl_seconds)},
         }
         identity = record.raw.get("userIdentity")
         if identity is not None:  # who deleted: DynamoDB's TTL says so here; a user's delete has none

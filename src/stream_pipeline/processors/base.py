@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from stream_pipeline.poison import Failure
 from stream_pipeline.sink import BATCH_WRITE_LIMIT, chunks
 
 if TYPE_CHECKING:
@@ -17,10 +18,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class ApplyResult:
-    """What ``apply`` achieved: everything, or everything before ``failed_index``."""
+    """What ``apply`` achieved: everything, or everything before ``failure`` (the first user record
+    whose effect could not be applied, and why)."""
 
-    failed_index: int | None = None
-    reason: str = ""
+    failure: Failure | None = None
     duplicates: int = 0
     """Records skipped because an earlier delivery had already applied them."""
 
@@ -43,16 +44,14 @@ def put_items(parsed: Sequence[tuple[StreamRecord, Item]], sink: Sink | None, po
     item in the reason ("the change item")."""
     if sink is None or not parsed:
         return ApplyResult()
-    index_of: dict[Key, int] = {(item["pk"]["S"], item["sk"]["S"]): record.index for record, item in parsed}
+    record_of: dict[Key, StreamRecord] = {(item["pk"]["S"], item["sk"]["S"]): record for record, item in parsed}
     batches = [[item for _, item in chunk] for chunk in chunks(parsed, BATCH_WRITE_LIMIT)]
     unwritten = {key: reason for failed in pool.map(sink.put_batch, batches) for key, reason in failed.items()}
     if not unwritten:
         return ApplyResult()
-    first = min(unwritten, key=index_of.__getitem__)
-    return ApplyResult(
-        failed_index=index_of[first],
-        reason=f"sink did not take {what}: {unwritten[first]} ({len(unwritten)} item(s) not written)",
-    )
+    first = min(unwritten, key=lambda key: (record_of[key].index, record_of[key].sub_sequence_number))
+    reason = f"sink did not take {what}: {unwritten[first]} ({len(unwritten)} item(s) not written)"
+    return ApplyResult(Failure.at(record_of[first], reason))
 
 
 def is_window_processor(processor: object) -> bool:
