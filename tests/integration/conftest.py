@@ -7,6 +7,8 @@ touch a pipeline that `make up` brought up in the same LocalStack.
 
 from __future__ import annotations
 
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -49,11 +51,22 @@ def stacks(emulator: None) -> Iterator[dict[str, Any]]:
     }
     release = ReleaseStack()
     every: list[Stack | ReleaseStack] = [*examples.values(), release]
-    with ThreadPoolExecutor(max_workers=len(every)) as pool:
-        for applied in [pool.submit(stack.apply) for stack in every]:
+    # A second stack consuming the Kinesis stack's stream (examples/bring-your-own), applied as soon
+    # as that stream exists, beside the others.
+    byo = byo_stack()
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=len(every) + 1) as pool:
+        applying = {stack.name: pool.submit(stack.apply) for stack in every}
+        second = pool.submit(apply_consuming, byo, examples["kinesis"], applying[examples["kinesis"].name])
+        for applied in applying.values():
             applied.result()
-    yield {**examples, "release": release}
-    destroy(every)
+        others = time.monotonic() - started
+        second.result()
+    sys.stdout.write(
+        f"\nstacks applied in {others:.0f} s; {byo.name} done {time.monotonic() - started - others:.0f} s later\n"
+    )
+    yield {**examples, "release": release, "byo": byo}
+    destroy([byo, *every])
 
 
 def destroy(stacks: list[Stack | ReleaseStack]) -> None:
@@ -112,3 +125,24 @@ def fanout_stack(stacks: dict[str, Stack]) -> Stack:
 def release_stack(stacks: dict[str, Any]) -> ReleaseStack:
     release: ReleaseStack = stacks["release"]
     return release
+
+
+def byo_stack() -> Stack:
+    """examples/bring-your-own under the tier's name: the team's own topic, keys, VPC, boundary and
+    operator role beside the module, consuming another stack's stream (set by apply_consuming)."""
+    return Stack("bring-your-own", "it-byo")
+
+
+def apply_consuming(stack: Stack, owner: Stack, owner_applied: Future[None]) -> None:
+    """Apply ``stack`` on the stream of ``owner`` once ``owner`` is applied; say how long it took."""
+    owner_applied.result()
+    stack.variables += ["-var", f"existing_stream_arn={owner.outputs['stream_arn']}", "-var", "shard_count=2"]
+    started = time.monotonic()
+    stack.apply()
+    sys.stdout.write(f"\n{stack.name}: applied on {owner.name}'s stream in {time.monotonic() - started:.0f} s\n")
+
+
+@pytest.fixture(scope="session")
+def byo(stacks: dict[str, Any]) -> Stack:
+    stack: Stack = stacks["byo"]
+    return stack
