@@ -191,7 +191,7 @@ variable "function" {
   description = <<-EOT
     The Lambda function (of the `default` consumer; each consumers entry inherits it).
     - runtime `python3.13` (what the package is built and tested for).
-    - architecture: null is `arm64` for this module's own package (pure Python, tested on both, and
+    - architecture: null is `arm64` for this module's own package (pure Python, no compiled code, and
       Graviton costs about 20% less per GB-second) and `x86_64` for a package of yours, which may
       carry wheels built for it (scripts/package.py builds for x86_64 unless told `--arch arm64`).
     - memory_mb 128 (the workshop's measured sweet spot for this I/O-bound work) and timeout_seconds 30.

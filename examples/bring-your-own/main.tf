@@ -135,6 +135,7 @@ resource "aws_subnet" "private" {
 }
 
 resource "aws_security_group" "functions" {
+  #checkov:skip=CKV2_AWS_5:Attached to the functions through the module's function.vpc_security_group_ids, which checkov cannot follow.
   name        = "${var.name}-functions"
   description = "The pipeline functions: outbound HTTPS only"
   vpc_id      = aws_vpc.this.id
@@ -151,6 +152,8 @@ resource "aws_security_group" "functions" {
 # The boundary every role of the account must carry: here, the most the pipeline's roles may ever
 # do (their own policies grant less).
 resource "aws_iam_policy" "boundary" {
+  #checkov:skip=CKV_AWS_290:A permissions boundary caps the actions a role can ever have; the roles' own policies name the resources.
+  #checkov:skip=CKV_AWS_355:A permissions boundary caps the actions a role can ever have; the roles' own policies name the resources.
   name = "${var.name}-boundary"
   policy = jsonencode({
     Version = "2012-10-17"

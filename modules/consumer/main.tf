@@ -6,9 +6,9 @@ locals {
   # The committed, deterministic package: no build step for a module used from a git source.
   own_package  = !local.from_s3 && var.function.package_path == null
   package_path = local.from_s3 ? null : coalesce(var.function.package_path, "${path.module}/package/lambda.zip")
-  # arm64 for our own package: it is pure Python (tested on both), and Graviton costs about 20% less
-  # per GB-second. A package of yours may carry wheels built for x86_64 (scripts/package.py's
-  # default), so it keeps Lambda's own default unless you say.
+  # arm64 for our own package: it is pure Python (no compiled code: ARCH=arm64 make package gives the
+  # same bytes), and Graviton costs about 20% less per GB-second. A package of yours may carry wheels
+  # built for x86_64 (scripts/package.py's default), so it keeps Lambda's own default unless you say.
   architecture = coalesce(var.function.architecture, local.own_package ? "arm64" : "x86_64")
   # In a VPC when given subnets (a list of known length, even when the IDs are known only at apply).
   vpc = length(var.function.vpc_subnet_ids) > 0
