@@ -606,6 +606,7 @@ module "pipeline" {{
     create_stream       = false
     existing_stream_arn = "arn:aws:kinesis:us-east-1:123456789012:stream/orders"
     shard_count         = 6
+    stream_mode         = "ON_DEMAND" # the owner's stream: its given count wins over the 4 a new one starts with
   }}
   function = {{ reserved_concurrency = 4 }}
 }}
