@@ -15,7 +15,7 @@ import pytest
 
 import drills as drilling
 from release_stack import ReleaseStack
-from stack_support import RECORD_AGE_S, Stack, empty_failure_path, remaining_resources
+from stack_support import RECORD_AGE_S, Stack, client, empty_failure_path, remaining_resources
 from stream_pipeline_local import localstack
 
 if TYPE_CHECKING:
@@ -136,9 +136,21 @@ def byo_stack() -> Stack:
 
 
 def apply_consuming(stack: Stack, owner: Stack, owner_applied: Future[None]) -> float:
-    """Apply ``stack`` on the stream of ``owner`` once ``owner`` is applied; how long its apply took."""
-    owner_applied.result()
-    stack.variables += ["-var", f"existing_stream_arn={owner.outputs['stream_arn']}", "-var", "shard_count=2"]
+    """Apply ``stack`` on the stream of ``owner`` as soon as that stream is active (``owner``'s own
+    apply goes on beside it: the stream is among the first things it creates); how long it took."""
+    kinesis = client("kinesis")
+    while not owner_applied.done():
+        try:
+            summary = kinesis.describe_stream_summary(StreamName=owner.name)["StreamDescriptionSummary"]
+        except kinesis.exceptions.ResourceNotFoundException:
+            summary = {}
+        if summary.get("StreamStatus") == "ACTIVE":
+            break
+        time.sleep(2)
+    if owner_applied.done():
+        owner_applied.result()  # a failed owner fails this too
+    arn = kinesis.describe_stream_summary(StreamName=owner.name)["StreamDescriptionSummary"]["StreamARN"]
+    stack.variables += ["-var", f"existing_stream_arn={arn}", "-var", "shard_count=2"]
     started = time.monotonic()
     stack.apply()
     return time.monotonic() - started
