@@ -2,6 +2,7 @@ locals {
   # The default consumer comes from the top-level variables (0.2's single consumer); the consumers
   # map adds others, each named after its key, inheriting the default's settings and overriding the
   # ones it gives (an attribute left out of an entry is null, so only what the entry sets wins).
+  # Whole objects go to the child, whose types fill the defaults of what nobody set.
   consumers = merge(
     {
       default = {
@@ -63,8 +64,11 @@ module "consumer" {
   on_failure_archive_days          = var.on_failure_archive_days
   on_failure_archive_force_destroy = var.on_failure_archive_force_destroy
   on_failure_queue_kms_key_arn     = var.on_failure_queue_kms_key_arn
+  on_failure_archive_kms_key_arn   = var.on_failure_archive_kms_key_arn
   redrive_ledger_table_arn         = module.operator.redrive_ledger_table_arn
   redrive_ledger_key_arn           = module.operator.redrive_ledger_key_arn
+  role_permissions_boundary        = var.role_permissions_boundary
+  role_path                        = var.role_path
   tags                             = var.tags
 }
 
@@ -100,12 +104,16 @@ locals {
 module "alarms" {
   source = "./modules/alarms"
 
-  enabled                     = var.enabled && var.alarms.enabled
-  name                        = var.name
-  source_type                 = var.source_type
-  stream_name                 = module.stream.stream_name
+  enabled     = var.enabled && var.alarms.enabled
+  name        = var.name
+  source_type = var.source_type
+  # The stream-level alarms are Kinesis's, and the stream's owner's unless watched here; null is
+  # known at plan (a DynamoDB stream's table name, from an ARN of a table declared beside the
+  # module, is not, and the alarms' for_each cannot wait for it).
+  stream_name                 = var.source_type == "kinesis" && module.stream.stream_watched ? module.stream.stream_name : null
   stream_retention_hours      = module.stream.retention_hours
   consumers                   = local.watched
+  create_sns_topic            = var.alarms.create_sns_topic
   sns_topic_arn               = var.alarms.sns_topic_arn
   email_addresses             = var.alarms.email_addresses
   paging                      = var.alarms.paging
@@ -132,17 +140,47 @@ module "operator" {
   source_table_arn   = module.stream.dynamodb_table_arn
   stream_kms_key_arn = module.stream.kms_key_arn
   sns_topic_arn      = module.alarms.sns_topic_arn
+  operator_role_arns = var.operator_role_arns
+  ledger_kms_key_arn = var.redrive_ledger_kms_key_arn
   consumers = {
     for key, c in module.consumer : key => {
       function_arn                 = c.function_arn
       event_source_arn             = module.stream.event_source_arns[key]
       on_failure_destination_arn   = c.on_failure_destination_arn
-      on_failure_queue_kms_key_arn = var.on_failure_queue_kms_key_arn
+      on_failure_queue_kms_key_arn = c.on_failure_destination == "sqs" ? var.on_failure_queue_kms_key_arn : null
+      on_failure_archive_key_arn   = c.on_failure_destination == "s3" ? var.on_failure_archive_kms_key_arn : null
       sink_table_arn               = c.sink_table_arn
       log_group_arn                = c.log_group_arn
     }
   }
   tags = var.tags
+}
+
+# A stream this stack does not own, in another account: the stream's owner applies this resource
+# policy (aws_kinesis_resource_policy) so that each consumer's role may read it, and the operators'
+# roles may read it for redrive. The roles' own policies already name the stream. Registered
+# (enhanced fan-out) consumers can only be registered in the stream's account, by its owner.
+locals {
+  existing_kinesis_stream = var.enabled && var.source_type == "kinesis" && !module.stream.stream_created
+  kinesis_resource_policy = !local.existing_kinesis_stream ? null : jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [{
+        Sid       = "ConsumersOf${replace(title(replace(var.name, "/[^A-Za-z0-9]+/", " ")), " ", "")}Read"
+        Effect    = "Allow"
+        Principal = { AWS = [for c in module.consumer : c.role_arn] }
+        Action    = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"]
+        Resource  = module.stream.stream_arn
+      }],
+      [for arns in [var.operator_role_arns] : {
+        Sid       = "OperatorsReadForRedrive"
+        Effect    = "Allow"
+        Principal = { AWS = arns }
+        Action    = ["kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"]
+        Resource  = module.stream.stream_arn
+      } if length(arns) > 0],
+    )
+  })
 }
 
 # Dashboards, like IAM roles, are global: the region in the name keeps two regions apart.
@@ -155,7 +193,7 @@ module "dashboard" {
   name                = "${var.name}-${data.aws_region.current.id}"
   source_type         = var.source_type
   period_seconds      = var.dashboard.period_seconds
-  stream_name         = module.stream.stream_name
+  stream_name         = module.stream.stream_watched ? module.stream.stream_name : null
   stream_label        = module.stream.stream_label
   shard_count         = module.stream.shard_count
   source_billing_mode = module.stream.billing_mode

@@ -35,6 +35,11 @@ output "consumers" {
   }
 }
 
+output "kinesis_resource_policy_json" {
+  description = "With an existing Kinesis stream (kinesis.existing_stream_arn): the resource policy its owner applies (aws_kinesis_resource_policy on the stream) when it is in another account, letting each consumer's role, and the operator_role_arns, read it; null for a stream this module created."
+  value       = local.kinesis_resource_policy
+}
+
 output "shared_read_consumers" {
   description = "The consumers that share the stream's read throughput (no enhanced fan-out), by key."
   value       = module.stream.shared_consumers

@@ -94,10 +94,11 @@ def empty_failure_path(stack: Stack) -> None:
         client("sqs").purge_queue(QueueUrl=stack.outputs["on_failure_queue_url"])
     bucket = stack.outputs.get("on_failure_bucket_name")
     if bucket:
+        # The archive is versioned: every version and delete marker goes, or the bucket is not empty.
         s3 = client("s3")
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for item in page.get("Contents", []):
-                s3.delete_object(Bucket=bucket, Key=item["Key"])
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
 
 
 def remaining_resources(prefix: str) -> list[str]:

@@ -1,8 +1,14 @@
 # The topic the alarms page: encrypted with a key CloudWatch may use, published to only by this
-# pipeline's alarms, over TLS only.
+# pipeline's alarms, over TLS only. Whether to create it is var.create_sns_topic, a boolean known at
+# plan: a count on `sns_topic_arn == null` fails when the caller passes the ARN of a topic it
+# declares beside this module ("Invalid count argument"), the most common way to bring a topic.
+
+locals {
+  create_sns_topic = local.enabled && var.create_sns_topic
+}
 
 resource "aws_kms_key" "this" {
-  count = local.create_topic ? 1 : 0
+  count = local.create_sns_topic ? 1 : 0
 
   # CloudWatch cannot publish to a topic encrypted with the AWS-managed alias/aws/sns key (its
   # policy cannot grant cloudwatch.amazonaws.com), so the topic gets a customer key (~$1/month).
@@ -13,7 +19,7 @@ resource "aws_kms_key" "this" {
 }
 
 resource "aws_kms_alias" "this" {
-  count = local.create_topic ? 1 : 0
+  count = local.create_sns_topic ? 1 : 0
 
   name          = "alias/${var.name}-alarms"
   target_key_id = aws_kms_key.this[0].key_id
@@ -21,15 +27,15 @@ resource "aws_kms_alias" "this" {
 
 locals {
   # The account and partition come from the key's own ARN: no sts:GetCallerIdentity call needed.
-  key_arn_parts = local.create_topic ? split(":", aws_kms_key.this[0].arn) : []
-  partition     = local.create_topic ? local.key_arn_parts[1] : null
-  account_id    = local.create_topic ? local.key_arn_parts[4] : null
+  key_arn_parts = local.create_sns_topic ? split(":", aws_kms_key.this[0].arn) : []
+  partition     = local.create_sns_topic ? local.key_arn_parts[1] : null
+  account_id    = local.create_sns_topic ? local.key_arn_parts[4] : null
   # Every alarm of this pipeline is named after it: "<name>-<alarm>" or "<name>-<consumer>-<alarm>".
-  alarm_arn_pattern = local.create_topic ? "arn:${local.partition}:cloudwatch:${data.aws_region.current.id}:${local.account_id}:alarm:${var.name}-*" : null
+  alarm_arn_pattern = local.create_sns_topic ? "arn:${local.partition}:cloudwatch:${data.aws_region.current.id}:${local.account_id}:alarm:${var.name}-*" : null
 }
 
 resource "aws_kms_key_policy" "this" {
-  count = local.create_topic ? 1 : 0
+  count = local.create_sns_topic ? 1 : 0
 
   key_id = aws_kms_key.this[0].id
   policy = jsonencode({
@@ -59,7 +65,7 @@ resource "aws_kms_key_policy" "this" {
 }
 
 resource "aws_sns_topic" "this" {
-  count = local.create_topic ? 1 : 0
+  count = local.create_sns_topic ? 1 : 0
 
   name              = "${var.name}-alarms"
   kms_master_key_id = aws_kms_key.this[0].arn
@@ -67,7 +73,7 @@ resource "aws_sns_topic" "this" {
 }
 
 resource "aws_sns_topic_policy" "this" {
-  count = local.create_topic ? 1 : 0
+  count = local.create_sns_topic ? 1 : 0
 
   arn = aws_sns_topic.this[0].arn
   policy = jsonencode({

@@ -96,14 +96,24 @@ variable "runbook_url" {
   default     = null
 }
 
+variable "create_sns_topic" {
+  description = "Create the alarm topic (encrypted with a key of its own that CloudWatch may use). false: notify sns_topic_arn, a topic of yours. A boolean, not whether sns_topic_arn is null: the ARN of a topic declared beside this module is unknown until apply, and what to create must be known at plan."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "sns_topic_arn" {
-  description = "An existing SNS topic to notify instead of creating one (its policy must let cloudwatch.amazonaws.com publish, and its key, if any, must allow CloudWatch)."
+  description = "With create_sns_topic = false: the topic to notify (its policy must let cloudwatch.amazonaws.com publish, and its key, if any, must allow CloudWatch)."
   type        = string
   default     = null
 
+  # Which topic the alarms notify is this module's own logic, so it is checked here too, for a caller
+  # who calls the module alone (the root checks alarms.create_sns_topic and alarms.sns_topic_arn,
+  # naming them; a malformed ARN is the root's to refuse, or CloudWatch's at apply).
   validation {
-    condition     = var.sns_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.sns_topic_arn))
-    error_message = "The sns_topic_arn must be an SNS topic ARN, such as `arn:aws:sns:eu-west-1:123456789012:oncall`."
+    condition     = var.create_sns_topic == (var.sns_topic_arn == null)
+    error_message = "Set create_sns_topic = false together with sns_topic_arn (notify a topic of yours), or neither (the module creates the topic)."
   }
 }
 
@@ -133,15 +143,10 @@ variable "paging" {
 }
 
 variable "email_addresses" {
-  description = "Email addresses subscribed to the alarm topic (each must confirm by email)."
+  description = "Email addresses subscribed to the alarm topic (each must confirm by email). Checked at the root (alarms.email_addresses, naming the entry); called alone, SNS refuses a malformed address at apply."
   type        = list(string)
   default     = []
   nullable    = false
-
-  validation {
-    condition     = alltrue([for e in var.email_addresses : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
-    error_message = "Each entry of email_addresses must be an email address, such as `oncall@example.com`."
-  }
 }
 
 variable "period_seconds" {

@@ -1,6 +1,7 @@
 terraform {
-  # 1.7: mock_provider and override_* in `terraform test`.
-  required_version = ">= 1.7"
+  # 1.9: a validation may read other variables (the root's checks name the consumers entry they are
+  # about; the topic check reads create_sns_topic). 1.7 brought mock_provider to `terraform test`.
+  required_version = ">= 1.9"
 
   required_providers {
     aws = {

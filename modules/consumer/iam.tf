@@ -5,12 +5,23 @@ locals {
   kms_decrypt  = compact([var.stream_kms_key_arn])
   kms_queue    = compact([local.archive ? null : var.on_failure_queue_kms_key_arn])
   kms_sink     = compact([local.create_sink ? var.sink.kms_key_arn : null])
+  kms_archive  = compact([local.archive ? var.on_failure_archive_kms_key_arn : null])
   efo          = local.kinesis && var.event_source_arn != var.stream_arn
   ledger       = compact([var.redrive_ledger_table_arn])
   ledger_key   = compact([var.redrive_ledger_key_arn])
   stream_store = local.kinesis ? "kinesis" : "dynamodb"
-  # The function's account, for the trust policy: from the stream's ARN (same-account mappings only).
-  account_id = try(split(":", var.stream_arn)[4], null)
+  # The function's account and partition, for the trust policy and the network interfaces: from its
+  # log group's ARN (never the stream's, which may be another account's), so no sts call is needed.
+  log_group_arn = local.enabled ? split(":", aws_cloudwatch_log_group.this[0].arn) : []
+  account_id    = try(local.log_group_arn[4], null)
+  partition     = try(local.log_group_arn[1], "aws")
+  # What Lambda's network interfaces for the VPC may be created in and attached to (the subnets may
+  # be another account's, shared with this one, so their account is not assumed).
+  eni_arn = "arn:${local.partition}:ec2:${local.region}:${coalesce(local.account_id, "*")}:network-interface/*"
+  eni_place = concat(
+    [for id in var.function.vpc_subnet_ids : "arn:${local.partition}:ec2:${local.region}:*:subnet/${id}"],
+    [for id in var.function.vpc_security_group_ids : "arn:${local.partition}:ec2:${local.region}:*:security-group/${id}"],
+  )
 
   # Each statement as JSON: some carry a Condition and some do not, and a conditional needs one type.
   statements = local.enabled ? [for statement in concat(
@@ -96,6 +107,36 @@ locals {
       Resource  = keys
       Condition = { StringEquals = { "kms:ViaService" = "dynamodb.${local.region}.amazonaws.com" } }
     } if length(keys) > 0],
+    # The archive's objects are encrypted with the data key S3 gets for the put (Decrypt: for a put
+    # S3 makes in parts); the role may not read the archive, so it can decrypt nothing there.
+    [for keys in [local.kms_archive] : {
+      Sid       = "UseTheArchiveKey"
+      Effect    = "Allow"
+      Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
+      Resource  = keys
+      Condition = { StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" } }
+    } if length(keys) > 0],
+    # In a VPC, Lambda creates and manages the function's network interfaces with its role
+    # (AWSLambdaVPCAccessExecutionRole's actions, each on what it touches). Describe* has no
+    # resource-level permission: "*" only.
+    [for _ in [1] : {
+      Sid      = "DescribeTheNetwork"
+      Effect   = "Allow"
+      Action   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
+      Resource = ["*"]
+    } if local.vpc],
+    [for _ in [1] : {
+      Sid      = "CreateNetworkInterfacesInTheseSubnets"
+      Effect   = "Allow"
+      Action   = ["ec2:CreateNetworkInterface"]
+      Resource = concat([local.eni_arn], local.eni_place)
+    } if local.vpc],
+    [for _ in [1] : {
+      Sid      = "ManageTheNetworkInterfaces"
+      Effect   = "Allow"
+      Action   = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+      Resource = [local.eni_arn]
+    } if local.vpc],
     # A processor of your own that reads or writes elsewhere: the caller's statements, no wildcards.
     [for st in var.function.policy_statements : {
       Sid      = st.sid
@@ -150,7 +191,9 @@ locals {
 resource "aws_iam_role" "this" {
   count = local.enabled ? 1 : 0
 
-  name = local.role_name
+  name                 = local.role_name
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [merge(
@@ -160,7 +203,7 @@ resource "aws_iam_role" "this" {
         Principal = { Service = "lambda.amazonaws.com" }
       },
       # Only Lambda acting for this account may assume it (confused-deputy prevention).
-      { for key, value in { Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } } } : key => value if local.account_id != null },
+      { Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } } },
     )]
   })
   tags = var.tags

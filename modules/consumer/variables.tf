@@ -81,7 +81,7 @@ variable "stream_kms_key_arn" {
 }
 
 variable "shard_count" {
-  description = "Provisioned Kinesis shards (the stream module's output); with the parallelization factor it sets the least reserved concurrency that does not throttle the stream. Null for DynamoDB Streams (their shards are DynamoDB's)."
+  description = "The Kinesis stream's shards (the stream module's shard_count: a provisioned stream's, or an existing stream's as given); with the parallelization factor it sets the least reserved concurrency that does not throttle the stream. Null for an on-demand stream (checked against the 4 shards it starts with) and for DynamoDB Streams (their shards are DynamoDB's)."
   type        = number
   default     = null
 }
@@ -112,50 +112,37 @@ variable "stream_retention_hours" {
 
 variable "function" {
   description = <<-EOT
-    The Lambda function.
-    - runtime `python3.13` (what the package is built and tested for); architecture `x86_64` or `arm64`
-      (the package is pure Python, so both work; arm64 is about 20% cheaper per GB-second).
-    - memory_mb 128 (the workshop's measured sweet spot for this I/O-bound work) and timeout_seconds 30.
-    - reserved_concurrency -1 (none): Lambda refuses a reservation that would leave less than 100
-      unreserved, and new accounts start with a much smaller concurrency quota, so a default
-      reservation would fail to apply there. Set it to keep a backlog from starving the account's
-      other functions (and them from starving this one): at least shards x parallelization factor,
-      or the stream throttles itself (a plan below it is refused; for an on-demand stream, against
-      the 4 shards it starts with). `stream-pipeline doctor` says when an unreserved consumer can be
-      starved, and `stream-pipeline plan --account-concurrency` when the quota allows a reservation.
-    - package_path/handler: null uses this project's committed zip (modules/consumer/package) and
-      handler, so no build step is needed. Set package_path to ship your own zip (for a processor
-      of your own: `scripts/package.py --add`, see examples/custom-processor); `source_code_hash`
-      follows the file. Or s3_bucket/s3_key (and s3_object_version) for a package published to S3.
-    - policy_statements: extra statements for the function's role, for a processor of your own that
-      reads or writes elsewhere: `{ sid, actions, resources }`, no wildcard actions. Ours stay least
-      privilege.
-    - record_processor: RECORD_PROCESSOR (`alleycat`, `alleycat-window` with tumbling windows,
-      `archive` (every raw Kinesis record, one sink item each), `audit` or `module:function`); null picks
-      `alleycat` for Kinesis and `audit` for DynamoDB.
-    - environment: extra variables, merged over the ones this module sets.
-    - log_retention_days 7: enough to investigate an incident, cheap to keep (the workshop's advice);
-      log_kms_key_arn: a customer key for the log group (its policy must allow CloudWatch Logs).
+    The Lambda function. Each attribute, its default and the reason for it are described at the root
+    module's `function` input; this module holds the type and the default, and re-checks only what
+    its own logic depends on or what AWS would accept against its promises (see the root README,
+    "Where each input is declared"). architecture null: `arm64` for this module's own package (pure
+    Python, about 20% cheaper per GB-second), `x86_64` for a package of yours, which may carry wheels
+    built for it.
   EOT
   type = object({
-    runtime              = optional(string, "python3.13")
-    architecture         = optional(string, "x86_64")
-    memory_mb            = optional(number, 128)
-    timeout_seconds      = optional(number, 30)
-    reserved_concurrency = optional(number, -1)
-    tracing              = optional(bool, false)
-    package_path         = optional(string)
-    s3_bucket            = optional(string)
-    s3_key               = optional(string)
-    s3_object_version    = optional(string)
-    handler              = optional(string, "stream_pipeline.handler.lambda_handler")
-    record_processor     = optional(string)
-    metrics_namespace    = optional(string, "StreamPipeline")
-    log_level            = optional(string, "INFO")
-    log_retention_days   = optional(number, 7)
-    log_kms_key_arn      = optional(string)
-    environment          = optional(map(string), {})
-    layers               = optional(list(string), [])
+    runtime                = optional(string, "python3.13")
+    architecture           = optional(string)
+    memory_mb              = optional(number, 128)
+    timeout_seconds        = optional(number, 30)
+    reserved_concurrency   = optional(number, -1)
+    tracing                = optional(bool, false)
+    package_path           = optional(string)
+    s3_bucket              = optional(string)
+    s3_key                 = optional(string)
+    s3_object_version      = optional(string)
+    handler                = optional(string, "stream_pipeline.handler.lambda_handler")
+    record_processor       = optional(string)
+    metrics_namespace      = optional(string, "StreamPipeline")
+    log_level              = optional(string, "INFO")
+    log_format             = optional(string, "Text")
+    application_log_level  = optional(string)
+    system_log_level       = optional(string)
+    log_retention_days     = optional(number, 7)
+    log_kms_key_arn        = optional(string)
+    environment            = optional(map(string), {})
+    layers                 = optional(list(string), [])
+    vpc_subnet_ids         = optional(list(string), [])
+    vpc_security_group_ids = optional(list(string), [])
     policy_statements = optional(list(object({
       sid       = string
       actions   = list(string)
@@ -167,31 +154,15 @@ variable "function" {
 
   validation {
     condition     = can(regex("^python3\\.(1[2-9])$", var.function.runtime))
-    error_message = "The function.runtime must be a Python Lambda runtime of 3.12 or later, such as `python3.13`."
-  }
-  validation {
-    condition     = contains(["x86_64", "arm64"], var.function.architecture)
-    error_message = "The function.architecture must be `x86_64` or `arm64`."
-  }
-  validation {
-    condition     = var.function.memory_mb >= 128 && var.function.memory_mb <= 10240
-    error_message = "The function.memory_mb must be from 128 to 10240."
-  }
-  validation {
-    condition     = var.function.timeout_seconds >= 3 && var.function.timeout_seconds <= 900
-    error_message = "The function.timeout_seconds must be from 3 to 900."
+    error_message = "The function.runtime must be a Python Lambda runtime of 3.12 or later, such as `python3.13`: the handler is Python."
   }
   validation {
     condition     = var.function.reserved_concurrency == -1 || var.function.reserved_concurrency >= 1
-    error_message = "The function.reserved_concurrency must be -1 (no reservation) or at least 1."
-  }
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.function.log_retention_days)
-    error_message = "The function.log_retention_days must be a CloudWatch Logs retention value, such as 1, 7, 14, 30, 90 or 365."
+    error_message = "The function.reserved_concurrency must be -1 (no reservation) or at least 1: a reservation of 0 stops the consumer, and the stream keeps its records only until its retention."
   }
   validation {
     condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], var.function.log_level)
-    error_message = "The function.log_level must be `DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`."
+    error_message = "The function.log_level must be `DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`: the handler refuses anything else at cold start."
   }
   validation {
     condition     = (var.function.s3_bucket == null) == (var.function.s3_key == null) && (var.function.s3_bucket == null || var.function.package_path == null) && (var.function.s3_object_version == null || var.function.s3_bucket != null)
@@ -201,39 +172,23 @@ variable "function" {
     condition = alltrue([for st in var.function.policy_statements : (
       can(regex("^[A-Za-z0-9]{1,100}$", st.sid)) && length(st.actions) > 0 && length(st.resources) > 0 &&
       alltrue([for a in st.actions : can(regex("^[a-z0-9-]+:[A-Za-z0-9]+$", a))]) &&
-      alltrue([for r in st.resources : r != "*" && can(regex("^arn:", r))])
+      alltrue([for r in st.resources : can(regex("^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:([0-9]{12}|aws)?:[^*?]", r))])
     )])
-    error_message = "Each function.policy_statements entry needs an alphanumeric sid, actions named in full, such as `dynamodb:PutItem`, and at least one resource ARN, such as `arn:aws:dynamodb:eu-west-1:123456789012:table/orders` (no wildcard actions and no `*` resource: the role stays least privilege)."
+    error_message = "Each function.policy_statements entry needs an alphanumeric sid, actions named in full, such as `dynamodb:PutItem`, and resource ARNs whose partition, service, region and account are written out, such as `arn:aws:dynamodb:eu-west-1:123456789012:table/orders` (no wildcard action, no `*` resource and no `arn:*` or `arn:aws:dynamodb:*:*:...`: the role stays least privilege)."
   }
   validation {
-    condition     = var.function.record_processor == null || can(regex("^(alleycat|alleycat-window|archive|audit|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$", var.function.record_processor))
-    error_message = "The function.record_processor must be `alleycat`, `alleycat-window`, `archive`, `audit` or `package.module:function`."
+    condition     = var.function.record_processor == null ? true : can(regex("^(alleycat|alleycat-window|archive|audit|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$", var.function.record_processor))
+    error_message = "The function.record_processor must be `alleycat`, `alleycat-window`, `archive`, `audit` or `package.module:function`: the handler refuses anything else at cold start."
   }
 }
 
 variable "event_source_mapping" {
   description = <<-EOT
-    The event source mapping. Defaults make loss impossible: bisect on error, a finite number of
-    retries, an on-failure queue always attached, and ReportBatchItemFailures always on.
-    - batch_size 100 and maximum_batching_window_seconds 1: Lambda's own default size, and at most
-      one second of added latency. 1 to 10,000 for both sources.
-    - parallelization_factor 1 to 10 concurrent batches per shard (seed 002: raise it when the
-      iterator age grows); order is kept per partition key.
-    - starting_position `LATEST`, `TRIM_HORIZON` or `AT_TIMESTAMP` (Kinesis only, with
-      starting_position_timestamp in RFC 3339).
-    - maximum_retry_attempts 3 (the record is tried 4 times), then the batch goes to the queue.
-    - maximum_record_age_seconds: null means half the stream retention, capped at 7 days, so a
-      record sent to the queue is still in the stream for the other half, to be replayed. It must
-      be below the retention (a plan above it is refused: records would expire unseen).
-    - filter_patterns: Lambda filter patterns (JSON strings), e.g.
-      `{"eventName": ["INSERT", "MODIFY"]}`. Filtered-out records are dropped by Lambda on purpose.
-    - metrics true: the mapping's EventCount metrics (polled, filtered, invoked, failed, dropped and
-      on-failure-delivered counts), which the alarms need to see records dropped and a consumer that
-      stopped polling. Billed as custom metrics (about $0.30 per metric per month); false turns them
-      off, and with them those alarms.
-    - tumbling_window_seconds 0 (off) to 900: Lambda's tumbling windows. The handler then folds each
-      window's records into a state that Lambda carries between invocations, and writes the window's
-      result on its final invocation (the `alleycat-window` processor: per racer and window).
+    The event source mapping. Each attribute, its default and the reason for it are described at the
+    root module's `event_source_mapping` input. Defaults make loss impossible: bisect on error, a
+    finite number of retries, an on-failure destination always attached, ReportBatchItemFailures
+    always on; this module re-checks the two that AWS would accept against that promise (retries and
+    the maximum record age, whose -1 means forever).
   EOT
   type = object({
     enabled                         = optional(bool, true)
@@ -253,55 +208,19 @@ variable "event_source_mapping" {
   nullable = false
 
   validation {
-    condition     = var.event_source_mapping.batch_size >= 1 && var.event_source_mapping.batch_size <= 10000
-    error_message = "The event_source_mapping.batch_size must be from 1 to 10000 for Kinesis and DynamoDB Streams."
-  }
-  validation {
-    condition     = var.event_source_mapping.maximum_batching_window_seconds >= 0 && var.event_source_mapping.maximum_batching_window_seconds <= 300
-    error_message = "The event_source_mapping.maximum_batching_window_seconds must be from 0 to 300."
-  }
-  validation {
-    condition     = contains([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], var.event_source_mapping.parallelization_factor)
-    error_message = "The event_source_mapping.parallelization_factor must be a whole number from 1 to 10."
-  }
-  validation {
-    condition     = contains(["LATEST", "TRIM_HORIZON", "AT_TIMESTAMP"], var.event_source_mapping.starting_position)
-    error_message = "The event_source_mapping.starting_position must be `LATEST`, `TRIM_HORIZON` or `AT_TIMESTAMP`."
-  }
-  validation {
-    condition     = (var.event_source_mapping.starting_position == "AT_TIMESTAMP") == (var.event_source_mapping.starting_position_timestamp != null)
-    error_message = "The event_source_mapping.starting_position_timestamp must be set exactly when starting_position is `AT_TIMESTAMP`."
-  }
-  validation {
-    condition     = var.event_source_mapping.starting_position_timestamp == null || can(timeadd(var.event_source_mapping.starting_position_timestamp, "0s"))
-    error_message = "The event_source_mapping.starting_position_timestamp must be an RFC 3339 time, such as `2026-11-23T08:00:00Z`."
-  }
-  validation {
     condition     = var.event_source_mapping.maximum_retry_attempts >= 0 && var.event_source_mapping.maximum_retry_attempts <= 10000
-    error_message = "The event_source_mapping.maximum_retry_attempts must be from 0 to 10000: a finite number, so that a poison batch reaches the on-failure queue."
+    error_message = "The event_source_mapping.maximum_retry_attempts must be from 0 to 10000: a finite number, so that a poison batch reaches the on-failure destination."
   }
   validation {
-    condition     = var.event_source_mapping.maximum_record_age_seconds == null || try(var.event_source_mapping.maximum_record_age_seconds >= 60 && var.event_source_mapping.maximum_record_age_seconds <= 604800, false)
-    error_message = "The event_source_mapping.maximum_record_age_seconds must be from 60 to 604800, or null for half the stream retention."
-  }
-  validation {
-    condition     = length(var.event_source_mapping.filter_patterns) <= 5 && alltrue([for p in var.event_source_mapping.filter_patterns : can(jsondecode(p))])
-    error_message = "The event_source_mapping.filter_patterns must be at most 5 JSON documents, such as `{\"eventName\": [\"INSERT\", \"MODIFY\"]}`."
-  }
-  validation {
-    condition     = var.event_source_mapping.tumbling_window_seconds >= 0 && var.event_source_mapping.tumbling_window_seconds <= 900 && floor(var.event_source_mapping.tumbling_window_seconds) == var.event_source_mapping.tumbling_window_seconds
-    error_message = "The event_source_mapping.tumbling_window_seconds must be a whole number of seconds from 0 (no windows) to 900 (15 minutes, Lambda's maximum)."
+    condition     = var.event_source_mapping.maximum_record_age_seconds == null ? true : var.event_source_mapping.maximum_record_age_seconds >= 60 && var.event_source_mapping.maximum_record_age_seconds <= 604800
+    error_message = "The event_source_mapping.maximum_record_age_seconds must be from 60 to 604800, or null for half the stream retention (not -1, which would keep retrying until the records expire)."
   }
 }
 
 variable "sink" {
   description = <<-EOT
-    The optional DynamoDB sink table (`pk`/`sk` strings, TTL on `expires_at`, point-in-time recovery,
-    encrypted with the AWS-managed key `aws/dynamodb` (KMS charges apply) unless kms_key_arn names a
-    customer key).
-    On-demand by default: it absorbs the Alleycat race without the write throttling the blog post
-    shows. PROVISIONED takes read_capacity/write_capacity (the post's table throttled at 5 WCU with
-    1,000 racers; our one-write-per-racer-per-batch needs about racers / batching window WCU).
+    The optional DynamoDB sink table (`pk`/`sk` strings, TTL on `expires_at`). Each attribute, its
+    default and the reason for it are described at the root module's `sink` input.
   EOT
   type = object({
     create                 = optional(bool, true)
@@ -314,26 +233,10 @@ variable "sink" {
   })
   default  = {}
   nullable = false
-
-  validation {
-    condition     = contains(["PAY_PER_REQUEST", "PROVISIONED"], var.sink.billing_mode)
-    error_message = "The sink.billing_mode must be `PAY_PER_REQUEST` or `PROVISIONED`."
-  }
-  validation {
-    condition     = var.sink.read_capacity >= 1 && var.sink.write_capacity >= 1
-    error_message = "The sink read_capacity and write_capacity must be at least 1."
-  }
 }
 
 variable "on_failure_destination" {
-  description = <<-EOT
-    Where Lambda sends a batch it gives up on. `sqs` (default): a queue message naming the shard and
-    sequence-number range; the records are replayed from the stream, within its retention (the
-    failure-path alarms watch the queue's depth and age). `s3`: an object in an encrypted, private
-    bucket holding the invocation record *with the records themselves*, so they can be redriven
-    after the stream has dropped them; the right choice for DynamoDB Streams, which keep records
-    only 24 hours.
-  EOT
+  description = "Where Lambda sends a batch it gives up on: `sqs` (a queue message with the shard and sequence range) or `s3` (an object in a versioned, encrypted, private bucket with the records themselves). See the root module's input for when to choose which."
   type        = string
   default     = "sqs"
   nullable    = false
@@ -345,15 +248,10 @@ variable "on_failure_destination" {
 }
 
 variable "on_failure_archive_days" {
-  description = "With on_failure_destination `s3`: days an archived failure is kept before S3 expires it (90 by default: a quarter to investigate and redrive)."
+  description = "With on_failure_destination `s3`: days an archived failure is kept before S3 expires it (90 by default: a quarter to investigate and redrive); a version an overwrite or a delete made noncurrent is kept as long."
   type        = number
   default     = 90
   nullable    = false
-
-  validation {
-    condition     = var.on_failure_archive_days >= 1 && floor(var.on_failure_archive_days) == var.on_failure_archive_days
-    error_message = "The on_failure_archive_days must be a whole number of days, at least 1."
-  }
 }
 
 variable "on_failure_archive_force_destroy" {
@@ -365,6 +263,24 @@ variable "on_failure_archive_force_destroy" {
 
 variable "on_failure_queue_kms_key_arn" {
   description = "Customer KMS key for the on-failure queue; null uses SQS-managed encryption (SSE-SQS), which needs no key policy."
+  type        = string
+  default     = null
+}
+
+variable "on_failure_archive_kms_key_arn" {
+  description = "Customer KMS key for the failure archive bucket (SSE-KMS, with an S3 Bucket Key); null uses the AWS-managed key `aws/s3`, which needs no key policy. The role gets kms:GenerateDataKey and kms:Decrypt on it through S3 only; its key policy must allow the role (and your operators, to read the archive)."
+  type        = string
+  default     = null
+}
+
+variable "role_permissions_boundary" {
+  description = "A permissions boundary (an IAM policy ARN) for the function's role, as governed accounts require; null sets none."
+  type        = string
+  default     = null
+}
+
+variable "role_path" {
+  description = "The IAM path of the function's role (such as `/stream-pipeline/`); null is IAM's default, `/`. Changing it replaces the role."
   type        = string
   default     = null
 }

@@ -16,24 +16,28 @@ locals {
   partition = try(local.arn_parts[1], "aws")
   account   = try(local.arn_parts[4], null)
 
-  queues    = [for c in values(var.consumers) : c.on_failure_destination_arn if try(startswith(c.on_failure_destination_arn, "arn:${local.partition}:sqs:"), false)]
-  buckets   = [for c in values(var.consumers) : c.on_failure_destination_arn if try(startswith(c.on_failure_destination_arn, "arn:${local.partition}:s3:::"), false)]
-  sinks     = compact([for c in values(var.consumers) : c.sink_table_arn])
-  logs      = compact([for c in values(var.consumers) : c.log_group_arn])
-  efo       = [for c in values(var.consumers) : c.event_source_arn if c.event_source_arn != null && c.event_source_arn != var.stream_arn]
-  q_keys    = distinct(compact([for c in values(var.consumers) : c.on_failure_queue_kms_key_arn]))
-  s_keys    = compact([var.stream_kms_key_arn])
-  ledger    = try(aws_dynamodb_table.ledger[0].arn, null)
-  mac_key   = try(aws_kms_key.ledger[0].arn, null)
-  alarms    = local.account == null ? null : "arn:${local.partition}:cloudwatch:${local.region}:${local.account}:alarm:${var.name}-*"
-  dashboard = local.account == null ? null : "arn:${local.partition}:cloudwatch::${local.account}:dashboard/${var.name}-*"
+  queues  = [for c in values(var.consumers) : c.on_failure_destination_arn if try(startswith(c.on_failure_destination_arn, "arn:${local.partition}:sqs:"), false)]
+  buckets = [for c in values(var.consumers) : c.on_failure_destination_arn if try(startswith(c.on_failure_destination_arn, "arn:${local.partition}:s3:::"), false)]
+  sinks   = compact([for c in values(var.consumers) : c.sink_table_arn])
+  logs    = compact([for c in values(var.consumers) : c.log_group_arn])
+  efo     = [for c in values(var.consumers) : c.event_source_arn if c.event_source_arn != null && c.event_source_arn != var.stream_arn]
+  q_keys  = distinct(compact([for c in values(var.consumers) : c.on_failure_queue_kms_key_arn]))
+  s_keys  = compact([var.stream_kms_key_arn])
+  ledger  = try(aws_dynamodb_table.ledger[0].arn, null)
+  mac_key = try(aws_kms_key.ledger[0].arn, null)
+  # Customer keys of the ledger table and of the failure archives, if any (the AWS-managed keys need
+  # no grant): what the operators' reads go through.
+  ledger_table_keys = compact([var.ledger_kms_key_arn])
+  archive_keys      = distinct(compact([for c in values(var.consumers) : c.on_failure_archive_key_arn]))
+  alarms            = local.account == null ? null : "arn:${local.partition}:cloudwatch:${local.region}:${local.account}:alarm:${var.name}-*"
+  dashboard         = local.account == null ? null : "arn:${local.partition}:cloudwatch::${local.account}:dashboard/${var.name}-*"
 }
 
 resource "aws_dynamodb_table" "ledger" {
   count = local.enabled ? 1 : 0
 
   #checkov:skip=CKV2_AWS_16:On-demand: no capacity to scale.
-  #checkov:skip=CKV_AWS_119:Encrypted with the AWS-managed key; the items hold keys and states, never payloads.
+  #checkov:skip=CKV_AWS_119:The AWS-managed key by default (the items hold keys, states and MACs, never payloads); a customer key through ledger_kms_key_arn (the root's redrive_ledger_kms_key_arn).
   name         = "${var.name}-redrive-ledger"
   billing_mode = "PAY_PER_REQUEST"
   hash_key     = "pk"
@@ -54,7 +58,8 @@ resource "aws_dynamodb_table" "ledger" {
   }
 
   server_side_encryption {
-    enabled = true
+    enabled     = true
+    kms_key_arn = var.ledger_kms_key_arn
   }
 
   tags = var.tags
@@ -73,23 +78,45 @@ resource "aws_kms_key" "ledger" {
 
 locals {
   key_arn_parts = local.enabled ? split(":", aws_kms_key.ledger[0].arn) : []
+  # Everything but using the key (and granting its use): describe, tag, alias, enable, disable, the
+  # key policy, deletion. KMS refuses a key policy that would leave nobody able to change it.
+  key_administration = [
+    "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:PutKeyPolicy", "kms:ListResourceTags", "kms:TagResource",
+    "kms:UntagResource", "kms:UpdateKeyDescription", "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
+    "kms:EnableKey", "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:ListGrants",
+    "kms:RevokeGrant",
+  ]
 }
 
 resource "aws_kms_key_policy" "ledger" {
   count = local.enabled ? 1 : 0
 
-  # The account administers the key; who may sign and verify is IAM's (the redrive policy below),
-  # and the function's role is denied it by the consumer module.
+  # Who may sign and verify is the key policy's, not IAM's: the account (through IAM) keeps the
+  # administration of the key, but no statement delegates kms:GenerateMac or kms:VerifyMac to it, so
+  # no IAM policy can grant them (AdministratorAccess included) and no grant can be made (no
+  # kms:CreateGrant); only the principals named in operator_role_arns may. An administrator can still
+  # rewrite this policy (kms:PutKeyPolicy, which KMS requires the account to keep): a deliberate,
+  # logged change, not a quiet forgery. The function's role is also denied the key by the consumer
+  # module.
   key_id = aws_kms_key.ledger[0].id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [{
-      Sid       = "AccountAdministersTheKey"
-      Effect    = "Allow"
-      Principal = { AWS = "arn:${local.key_arn_parts[1]}:iam::${local.key_arn_parts[4]}:root" }
-      Action    = "kms:*"
-      Resource  = "*" # In a key policy, "*" means this key.
-    }]
+    Statement = concat(
+      [{
+        Sid       = "AccountAdministersTheKeyOnly"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.key_arn_parts[1]}:iam::${local.key_arn_parts[4]}:root" }
+        Action    = local.key_administration
+        Resource  = "*" # In a key policy, "*" means this key.
+      }],
+      [for arns in [var.operator_role_arns] : {
+        Sid       = "OperatorsSignAndVerifyTheLedger"
+        Effect    = "Allow"
+        Principal = { AWS = arns }
+        Action    = ["kms:GenerateMac", "kms:VerifyMac"]
+        Resource  = "*"
+      } if length(arns) > 0],
+    )
   })
 }
 
@@ -102,8 +129,8 @@ resource "aws_kms_alias" "ledger" {
 
 locals {
   # One statement per purpose, every resource this stack's own. Actions that AWS authorizes on "*"
-  # only (no resource-level permission) say so.
-  doctor_statements = local.enabled ? concat(
+  # only (no resource-level permission) say so. (Read only when enabled: the output is null otherwise.)
+  doctor_statements = concat(
     [
       {
         Sid      = "ReadTheFunctions"
@@ -141,6 +168,13 @@ locals {
         Resource = [local.ledger]
       },
     ],
+    [for keys in [local.ledger_table_keys] : {
+      Sid       = "ReadTheLedgerThroughItsKey"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt"]
+      Resource  = keys
+      Condition = { StringEquals = { "kms:ViaService" = "dynamodb.${local.region}.amazonaws.com" } }
+    } if length(keys) > 0],
     [for _ in [1] : {
       Sid      = "ReadTheStream"
       Effect   = "Allow"
@@ -184,7 +218,7 @@ locals {
       Action   = ["sns:ListSubscriptionsByTopic"]
       Resource = [var.sns_topic_arn]
     } if var.sns_topic_arn != null],
-  ) : []
+  )
 
   redrive_statements = local.enabled ? concat(
     [

@@ -52,11 +52,30 @@ variable "consumers" {
     event_source_arn             = optional(string)
     on_failure_destination_arn   = optional(string)
     on_failure_queue_kms_key_arn = optional(string)
+    on_failure_archive_key_arn   = optional(string)
     sink_table_arn               = optional(string)
     log_group_arn                = optional(string)
   }))
   default  = {}
   nullable = false
+}
+
+variable "operator_role_arns" {
+  description = <<-EOT
+    The IAM roles and users that run `stream-pipeline redrive --apply`: the only principals the
+    ledger's HMAC key lets sign and verify (kms:GenerateMac, kms:VerifyMac). The account keeps the
+    key's administration only, so an IAM policy alone (AdministratorAccess included) cannot MAC a
+    ledger entry; empty, nobody can, and redrive says so. Each must exist when the key policy is put.
+  EOT
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "ledger_kms_key_arn" {
+  description = "A customer KMS key for the redrive ledger table; null uses the AWS-managed key `aws/dynamodb`. Its key policy must let the operators (and the doctor's readers) use it through DynamoDB."
+  type        = string
+  default     = null
 }
 
 variable "sns_topic_arn" {

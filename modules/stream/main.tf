@@ -1,24 +1,39 @@
 locals {
-  kinesis      = var.enabled && var.source_type == "kinesis"
-  dynamodb     = var.enabled && var.source_type == "dynamodb"
-  create_table = local.dynamodb && var.dynamodb.existing_stream_arn == null
-  provisioned  = var.kinesis.stream_mode == "PROVISIONED"
+  kinesis  = var.enabled && var.source_type == "kinesis"
+  dynamodb = var.enabled && var.source_type == "dynamodb"
+  # What to create is decided by booleans known at plan, never by whether an ARN is null: an ARN of
+  # a resource declared beside this module is unknown until apply, and a count cannot wait for it.
+  create_stream = local.kinesis && var.kinesis.create_stream
+  create_table  = local.dynamodb && var.dynamodb.create_table
+  provisioned   = var.kinesis.stream_mode == "PROVISIONED"
+  # A created provisioned stream has 1 shard unless told; an existing stream's count is given
+  # (required); an on-demand stream has none to give (it starts with 4 and changes on its own).
+  shard_count = !var.kinesis.create_stream ? var.kinesis.shard_count : (local.provisioned ? coalesce(var.kinesis.shard_count, 1) : null)
   # Who reads through a registered consumer (enhanced fan-out), and who shares the read budget.
   consumer_keys = length(var.consumers) > 0 ? keys(var.consumers) : ["default"]
   efo_keys      = local.kinesis ? [for key in local.consumer_keys : key if(length(var.consumers) > 0 ? var.consumers[key].enhanced_fan_out : var.kinesis.enhanced_fan_out)] : []
   shared_keys   = [for key in local.consumer_keys : key if !contains(local.efo_keys, key)]
 
-  # arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL
+  # The stream every consumer reads (what its role may read): created here, or given.
+  stream_arn = (
+    local.create_stream ? aws_kinesis_stream.this[0].arn :
+    local.kinesis ? var.kinesis.existing_stream_arn :
+    local.create_table ? aws_dynamodb_table.this[0].stream_arn :
+    local.dynamodb ? var.dynamodb.existing_stream_arn : null
+  )
+
+  # arn:aws:kinesis:REGION:ACCOUNT:stream/NAME and arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL
+  existing_kinesis_name = var.kinesis.existing_stream_arn == null ? null : regex("^arn:[^:]+:kinesis:[^:]+:[0-9]+:stream/(.+)$", var.kinesis.existing_stream_arn)[0]
   existing_stream_parts = var.dynamodb.existing_stream_arn == null ? null : regex(
     "^arn:[^:]+:dynamodb:[^:]+:[0-9]+:table/([^/]+)/stream/(.+)$", var.dynamodb.existing_stream_arn
   )
 }
 
 resource "aws_kinesis_stream" "this" {
-  count = local.kinesis ? 1 : 0
+  count = local.create_stream ? 1 : 0
 
   name                      = var.name
-  shard_count               = local.provisioned ? var.kinesis.shard_count : null
+  shard_count               = local.shard_count
   retention_period          = var.kinesis.retention_hours
   shard_level_metrics       = var.kinesis.shard_level_metrics
   encryption_type           = "KMS"
@@ -44,7 +59,7 @@ resource "terraform_data" "read_budget" {
   lifecycle {
     precondition {
       condition     = !local.kinesis || length(local.shared_keys) <= 5
-      error_message = "${length(local.shared_keys)} consumers share the stream's read throughput (${join(", ", local.shared_keys)}), but a shard serves 5 GetRecords calls a second and Lambda polls it once a second per consumer: give some of them enhanced_fan_out = true (dedicated throughput), or fewer consumers."
+      error_message = "${length(local.shared_keys)} consumers share the stream's read throughput (${join(", ", local.shared_keys)}), but a shard serves 5 GetRecords calls a second and Lambda polls it once a second per consumer: give some of them enhanced_fan_out = true (dedicated throughput), or fewer consumers.${var.kinesis.create_stream ? "" : " (This counts this stack's consumers only; the existing stream's other readers share the same budget.)"}"
     }
     precondition {
       condition     = length(local.efo_keys) <= 20
@@ -66,7 +81,7 @@ resource "aws_kinesis_stream_consumer" "this" {
   for_each = toset(local.efo_keys)
 
   name       = each.key == "default" ? "${var.name}-consumer" : "${var.name}-${each.key}"
-  stream_arn = aws_kinesis_stream.this[0].arn
+  stream_arn = local.stream_arn
 }
 
 moved {

@@ -6,11 +6,7 @@ output "source_type" {
 output "event_source_arns" {
   description = "What each consumer's event source mapping reads, by consumer key: its enhanced fan-out consumer, or the stream."
   value = {
-    for key in local.consumer_keys : key => try(aws_kinesis_stream_consumer.this[key].arn, try(coalesce(
-      try(aws_kinesis_stream.this[0].arn, null),
-      try(aws_dynamodb_table.this[0].stream_arn, null),
-      local.dynamodb ? var.dynamodb.existing_stream_arn : null,
-    ), null))
+    for key in local.consumer_keys : key => contains(local.efo_keys, key) ? aws_kinesis_stream_consumer.this[key].arn : local.stream_arn
   }
 }
 
@@ -26,38 +22,40 @@ output "shared_consumers" {
 
 output "event_source_arn" {
   description = "The ARN the default consumer's event source mapping reads: the enhanced fan-out consumer, the Kinesis stream, or the DynamoDB stream."
-  value = try(coalesce(
-    try(aws_kinesis_stream_consumer.this["default"].arn, null),
-    try(aws_kinesis_stream.this[0].arn, null),
-    try(aws_dynamodb_table.this[0].stream_arn, null),
-    local.dynamodb ? var.dynamodb.existing_stream_arn : null,
-  ), null)
+  value       = contains(local.efo_keys, "default") ? aws_kinesis_stream_consumer.this["default"].arn : local.stream_arn
 }
 
 output "stream_arn" {
-  description = "The Kinesis stream ARN or the DynamoDB stream ARN (for IAM read permissions)."
-  value = try(coalesce(
-    try(aws_kinesis_stream.this[0].arn, null),
-    try(aws_dynamodb_table.this[0].stream_arn, null),
-    local.dynamodb ? var.dynamodb.existing_stream_arn : null,
-  ), null)
+  description = "The Kinesis stream ARN or the DynamoDB stream ARN (for IAM read permissions): created here, or the existing one."
+  value       = local.stream_arn
+}
+
+output "stream_created" {
+  description = "Whether this module created the stream (or the DynamoDB table) the consumers read: false for an existing stream, which is its owner's."
+  value       = local.create_stream || local.create_table
+}
+
+output "stream_watched" {
+  description = "Whether the stream-level alarms and dashboard widgets belong to this stack: always for a Kinesis stream created here (and for DynamoDB, whose stream widgets read the table's metrics), for an existing Kinesis stream only with kinesis.watch_existing_stream (its owner watches it, and a stream in another account publishes its metrics there)."
+  value       = local.create_stream || (local.kinesis && var.kinesis.watch_existing_stream) || local.dynamodb
 }
 
 output "stream_name" {
   description = "The Kinesis stream name, or the DynamoDB source table name."
-  value = try(coalesce(
-    try(aws_kinesis_stream.this[0].name, null),
-    try(aws_dynamodb_table.this[0].name, null),
-    local.dynamodb && local.existing_stream_parts != null ? local.existing_stream_parts[0] : null,
-  ), null)
+  value = (
+    local.create_stream ? aws_kinesis_stream.this[0].name :
+    local.kinesis ? local.existing_kinesis_name :
+    local.create_table ? aws_dynamodb_table.this[0].name :
+    local.dynamodb ? local.existing_stream_parts[0] : null
+  )
 }
 
 output "stream_label" {
   description = "The DynamoDB stream label (a dimension of its CloudWatch metrics); null for Kinesis."
-  value = try(coalesce(
-    try(aws_dynamodb_table.this[0].stream_label, null),
-    local.dynamodb && local.existing_stream_parts != null ? local.existing_stream_parts[1] : null,
-  ), null)
+  value = (
+    local.create_table ? aws_dynamodb_table.this[0].stream_label :
+    local.dynamodb ? local.existing_stream_parts[1] : null
+  )
 }
 
 output "kinesis_consumer_arn" {
@@ -91,8 +89,8 @@ output "stream_mode" {
 }
 
 output "shard_count" {
-  description = "Provisioned Kinesis shards (the dashboard's capacity lines), or null for on-demand and DynamoDB."
-  value       = var.source_type == "kinesis" && local.provisioned ? var.kinesis.shard_count : null
+  description = "The Kinesis stream's shards (the consumers' least concurrency, the read budget, the dashboard's capacity lines): a created provisioned stream's, or the count given for an existing stream; null for a created on-demand stream and for DynamoDB."
+  value       = var.source_type == "kinesis" ? local.shard_count : null
 }
 
 output "billing_mode" {

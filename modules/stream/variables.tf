@@ -29,71 +29,53 @@ variable "source_type" {
 
 variable "kinesis" {
   description = <<-EOT
-    Kinesis Data Stream settings (used when source_type is `kinesis`).
-    - stream_mode: `PROVISIONED` (default: predictable cost, and the shard count is the capacity
-      line on the dashboard) or `ON_DEMAND`.
-    - shard_count: shards in PROVISIONED mode. One shard takes 1,000 records/s or 1 MiB/s; the
-      Alleycat race (1,000 racers x 1 msg/s) fills one shard, so its example uses 2.
-    - retention_hours: 24 (the free default) to 8760. The iterator-age data-loss alarm follows it.
-    - kms_key_arn: null uses the AWS-managed key `alias/aws/kinesis`; set a customer key to control it.
-    - shard_level_metrics: opt-in enhanced metrics, e.g. ["IncomingRecords", "IteratorAgeMilliseconds"].
-      Each costs like a custom metric per shard (about $0.30 per shard per metric per month).
-    - enhanced_fan_out: register a dedicated-throughput consumer (push over HTTP/2, ~70 ms latency;
-      billed per consumer-shard hour and per GB) for the Lambda, as seed 002 recommends when several
-      consumers share a stream.
-    - kpl_aggregation: producers put KPL aggregates (the blog's "combine messages before sending";
-      the consumer deaggregates them either way). Then the parallelization factor must be 1: Lambda
-      keeps order per partition key, an aggregate's key is one of its records', and concurrent
-      batches would apply one key's later records first (a plan with more is refused).
+    Kinesis Data Stream settings (used when source_type is `kinesis`). Each attribute, its default
+    and the reason for it are described at the root module's `kinesis` input; this module holds the
+    type and the default, and validates only what a caller who calls it alone could get wrong
+    without AWS refusing it (see the root README, "Where each input is declared").
+    - create_stream false with existing_stream_arn: consume a stream this module does not own
+      (nothing of it is created or changed); then shard_count is required (its current shards).
+    - watch_existing_stream: give an existing stream the stream-level alarms and widgets too.
   EOT
   type = object({
-    stream_mode         = optional(string, "PROVISIONED")
-    shard_count         = optional(number, 1)
-    retention_hours     = optional(number, 24)
-    kms_key_arn         = optional(string)
-    shard_level_metrics = optional(list(string), [])
-    enhanced_fan_out    = optional(bool, false)
-    kpl_aggregation     = optional(bool, false)
+    create_stream         = optional(bool, true)
+    existing_stream_arn   = optional(string)
+    watch_existing_stream = optional(bool, false)
+    stream_mode           = optional(string, "PROVISIONED")
+    shard_count           = optional(number)
+    retention_hours       = optional(number, 24)
+    kms_key_arn           = optional(string)
+    shard_level_metrics   = optional(list(string), [])
+    enhanced_fan_out      = optional(bool, false)
+    kpl_aggregation       = optional(bool, false)
   })
   default  = {}
   nullable = false
 
+  # What this module's own logic needs, checked here too because a child can be called alone.
   validation {
-    condition     = contains(["PROVISIONED", "ON_DEMAND"], var.kinesis.stream_mode)
-    error_message = "The kinesis.stream_mode must be `PROVISIONED` or `ON_DEMAND`."
+    condition     = var.kinesis.create_stream == (var.kinesis.existing_stream_arn == null)
+    error_message = "Set kinesis.create_stream = false together with kinesis.existing_stream_arn (consume a stream this module does not own), or neither (the module creates the stream)."
   }
   validation {
-    condition     = var.kinesis.shard_count >= 1 && var.kinesis.shard_count <= 4096 && floor(var.kinesis.shard_count) == var.kinesis.shard_count
-    error_message = "The kinesis.shard_count must be a whole number from 1 to 4096."
+    condition     = var.kinesis.existing_stream_arn == null ? true : can(regex("^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:[0-9]{12}:stream/[A-Za-z0-9_.-]+$", var.kinesis.existing_stream_arn))
+    error_message = "The kinesis.existing_stream_arn must be a Kinesis data stream ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME)."
   }
   validation {
-    condition     = var.kinesis.retention_hours >= 24 && var.kinesis.retention_hours <= 8760 && floor(var.kinesis.retention_hours) == var.kinesis.retention_hours
-    error_message = "The kinesis.retention_hours must be a whole number of hours from 24 to 8760 (365 days)."
-  }
-  validation {
-    condition = alltrue([for m in var.kinesis.shard_level_metrics : contains([
-      "IncomingBytes", "IncomingRecords", "OutgoingBytes", "OutgoingRecords", "WriteProvisionedThroughputExceeded",
-      "ReadProvisionedThroughputExceeded", "IteratorAgeMilliseconds", "ALL"
-    ], m)])
-    error_message = "The kinesis.shard_level_metrics entries must be Kinesis shard-level metric names such as `IncomingRecords` or `IteratorAgeMilliseconds`, or `ALL`."
-  }
-  validation {
-    condition     = var.kinesis.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.kinesis.kms_key_arn))
-    error_message = "The kinesis.kms_key_arn must be a KMS key ARN (arn:aws:kms:...), or null for the AWS-managed key."
+    condition     = var.kinesis.create_stream || var.kinesis.shard_count != null
+    error_message = "With kinesis.existing_stream_arn, kinesis.shard_count is required: the stream's current number of shards, which sets the reserved concurrency it needs, its read budget and the dashboard's capacity lines."
   }
 }
 
 variable "dynamodb" {
   description = <<-EOT
-    DynamoDB source settings (used when source_type is `dynamodb`).
-    - existing_stream_arn: consume the stream of a table you already have; nothing is created.
-    - Otherwise a source table is created with streams on: stream_view_type (NEW_AND_OLD_IMAGES by
-      default, so the audit trail holds both sides of every change), hash_key/range_key, on-demand
-      billing by default (no capacity to guess; PROVISIONED takes read_capacity/write_capacity),
-      point-in-time recovery on, encryption with the AWS-managed key `aws/dynamodb` (KMS charges
-      apply) unless kms_key_arn names a customer key.
+    DynamoDB source settings (used when source_type is `dynamodb`). Each attribute, its default and
+    the reason for it are described at the root module's `dynamodb` input.
+    - create_table false with existing_stream_arn: consume the stream of a table you already have;
+      nothing is created.
   EOT
   type = object({
+    create_table           = optional(bool, true)
     existing_stream_arn    = optional(string)
     stream_view_type       = optional(string, "NEW_AND_OLD_IMAGES")
     hash_key               = optional(string, "id")
@@ -111,24 +93,12 @@ variable "dynamodb" {
   nullable = false
 
   validation {
-    condition     = contains(["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"], var.dynamodb.stream_view_type)
-    error_message = "The dynamodb.stream_view_type must be `NEW_IMAGE`, `OLD_IMAGE`, `NEW_AND_OLD_IMAGES` or `KEYS_ONLY`."
+    condition     = var.dynamodb.create_table == (var.dynamodb.existing_stream_arn == null)
+    error_message = "Set dynamodb.create_table = false together with dynamodb.existing_stream_arn (consume the stream of a table you already have), or neither (the module creates the table)."
   }
   validation {
-    condition     = var.dynamodb.existing_stream_arn == null || can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]+/stream/.+$", var.dynamodb.existing_stream_arn))
+    condition     = var.dynamodb.existing_stream_arn == null ? true : can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]+/stream/.+$", var.dynamodb.existing_stream_arn))
     error_message = "The dynamodb.existing_stream_arn must be a DynamoDB stream ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL)."
-  }
-  validation {
-    condition     = contains(["S", "N", "B"], var.dynamodb.hash_key_type) && contains(["S", "N", "B"], var.dynamodb.range_key_type)
-    error_message = "The dynamodb key types must be `S`, `N` or `B`."
-  }
-  validation {
-    condition     = contains(["PAY_PER_REQUEST", "PROVISIONED"], var.dynamodb.billing_mode)
-    error_message = "The dynamodb.billing_mode must be `PAY_PER_REQUEST` or `PROVISIONED`."
-  }
-  validation {
-    condition     = var.dynamodb.read_capacity >= 1 && var.dynamodb.write_capacity >= 1
-    error_message = "The dynamodb read_capacity and write_capacity must be at least 1."
   }
 }
 

@@ -7,6 +7,7 @@ touch a pipeline that `make up` brought up in the same LocalStack.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ import pytest
 
 import drills as drilling
 from release_stack import ReleaseStack
-from stack_support import RECORD_AGE_S, Stack, empty_failure_path, remaining_resources
+from stack_support import RECORD_AGE_S, Stack, client, empty_failure_path, remaining_resources
 from stream_pipeline_local import localstack
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def emulator() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def stacks(emulator: None) -> Iterator[dict[str, Any]]:
+def stacks(emulator: None, pytestconfig: pytest.Config) -> Iterator[dict[str, Any]]:
     """The three examples and the last release's stack (for the upgrade test), applied side by side
     (and destroyed so): Terraform mostly waits on LocalStack's API, so several applies at once take
     little longer than one. The tier shares them."""
@@ -49,11 +50,25 @@ def stacks(emulator: None) -> Iterator[dict[str, Any]]:
     }
     release = ReleaseStack()
     every: list[Stack | ReleaseStack] = [*examples.values(), release]
-    with ThreadPoolExecutor(max_workers=len(every)) as pool:
-        for applied in [pool.submit(stack.apply) for stack in every]:
+    # A second stack consuming the fan-out stack's stream (examples/bring-your-own), applied as soon
+    # as that stream exists, beside the others. (Not the Kinesis stack's: its tests read every
+    # standing in its sink and every failure of its consumer, which the second stack's test records
+    # would add to.)
+    byo = byo_stack()
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=len(every) + 1) as pool:
+        applying = {stack.name: pool.submit(stack.apply) for stack in every}
+        second = pool.submit(apply_consuming, byo, examples["fanout"], applying[examples["fanout"].name])
+        for applied in applying.values():
             applied.result()
-    yield {**examples, "release": release}
-    destroy(every)
+        others = time.monotonic() - started
+        took = second.result()
+    later = time.monotonic() - started - others
+    say(pytestconfig, f"stacks applied in {others:.0f} s; {byo.name} (its apply {took:.0f} s) done {later:.0f} s later")
+    yield {**examples, "release": release, "byo": byo}
+    started = time.monotonic()
+    destroy([byo, *every])
+    say(pytestconfig, f"stacks destroyed in {time.monotonic() - started:.0f} s")
 
 
 def destroy(stacks: list[Stack | ReleaseStack]) -> None:
@@ -112,3 +127,44 @@ def fanout_stack(stacks: dict[str, Stack]) -> Stack:
 def release_stack(stacks: dict[str, Any]) -> ReleaseStack:
     release: ReleaseStack = stacks["release"]
     return release
+
+
+def byo_stack() -> Stack:
+    """examples/bring-your-own under the tier's name: the team's own topic, keys, VPC, boundary and
+    operator role beside the module, consuming another stack's stream (set by apply_consuming)."""
+    return Stack("bring-your-own", "it-byo")
+
+
+def apply_consuming(stack: Stack, owner: Stack, owner_applied: Future[None]) -> float:
+    """Apply ``stack`` on the stream of ``owner`` as soon as that stream is active (``owner``'s own
+    apply goes on beside it: the stream is among the first things it creates); how long it took."""
+    kinesis = client("kinesis")
+    while not owner_applied.done():
+        try:
+            summary = kinesis.describe_stream_summary(StreamName=owner.name)["StreamDescriptionSummary"]
+        except kinesis.exceptions.ResourceNotFoundException:
+            summary = {}
+        if summary.get("StreamStatus") == "ACTIVE":
+            break
+        time.sleep(2)
+    if owner_applied.done():
+        owner_applied.result()  # a failed owner fails this too
+    arn = kinesis.describe_stream_summary(StreamName=owner.name)["StreamDescriptionSummary"]["StreamARN"]
+    stack.variables += ["-var", f"existing_stream_arn={arn}", "-var", "shard_count=2"]
+    started = time.monotonic()
+    stack.apply()
+    return time.monotonic() - started
+
+
+@pytest.fixture(scope="session")
+def byo(stacks: dict[str, Any]) -> Stack:
+    stack: Stack = stacks["byo"]
+    return stack
+
+
+def say(config: pytest.Config, line: str) -> None:
+    """A line on the tier's own output (not captured): what the stacks cost, for the record."""
+    reporter, capture = (config.pluginmanager.get_plugin(name) for name in ("terminalreporter", "capturemanager"))
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\n{line}")

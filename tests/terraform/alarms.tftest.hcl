@@ -531,7 +531,8 @@ run "an_existing_topic_is_reused" {
   }
 
   variables {
-    sns_topic_arn = "arn:aws:sns:eu-west-1:123456789012:oncall"
+    create_sns_topic = false
+    sns_topic_arn    = "arn:aws:sns:eu-west-1:123456789012:oncall"
   }
 
   assert {

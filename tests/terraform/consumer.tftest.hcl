@@ -404,7 +404,7 @@ run "failure_archive_in_s3_keeps_the_records" {
   assert {
     condition = (
       aws_s3_bucket_public_access_block.on_failure[0].block_public_acls && aws_s3_bucket_public_access_block.on_failure[0].restrict_public_buckets &&
-      one(aws_s3_bucket_server_side_encryption_configuration.on_failure[0].rule).apply_server_side_encryption_by_default[0].sse_algorithm == "AES256" &&
+      one(aws_s3_bucket_server_side_encryption_configuration.on_failure[0].rule).apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms" &&
       one(aws_s3_bucket_lifecycle_configuration.on_failure[0].rule).expiration[0].days == 30
     )
     error_message = "The archive is private, encrypted, and expires after on_failure_archive_days."

@@ -118,7 +118,7 @@ run "existing_table_stream" {
 
   variables {
     source_type = "dynamodb"
-    dynamodb    = { existing_stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2025-01-01T00:00:00.000" }
+    dynamodb    = { create_table = false, existing_stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2025-01-01T00:00:00.000" }
   }
 
   assert {

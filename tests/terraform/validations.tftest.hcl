@@ -1,5 +1,8 @@
-# Every validation block, through expect_failures: each bad value must be refused at plan.
-# Generated once from a table and kept readable; add a run for every new validation.
+# Every validation block, through expect_failures: each bad value must be refused at plan. A check
+# of what the user writes runs at the root (README, "Where each input is declared"); the runs that
+# name a child module test what that child re-checks for a caller who calls it alone. That an
+# error names what the user wrote (consumers["key"]) is tested on the message itself in
+# tests/consumer (terraform test cannot read a message it expected).
 
 mock_provider "aws" {
   override_during = plan
@@ -58,9 +61,6 @@ run "rejects_unknown_source_type" {
 
 run "rejects_stream_mode" {
   command = plan
-  module {
-    source = "./modules/stream"
-  }
 
   variables {
     kinesis = { stream_mode = "BURST" }
@@ -71,9 +71,6 @@ run "rejects_stream_mode" {
 
 run "rejects_zero_shards" {
   command = plan
-  module {
-    source = "./modules/stream"
-  }
 
   variables {
     kinesis = { shard_count = 0 }
@@ -84,9 +81,6 @@ run "rejects_zero_shards" {
 
 run "rejects_fractional_shards" {
   command = plan
-  module {
-    source = "./modules/stream"
-  }
 
   variables {
     kinesis = { shard_count = 1.5 }
@@ -97,9 +91,6 @@ run "rejects_fractional_shards" {
 
 run "rejects_retention_below_24_h" {
   command = plan
-  module {
-    source = "./modules/stream"
-  }
 
   variables {
     kinesis = { retention_hours = 23 }
@@ -110,9 +101,6 @@ run "rejects_retention_below_24_h" {
 
 run "rejects_retention_above_8760_h" {
   command = plan
-  module {
-    source = "./modules/stream"
-  }
 
   variables {
     kinesis = { retention_hours = 8761 }
@@ -123,9 +111,6 @@ run "rejects_retention_above_8760_h" {
 
 run "rejects_unknown_shard_metric" {
   command = plan
-  module {
-    source = "./modules/stream"
-  }
 
   variables {
     kinesis = { shard_level_metrics = ["Latency"] }
@@ -136,9 +121,6 @@ run "rejects_unknown_shard_metric" {
 
 run "rejects_key_alias_instead_of_arn" {
   command = plan
-  module {
-    source = "./modules/stream"
-  }
 
   variables {
     kinesis = { kms_key_arn = "alias/mine" }
@@ -149,9 +131,6 @@ run "rejects_key_alias_instead_of_arn" {
 
 run "rejects_stream_view_type" {
   command = plan
-  module {
-    source = "./modules/stream"
-  }
 
   variables {
     dynamodb = { stream_view_type = "ALL" }
@@ -167,7 +146,7 @@ run "rejects_table_arn_instead_of_stream_arn" {
   }
 
   variables {
-    dynamodb = { existing_stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/t" }
+    dynamodb = { create_table = false, existing_stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/t" }
   }
 
   expect_failures = [var.dynamodb]
@@ -175,9 +154,6 @@ run "rejects_table_arn_instead_of_stream_arn" {
 
 run "rejects_key_type" {
   command = plan
-  module {
-    source = "./modules/stream"
-  }
 
   variables {
     dynamodb = { hash_key_type = "BOOL" }
@@ -188,9 +164,6 @@ run "rejects_key_type" {
 
 run "rejects_billing_mode" {
   command = plan
-  module {
-    source = "./modules/stream"
-  }
 
   variables {
     dynamodb = { billing_mode = "ON_DEMAND" }
@@ -201,9 +174,6 @@ run "rejects_billing_mode" {
 
 run "rejects_capacity" {
   command = plan
-  module {
-    source = "./modules/stream"
-  }
 
   variables {
     dynamodb = { read_capacity = 0 }
@@ -305,9 +275,6 @@ run "rejects_old_python_runtime" {
 
 run "rejects_architecture" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     function = { architecture = "i386" }
@@ -318,9 +285,6 @@ run "rejects_architecture" {
 
 run "rejects_memory" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     function = { memory_mb = 64 }
@@ -331,9 +295,6 @@ run "rejects_memory" {
 
 run "rejects_timeout" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     function = { timeout_seconds = 901 }
@@ -357,9 +318,6 @@ run "rejects_reserved_concurrency_0_would_stop_the_function" {
 
 run "rejects_log_retention" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     function = { log_retention_days = 10 }
@@ -396,9 +354,6 @@ run "rejects_record_processor" {
 
 run "rejects_batch_size_0" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     event_source_mapping = { batch_size = 0 }
@@ -409,9 +364,6 @@ run "rejects_batch_size_0" {
 
 run "rejects_batch_size_above_10_000" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     event_source_mapping = { batch_size = 10001 }
@@ -422,9 +374,6 @@ run "rejects_batch_size_above_10_000" {
 
 run "rejects_batching_window" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     event_source_mapping = { maximum_batching_window_seconds = 301 }
@@ -435,9 +384,6 @@ run "rejects_batching_window" {
 
 run "rejects_parallelization_factor_0" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     event_source_mapping = { parallelization_factor = 0 }
@@ -448,9 +394,6 @@ run "rejects_parallelization_factor_0" {
 
 run "rejects_parallelization_factor_11" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     event_source_mapping = { parallelization_factor = 11 }
@@ -461,9 +404,6 @@ run "rejects_parallelization_factor_11" {
 
 run "rejects_fractional_parallelization_factor" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     event_source_mapping = { parallelization_factor = 2.5 }
@@ -474,9 +414,6 @@ run "rejects_fractional_parallelization_factor" {
 
 run "rejects_starting_position" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     event_source_mapping = { starting_position = "EARLIEST" }
@@ -487,9 +424,6 @@ run "rejects_starting_position" {
 
 run "rejects_at_timestamp_without_a_timestamp" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     event_source_mapping = { starting_position = "AT_TIMESTAMP" }
@@ -500,9 +434,6 @@ run "rejects_at_timestamp_without_a_timestamp" {
 
 run "rejects_timestamp_without_at_timestamp" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     event_source_mapping = { starting_position_timestamp = "2026-11-23T08:00:00Z" }
@@ -513,9 +444,6 @@ run "rejects_timestamp_without_at_timestamp" {
 
 run "rejects_timestamp_format" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     event_source_mapping = { starting_position = "AT_TIMESTAMP", starting_position_timestamp = "yesterday" }
@@ -552,9 +480,6 @@ run "rejects_record_age" {
 
 run "rejects_filter_pattern" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     event_source_mapping = { filter_patterns = ["{not json"] }
@@ -565,9 +490,6 @@ run "rejects_filter_pattern" {
 
 run "rejects_sink_billing_mode" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     sink = { billing_mode = "ON_DEMAND" }
@@ -578,9 +500,6 @@ run "rejects_sink_billing_mode" {
 
 run "rejects_sink_capacity" {
   command = plan
-  module {
-    source = "./modules/consumer"
-  }
 
   variables {
     sink = { write_capacity = 0 }
@@ -669,15 +588,12 @@ run "rejects_alarms_retention" {
 
 run "rejects_email_address" {
   command = plan
-  module {
-    source = "./modules/alarms"
-  }
 
   variables {
-    email_addresses = ["oncall@example.com", "not-an-address"]
+    alarms = { email_addresses = ["oncall@example.com", "not-an-address"] }
   }
 
-  expect_failures = [var.email_addresses]
+  expect_failures = [var.alarms]
 }
 
 run "rejects_duration_share" {
@@ -734,12 +650,22 @@ run "rejects_alarms_paging" {
 
 run "rejects_alarms_topic_arn" {
   command = plan
+
+  variables {
+    alarms = { create_sns_topic = false, sns_topic_arn = "oncall" }
+  }
+
+  expect_failures = [var.alarms]
+}
+
+run "the_alarms_module_alone_needs_a_topic_to_notify" {
+  command = plan
   module {
     source = "./modules/alarms"
   }
 
   variables {
-    sns_topic_arn = "oncall"
+    create_sns_topic = false
   }
 
   expect_failures = [var.sns_topic_arn]
