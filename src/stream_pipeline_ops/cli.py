@@ -443,6 +443,7 @@ def run_plan(args: argparse.Namespace, console: Console) -> int:
         producers_can_aggregate=args.producers_can_aggregate,
         producers=args.producers,
         partition_key_bytes=args.partition_key_bytes,
+        aggregation_max_bytes=args.aggregation_max_bytes,
         region=args.region,
     )
     try:
@@ -618,6 +619,14 @@ def add_plan(commands: Any) -> None:
         type=int,
         default=1,
         help="processes putting records; each aggregates only what it buffers (default 1)",
+    )
+    sub.add_argument(
+        "--aggregation-max-bytes",
+        type=int,
+        default=planner.KPL_AGGREGATION_MAX_SIZE,
+        help="the producers' largest aggregate in bytes (the KPL's AggregationMaxSize, default "
+        f"{planner.KPL_AGGREGATION_MAX_SIZE:,}; aws-kinesis-agg fills {planner.KINESIS_RECORD_MAX_BYTES:,}): the "
+        "function's memory takes the most user records one holds",
     )
     sub.add_argument(
         "--partition-key-bytes",
