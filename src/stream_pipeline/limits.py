@@ -247,3 +247,16 @@ def memory_for_user_records(user_records: int) -> int:
 def bounded(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters (with an ellipsis when cut): log fields stay bounded."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def expires_at(record_time: float | None, now: float, ttl_seconds: int) -> int:
+    """When an archive or audit item expires (DynamoDB's TTL, epoch seconds): ``ttl_seconds`` after
+    the record's own time, and never less than half of it after the write.
+
+    The record's time makes the item a function of the record alone, so a redelivery of a recent
+    record (a retry, a redrive, a replayed failure message) writes the very same item: nothing in
+    the sink changes. The floor keeps a record replayed or redriven late (failures wait up to 90
+    days, items live 30 by default) from being written already expired, where DynamoDB would delete
+    it at once; such a record lives at least half the TTL from the write."""
+    anchored = int(record_time) + ttl_seconds if record_time is not None else 0
+    return max(anchored, int(now) + ttl_seconds // 2)

@@ -10,11 +10,12 @@ aggregate) the sink gets one item:
   record): the KCL's extended sequence number, unique per user record and sorted as the shard was;
 * ``data``: the payload's bytes (binary, unparsed: the archive keeps what the producer sent,
   JSON or not), ``shard_id``, ``arrival`` (epoch seconds) and ``expires_at`` for DynamoDB's TTL:
-  ``AUDIT_TTL_DAYS`` after the record is *written* (the later of its arrival and now), so a record
-  replayed or redriven after the TTL (failures wait up to 90 days) is not written already expired.
+  ``AUDIT_TTL_DAYS`` after the record's arrival, and never less than half of it after the write
+  (:func:`stream_pipeline.limits.expires_at`), so a record replayed or redriven after the TTL
+  (failures wait up to 90 days) is not written already expired.
 
-The key and the content come from the record alone, so a redelivered record writes the same item
-again (only its expiry moves on): nothing doubled, and plain ``BatchWriteItem`` puts of 25 suffice.
+The key and the content come from the record alone, so a redelivered recent record writes the very
+same item again: nothing doubled, nothing changed, and plain ``BatchWriteItem`` puts of 25 suffice.
 A payload larger than a DynamoDB item can hold is a poison record (it reaches the failure path),
 never a crash.
 """
@@ -24,7 +25,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Final
 
-from stream_pipeline.limits import MAX_ITEM_BYTES, check_text
+from stream_pipeline.limits import MAX_ITEM_BYTES, check_text, expires_at
 from stream_pipeline.processors.base import ApplyResult, put_items
 from stream_pipeline.records import PoisonRecord, SourceType, StreamRecord
 
@@ -69,7 +70,7 @@ class ArchiveProcessor:
         }
         if arrival is not None:
             item["arrival"] = {"N": f"{arrival:.3f}"}
-        item["expires_at"] = {"N": str(int(max(arrival or 0.0, self._clock())) + self.ttl_seconds)}
+        item["expires_at"] = {"N": str(expires_at(arrival, self._clock(), self.ttl_seconds))}
         return item
 
     def apply(self, parsed: Sequence[tuple[StreamRecord, Item]], sink: Sink | None, pool: Executor) -> ApplyResult:

@@ -7,8 +7,9 @@ For each INSERT, MODIFY or REMOVE the sink gets one item:
   item's history sorts in order (``2026-11-23T08:15:00.000000Z#000…111``);
 * ``event_name``, ``keys``, ``new_image`` and ``old_image`` (as stored: the typed
   attribute maps pass through, so sets and exact numbers survive), ``expires_at``
-  for DynamoDB's TTL, ``AUDIT_TTL_DAYS`` after the change is *written* (the later of its creation
-  and now: a change replayed or redriven after the TTL is not written already expired);
+  for DynamoDB's TTL, ``AUDIT_TTL_DAYS`` after the change's creation and never less than half of
+  it after the write (:func:`stream_pipeline.limits.expires_at`: a redelivered change writes the
+  same item, and one replayed or redriven after the TTL is not written already expired);
 * ``user_identity`` when the change has one: who made it. DynamoDB's Time to Live deletes with
   ``{"type": "Service", "principalId": "dynamodb.amazonaws.com"}``, and such an item also has
   ``deleted_by_ttl`` true, so an expiry is told from a user's delete.
@@ -32,7 +33,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from stream_pipeline.limits import MAX_ITEM_BYTES, MAX_NESTING, check_text
+from stream_pipeline.limits import MAX_ITEM_BYTES, MAX_NESTING, check_text, expires_at
 from stream_pipeline.processors.base import ApplyResult, put_items
 from stream_pipeline.records import EVENT_NAMES, PoisonRecord, SourceType, StreamRecord, check_images
 
@@ -128,7 +129,7 @@ class AuditProcessor:
             "source_arn": {"S": check_text(record.raw.get("eventSourceARN", ""), "eventSourceARN", MAX_TEXT_LENGTH)},
             "created_at": {"S": stamp},
             "keys": {"M": binary_map(body["Keys"])},
-            "expires_at": {"N": str(int(max(created, self._clock())) + self.ttl_seconds)},
+            "expires_at": {"N": str(expires_at(created, self._clock(), self.ttl_seconds))},
         }
         identity = record.raw.get("userIdentity")
         if identity is not None:  # who deleted: DynamoDB's TTL says so here; a user's delete has none
