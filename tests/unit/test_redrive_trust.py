@@ -84,10 +84,7 @@ def apply(function: InProcessFunction, **options: Any) -> redrive.Summary:
 
 
 def sink(stack: MotoStack) -> list[dict[str, Any]]:
-    """The sink's items without the archive's ``expires_at``: its TTL runs from the write (issue 21,
-    deliverable 7), so a record written again moves it on, and compared whole, the items of a
-    redelivery that applied nothing twice differ whenever the clock passed a second in between."""
-    return [{k: v for k, v in item.items() if k != "expires_at"} for item in scan(stack.client("dynamodb"), stack.sink)]
+    return scan(stack.client("dynamodb"), stack.sink)
 
 
 def as_the_mapping_did(function: InProcessFunction, puts: list[dict[str, Any]]) -> None:
@@ -197,9 +194,7 @@ def kinesis_copy(sequence: str, message: tuple[str, bytes]) -> dict[str, Any]:
 def test_copies_are_held_against_the_streams_records_one_by_one() -> None:
     """Kinesis sequence numbers have gaps (moto's do not): a copy at a gap inside the range the
     stream still holds is invented, one before the stream's first retained record is expired."""
-    target = redrive.Target(
-        "f", "arn:f", "arn:role", "arn:aws:kinesis:us-east-1:1:stream/s", "arn:q", {}, "t", "k", 128
-    )
+    target = redrive.Target("f", "arn:f", "arn:role", "arn:aws:kinesis:us-east-1:1:stream/s", "arn:q", {}, "t", "k")
     info = BatchInfo("shardId-000000000000", "100", "300", 3, None)
     held = stream.Fetched([kinesis_copy("200", good(2)), kinesis_copy("300", good(3))], missing=1)
 
