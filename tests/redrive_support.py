@@ -67,7 +67,11 @@ class InProcessFunction:
         self.requests.append(request)
         output = io.StringIO()
         answered: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
-        with deployed(configuration["Environment"]["Variables"]), contextlib.redirect_stdout(output):
+        variables = {
+            **configuration["Environment"]["Variables"],
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(configuration["MemorySize"]),  # Lambda sets it from MemorySize
+        }
+        with deployed(variables), contextlib.redirect_stdout(output):
             handler = fresh_handler()
             handler.pipeline._client_factory = lambda: self._sink
             context = FakeContext(

@@ -28,7 +28,7 @@ variable "source_type" {
 }
 
 variable "stream_arn" {
-  description = "The Kinesis stream or DynamoDB stream ARN: the only stream redrive may read, and (Kinesis) put back into."
+  description = "The Kinesis stream or DynamoDB stream ARN: the stream the doctor describes, and the only one redrive reads a failure's records from (it re-invokes the consumer that failed with them, and never writes into the stream)."
   type        = string
   default     = null
 }

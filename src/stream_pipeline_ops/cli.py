@@ -186,23 +186,29 @@ def diagnose_each(stack: Stack, targets: list[tuple[str | None, str]], args: arg
 
 def show_findings(report: doctor.Report, label: str, minutes: int, console: Console) -> None:
     findings = report.sorted()
+    """Findings quote what AWS answered and name what the outputs say: every one is printed as Text."""
+    findings = report.sorted()
     if not [f for f in findings if f.severity > doctor.Severity.INFO]:
         console.print(
-            f"[green]No problems found[/green] in {label}: checked {', '.join(report.checked)} "
-            f"over the last {minutes} minutes.",
+            Text.assemble(
+                ("No problems found", "green"),
+                f" in {label}: checked {', '.join(report.checked)} over the last {minutes} minutes.",
+            ),
             soft_wrap=True,
         )
     if findings and not console.is_terminal:  # plain lines for logs and pipes, as brew doctor prints
         for f in findings:
-            console.print(f"{f.severity}: {f.area}: {f.title}", highlight=False, soft_wrap=True)
-            console.print(f"  evidence: {f.evidence}", highlight=False, soft_wrap=True)
-            console.print(f"  fix: {f.fix}", highlight=False, soft_wrap=True)
+            console.print(Text(f"{f.severity}: {f.area}: {f.title}"), highlight=False, soft_wrap=True)
+            console.print(Text(f"  evidence: {f.evidence}"), highlight=False, soft_wrap=True)
+            console.print(Text(f"  fix: {f.fix}"), highlight=False, soft_wrap=True)
     elif findings:
-        table = Table(title=f"stream-pipeline doctor: {label}", show_lines=True)
+        table = Table(title=Text(f"stream-pipeline doctor: {label}"), show_lines=True)
         for column in ("severity", "area", "finding", "evidence", "fix"):
             table.add_column(column, overflow="fold")
         for f in findings:
-            table.add_row(f"[{STYLE[f.severity]}]{f.severity}[/]", f.area, f.title, f.evidence, f.fix)
+            table.add_row(
+                Text(str(f.severity), STYLE[f.severity]), *(Text(t) for t in (f.area, f.title, f.evidence, f.fix))
+            )
         console.print(table)
 
 
@@ -236,11 +242,17 @@ def run_load(args: argparse.Namespace, console: Console) -> int:
     else:
         carried = f" in {summary.kinesis_records:,} Kinesis records" if summary.aggregated else ""
         console.print(
-            f"race {args.race_id}: {summary.records_sent:,} records sent to {summary.target}{carried} "
-            f"in {summary.duration_s:.1f} s ({summary.achieved_rate:,.0f}/s achieved); "
-            f"acknowledged {summary.acknowledged:,}, throttled {summary.throttled:,}, retried {summary.retried:,}, "
-            f"failed after retries {summary.failed_after_retries:,}"
-            + (f"; producer metrics in {summary.metric_calls} PutMetricData call(s)" if summary.metric_calls else ""),
+            Text(
+                f"race {args.race_id}: {summary.records_sent:,} records sent to {summary.target}{carried} "
+                f"in {summary.duration_s:.1f} s ({summary.achieved_rate:,.0f}/s achieved); "
+                f"acknowledged {summary.acknowledged:,}, throttled {summary.throttled:,}, "
+                f"retried {summary.retried:,}, failed after retries {summary.failed_after_retries:,}"
+                + (
+                    f"; producer metrics in {summary.metric_calls} PutMetricData call(s)"
+                    if summary.metric_calls
+                    else ""
+                )
+            ),
             highlight=False,
             soft_wrap=True,
         )
@@ -262,13 +274,13 @@ def run_redrive(args: argparse.Namespace, console: Console) -> int:
         from_archive=args.from_archive,
         limit=args.limit,
     )
-    errors = Console(stderr=True, soft_wrap=True)
-    notices = errors if args.json else console  # --json keeps stdout for the JSON
+    notices = Console(stderr=True, soft_wrap=True) if args.json else console  # --json keeps stdout for the JSON
 
     def announce(line: str) -> None:
         notices.print(Text(line), highlight=False, soft_wrap=True)
 
     try:
+        options.validate()  # a usage error before any AWS call
         consumer = stack.consumer(function)
         target = redrive.from_stack(client, stack, consumer) if consumer else redrive.discover(client, function)
         with console.status(Text("reading the failure path")) as status:
@@ -277,11 +289,9 @@ def run_redrive(args: argparse.Namespace, console: Console) -> int:
                 progress=lambda f: status.update(Text(f"{f.origin} {redrive.shown(f.ident, 60)}")),
             )  # fmt: skip
     except redrive.RequestError as exc:
-        errors.print(Text.assemble(("error: ", "red"), str(exc)), highlight=False)
-        return EXIT_USAGE
-    except redrive.RedriveError as exc:  # printed as text: it can quote what AWS answered
-        errors.print(Text.assemble(("error: ", "red"), str(exc)), highlight=False)
-        return EXIT_STACK
+        return fail(args, str(exc), EXIT_USAGE)
+    except redrive.RedriveError as exc:  # it can quote what AWS answered: fail prints it as text
+        return fail(args, str(exc), EXIT_STACK)
     if args.json:
         print(json.dumps({"applied": args.apply, "unresolved": summary.unresolved, **asdict(summary)}, indent=2))
     else:
@@ -408,7 +418,7 @@ def print_plan_tables(result: planner.Plan, cost_title: str, console: Console) -
     for column in ("setting", "value", "why"):
         table.add_column(column, overflow="fold")
     for row in planner.rows(result):
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))
     console.print(table)
     if len(result.options) > 1:
         options = Table(title="write options: more shards, or KPL aggregation on the producers")
@@ -443,6 +453,7 @@ def run_plan(args: argparse.Namespace, console: Console) -> int:
         producers_can_aggregate=args.producers_can_aggregate,
         producers=args.producers,
         partition_key_bytes=args.partition_key_bytes,
+        aggregation_max_bytes=args.aggregation_max_bytes,
         region=args.region,
     )
     try:
@@ -451,13 +462,18 @@ def run_plan(args: argparse.Namespace, console: Console) -> int:
         raise StackError(f"Cannot plan this workload: {exc}.") from None
     if args.tfvars:
         text = planner.tfvars_hcl(result) if args.tfvars.endswith(".tfvars") else json.dumps(result.tfvars(), indent=2)
-        Path(args.tfvars).write_text(text)
+        try:
+            Path(args.tfvars).write_text(text)
+        except OSError as exc:
+            raise StackError(f"Cannot write {args.tfvars}: {exc.strerror or exc}.") from None
     if args.json:
         print(json.dumps(planner.as_json(result), indent=2))
         return 0
     print_plan(result, console)
     if args.tfvars:
-        console.print(f"Wrote {args.tfvars}: terraform plan -var-file={args.tfvars}", highlight=False, soft_wrap=True)
+        console.print(
+            Text(f"Wrote {args.tfvars}: terraform plan -var-file={args.tfvars}"), highlight=False, soft_wrap=True
+        )
     return 0
 
 
@@ -489,7 +505,7 @@ def draw(body: dict[str, Any], title: str, args: argparse.Namespace, console: Co
     drawn = render.render(body, client, Path(args.out), title=title, minutes=args.minutes)
     points = sum(w.get("points", 0) for w in drawn.widgets)
     console.print(
-        f"Wrote {args.out}: {len(drawn.widgets)} widgets, {points:,} datapoints.", highlight=False, soft_wrap=True
+        Text(f"Wrote {args.out}: {len(drawn.widgets)} widgets, {points:,} datapoints."), highlight=False, soft_wrap=True
     )
     return 0
 
@@ -620,6 +636,14 @@ def add_plan(commands: Any) -> None:
         help="processes putting records; each aggregates only what it buffers (default 1)",
     )
     sub.add_argument(
+        "--aggregation-max-bytes",
+        type=int,
+        default=planner.KPL_AGGREGATION_MAX_SIZE,
+        help="the producers' largest aggregate in bytes (the KPL's AggregationMaxSize, default "
+        f"{planner.KPL_AGGREGATION_MAX_SIZE:,}; aws-kinesis-agg fills {planner.KINESIS_RECORD_MAX_BYTES:,}): the "
+        "function's memory takes the most user records one holds",
+    )
+    sub.add_argument(
         "--partition-key-bytes",
         type=int,
         default=16,
@@ -728,6 +752,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def fail(args: argparse.Namespace, message: str, code: int) -> int:
+    """The error as JSON on stdout with --json, else a sentence on stderr; the message is Text (it can
+    quote the outputs or what AWS answered), never read as markup."""
     if getattr(args, "json", False):
         print(error_json(args.command, message, code))
     else:

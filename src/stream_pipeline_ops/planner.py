@@ -21,6 +21,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from stream_pipeline.limits import max_user_records_per_aggregate, memory_for_user_records
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -74,6 +76,7 @@ NEW_ACCOUNT_QUOTA: Final = 10
 # (awslabs/amazon-kinesis-producer, aggregation-format.md). The AWS Lambda Developer Guide
 # (verified): "parallelization factor will not work if you are using Kinesis aggregation".
 KPL_AGGREGATION_MAX_SIZE: Final = 51_200
+KPL_AGGREGATION_MIN_SIZE: Final = 64
 KPL_RECORD_MAX_BUFFERED_MS: Final = 100
 KINESIS_RECORD_MAX_BYTES: Final = 1024 * 1024
 AGGREGATE_FRAMING_BYTES: Final = 4 + 16  # magic + MD5
@@ -373,6 +376,13 @@ def records_per_aggregate(work: Workload, rate_rps: float, shards: int) -> int:
     if not math.isfinite(rate_rps) or rate_rps <= 0:
         return 1
     by_time = math.floor(rate_rps / max(1, work.producers) / shards * work.buffered_time_ms / 1000)
+    return max(1, min(by_time, most_records_per_aggregate(work, shards)))
+
+
+def most_records_per_aggregate(work: Workload, shards: int) -> int:
+    """The most user records of the workload's size that one aggregate of the producers' size limit
+    (``aggregation_max_bytes``) holds: what an aggregate carries once its producer has more buffered
+    than the buffered time brings (a burst above the peak, a backlog after throttling or an outage)."""
     limit = min(work.aggregation_max_bytes, KINESIS_RECORD_MAX_BYTES)
     by_size, low, high = 1, 2, max(2, limit // max(1, work.record_bytes))
     while low <= high:  # the largest count that fits: the size grows with the count
@@ -384,7 +394,7 @@ def records_per_aggregate(work: Workload, rate_rps: float, shards: int) -> int:
             by_size, low = middle, middle + 1
         else:
             high = middle - 1
-    return max(1, min(by_time, by_size))
+    return by_size
 
 
 def _distinct(work: Workload, user_records: int, shards: int) -> int:
@@ -565,6 +575,34 @@ def _consumers(wanted: list[Consumer], bytes_per_shard_s: float) -> tuple[list[C
     return plans, warnings
 
 
+def _memory(work: Workload, effective: int) -> tuple[int, str]:
+    """The function's memory and why: for the rate per shard, and at least what the largest aggregate
+    the producers can send needs (the function refuses an aggregate of more user records than its
+    memory allows as a poison record: stream_pipeline.limits)."""
+    memory = 256 if work.peak_rps / effective >= 100 else 128
+    why = (
+        "256 MB: CPU scales with memory, and 256 doubles 128's for the decoding at this rate"
+        if memory == 256
+        else "128 MB: the workshop's measured sweet spot for light, I/O-bound work"
+    )
+    if not work.producers_can_aggregate:
+        return memory, why
+    most = most_records_per_aggregate(work, effective)
+    needed = memory_for_user_records(most)
+    largest = (
+        f"aggregates of up to {most:,} user records (as many {work.record_bytes} B records as the producers' "
+        f"{work.aggregation_max_bytes:,} B AggregationMaxSize holds, which a producer that falls behind fills)"
+    )
+    if needed <= memory:
+        cap = max_user_records_per_aggregate(memory)
+        return memory, f"{why}; it takes {largest}: up to {cap:,} per aggregate at {memory} MB"
+    cap = max_user_records_per_aggregate(needed)
+    return needed, (
+        f"{needed} MB: the least that takes {largest}; the function refuses a larger aggregate as a poison "
+        f"record, and takes up to {cap:,} user records per aggregate at {needed} MB (README, KPL aggregates)"
+    )
+
+
 def _concurrency(work: Workload, effective: int, pf: int, consumers: int) -> tuple[int, str]:
     each = effective * pf
     total = each * consumers
@@ -601,6 +639,12 @@ def plan(work: Workload) -> Plan:
         raise ValueError("the average rate must be above 0 and the peak at least the average")
     if work.record_bytes < 1 or work.record_bytes > KINESIS_RECORD_MAX_BYTES:
         raise ValueError("a record must be 1 byte to 1 MiB, the Kinesis record limit")
+    if not KPL_AGGREGATION_MIN_SIZE <= work.aggregation_max_bytes <= KINESIS_RECORD_MAX_BYTES:
+        raise ValueError(
+            f"the aggregation size limit must be {KPL_AGGREGATION_MIN_SIZE} to {KINESIS_RECORD_MAX_BYTES:,} bytes "
+            f"(the KPL's AggregationMaxSize range; the KPL's default is {KPL_AGGREGATION_MAX_SIZE:,}, aws-kinesis-agg "
+            f"fills {KINESIS_RECORD_MAX_BYTES:,})"
+        )
     wanted = work.consumer_list()
     spiky = work.peak_rps >= SPIKY * work.avg_rps
     by_records = work.peak_rps / (RECORDS_PER_SHARD_S * WRITE_SHARE)
@@ -669,13 +713,7 @@ def _build(work: Workload, option: Option, mode: str, spiky: bool, wanted: list[
         )
     )
     reserved, reasons["concurrency"] = _concurrency(work, effective, pf, len(consumers))
-    rate_per_shard = work.peak_rps / effective
-    memory = 256 if rate_per_shard >= 100 else 128
-    reasons["memory"] = (
-        "256 MB: CPU scales with memory, and 256 doubles 128's for the decoding at this rate"
-        if memory == 256
-        else "128 MB: the workshop's measured sweet spot for light, I/O-bound work"
-    )
+    memory, reasons["memory"] = _memory(work, effective)
     timeout = max(30, math.ceil(option.invocation_ms * 10 / 1000))
     reasons["timeout"] = f"{timeout} s: ten times the expected batch, room for a throttled sink to be retried"
     record_age = work.retention_hours * 3600 // 2

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from moto import mock_aws
+from rich.console import Console
 
 from aws_calls import recording
 from moto_stack import build, pipeline_outputs
@@ -269,3 +270,113 @@ def test_a_stream_of_another_account_is_the_one_arn_that_may_name_it() -> None:
         Stack.from_outputs(pipeline_outputs(stream_arn=foreign.replace("us-east-1", "eu-west-1"))).check_session(
             "us-east-1", "123456789012"
         )
+
+
+# ------------------------------------------------------------------ what AWS and the outputs say is text
+MARKUP = "[bold]role[/bold] [/] [link=https://example.com]here[/link] [red]"
+"""Text that rich would read as markup: tags that restyle or hide what is between them, a closing tag
+with nothing open (rich's MarkupError), a hyperlink."""
+
+
+def plain(text: str) -> str:
+    return " ".join(text.split())  # rich folds long lines: compare the words
+
+
+@pytest.mark.parametrize("terminal", [False, True], ids=["piped", "terminal"])
+def test_the_doctor_prints_what_aws_answered_as_text(
+    terminal: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A finding's evidence quotes AWS's refusal (an IAM message names roles and policies) and its
+    area the consumer's key from the outputs: printed as they are, in the lines and in the table."""
+    from stream_pipeline_ops import doctor
+
+    def diagnose(_client: Any, function: str, *_: Any, **__: Any) -> doctor.Report:
+        report = doctor.Report(checked=["the function"])
+        report.add(doctor.Severity.WARNING, f"{function} {MARKUP}", "no access", f"AccessDenied: {MARKUP}", "fix it")
+        return report
+
+    monkeypatch.setattr(doctor, "diagnose", diagnose)
+    monkeypatch.setattr(cli, "Console", lambda **kw: Console(**kw, force_terminal=terminal, width=400))
+    assert cli.main(["doctor", "--function", "alleycat"]) == 1
+    out = plain(capsys.readouterr().out)
+    assert f"AccessDenied: {MARKUP}" in out
+    assert f"alleycat {MARKUP}" in out
+
+
+def test_the_doctor_s_all_clear_names_the_function_as_text(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stream_pipeline_ops import doctor
+
+    monkeypatch.setattr(doctor, "diagnose", lambda *_a, **_k: doctor.Report(checked=["the function"]))
+    assert cli.main(["doctor", "--function", "[bold]alleycat[/bold]"]) == 0
+    assert "No problems found in [bold]alleycat[/bold]: checked the function" in plain(capsys.readouterr().out)
+
+
+def test_plan_names_the_tfvars_file_it_wrote_as_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["plan", "--avg-rps", "10", "--tfvars", "race[bold].tfvars"]) == 0
+    assert (tmp_path / "race[bold].tfvars").is_file()
+    assert "Wrote race[bold].tfvars: terraform plan -var-file=race[bold].tfvars" in capsys.readouterr().out
+
+
+def test_plan_says_when_it_cannot_write_the_tfvars(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "no-such-folder" / "race.tfvars"
+    assert cli.main(["plan", "--avg-rps", "10", "--tfvars", str(missing), "--json"]) == cli.EXIT_STACK
+    printed = json_error(capsys, cli.EXIT_STACK)
+    assert printed["error"].startswith(f"Cannot write {missing}: ")
+
+
+def test_with_json_a_redrive_request_error_is_json_before_any_aws_call(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", UNREACHABLE)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    assert cli.main(["redrive", "--function", "alleycat", "--limit", "0", "--json"]) == cli.EXIT_USAGE
+    printed = json_error(capsys, cli.EXIT_USAGE)
+    assert (printed["command"], printed["error"]) == (
+        "redrive",
+        "--limit must be from 1 to 10,000 (failures a run reads).",
+    )
+
+
+@pytest.fixture
+def redrive_world(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stream_pipeline_ops.redrive import paths
+
+    monkeypatch.setattr(paths, "RECEIVE_WAIT_S", 0)
+    monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+
+
+@pytest.mark.usefixtures("redrive_world")
+def test_with_json_a_sequence_number_the_failure_path_lacks_is_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """A RequestError found once the failure path is read (the operator named a record it does not hold)."""
+    with mock_aws():
+        build()
+        code = cli.main(["redrive", "--function", "alleycat", "--discard", "4" * 56, "--reason", "gone", "--json"])
+    assert code == cli.EXIT_USAGE
+    printed = json_error(capsys, cli.EXIT_USAGE)
+    assert printed["command"] == "redrive"
+    assert "no failure in the failure path holds this sequence number; nothing was changed" in printed["error"]
+
+
+@pytest.mark.usefixtures("redrive_world")
+def test_with_json_a_redrive_that_cannot_start_is_json(capsys: pytest.CaptureFixture[str]) -> None:
+    with mock_aws():
+        build()
+        code = cli.main(["redrive", "--function", "[bold]missing[/bold]", "--json"])
+    assert code == cli.EXIT_STACK
+    printed = json_error(capsys, cli.EXIT_STACK)
+    assert printed["error"].startswith("Cannot read function [bold]missing[/bold]: ")
+
+
+@pytest.mark.usefixtures("redrive_world")
+def test_without_json_a_redrive_error_is_a_sentence_on_stderr_as_text(capsys: pytest.CaptureFixture[str]) -> None:
+    with mock_aws():
+        build()
+        code = cli.main(["redrive", "--function", "[bold]missing[/bold]"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (cli.EXIT_STACK, "")
+    assert plain(err).startswith("error: Cannot read function [bold]missing[/bold]: ")

@@ -9,7 +9,7 @@ the test checks the four things that must hold for every one of them:
 * every log line is bounded (``LINE_LIMIT``), and no log line carries the record's payload (each
   hostile record carries ``MARK``);
 * ``stream-pipeline redrive``'s checker (``processors.build(...).parse(from_raw(0, record))``)
-  gives the handler's verdict, so a redrive never puts back a record that fails again;
+  gives the handler's verdict, so a redrive never re-delivers a record that fails again;
 * the good records pass the checker.
 """
 

@@ -297,6 +297,69 @@ def test_many_producers_have_nothing_to_aggregate() -> None:
     )
 
 
+# Task: memory for the largest aggregate the producers can send (issue 21, deliverable 4).
+AGGREGATING = planner.Workload(
+    avg_rps=50, peak_rps=50, record_bytes=20, keys=50, producers_can_aggregate=True, aggregation_max_bytes=1_048_576
+)
+"""A light load (128 MB by its rate) whose producers fill aws-kinesis-agg's 1 MiB aggregates."""
+
+
+def test_the_most_user_records_an_aggregate_holds_is_what_the_aggregator_packs() -> None:
+    aggregate, packed = AggRecord(1_048_576), 0
+    while aggregate.add_user_record(str(packed % 50).rjust(16, "k").encode(), b"x" * 20):  # bytes: see below
+        packed += 1
+    # aws-kinesis-agg counts a str key's table entry once per record (it looks bytes up in a table of
+    # str): with bytes keys its count is the format's. 40,294 records, 1,048,564 bytes.
+    assert planner.most_records_per_aggregate(AGGREGATING, 1) == packed == 40_294
+
+
+def test_memory_takes_the_largest_aggregate_the_producers_can_send(tmp_path: Path) -> None:
+    from stream_pipeline.limits import max_user_records_per_aggregate, memory_for_user_records
+
+    result = planner.plan(AGGREGATING)
+    needed = memory_for_user_records(40_294)
+    assert needed == 163, "more than 128: the test needs an aggregate a 128 MB function refuses"
+    assert result.memory_mb == needed
+    assert max_user_records_per_aggregate(result.memory_mb) >= 40_294 > max_user_records_per_aggregate(needed - 1)
+    memory = {setting: (value, why) for setting, value, why in planner.rows(result)}["memory, timeout"]
+    assert memory[0].startswith("163 MB, ")
+    assert memory[1].startswith(
+        "163 MB: the least that takes aggregates of up to 40,294 user records (as many 20 B records as the "
+        "producers' 1,048,576 B AggregationMaxSize holds, which a producer that falls behind fills); the function "
+        "refuses a larger aggregate as a poison record, and takes up to 40,550 user records per aggregate at 163 MB"
+    )
+    assert result.tfvars()["function"]["memory_mb"] == 163
+    assert parsed_tfvars(result, tmp_path)["function"]["memory_mb"] == 163
+    without = planner.plan(planner.Workload(**{**AGGREGATING.__dict__, "producers_can_aggregate": False}))
+    assert without.memory_mb == 128, "producers that put records one by one send no aggregate"
+
+
+def test_the_kpl_s_default_aggregates_fit_the_rate_s_memory_and_say_so() -> None:
+    result = planner.plan(planner.Workload(**{**AGGREGATING.__dict__, "aggregation_max_bytes": 51_200}))
+    assert result.memory_mb == 128
+    assert result.reasons["memory"] == (
+        "128 MB: the workshop's measured sweet spot for light, I/O-bound work; it takes aggregates of up to 1,933 "
+        "user records (as many 20 B records as the producers' 51,200 B AggregationMaxSize holds, which a producer "
+        "that falls behind fills): up to 26,214 per aggregate at 128 MB"
+    )
+
+
+def test_the_command_sizes_memory_for_its_aggregates_and_writes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tfvars = tmp_path / "small.tfvars"
+    args = ["plan", "--avg-rps", "50", "--record-bytes", "20", "--keys", "50", "--producers-can-aggregate"]
+    code = cli.main([*args, "--aggregation-max-bytes", "1048576", "--tfvars", str(tfvars)])
+    out = capsys.readouterr().out
+    assert code == 0
+    lines = out.splitlines()
+    at = lines.index("memory, timeout: 163 MB, 30 s")  # piped: one line per setting, then its reason
+    assert lines[at + 1].startswith("  why: 163 MB: the least that takes aggregates of up to 40,294 user records")
+    assert hcl2.loads(tfvars.read_text())["function"]["memory_mb"] == 163
+    assert cli.main([*args, "--aggregation-max-bytes", "2000000"]) == cli.EXIT_STACK
+    assert "the aggregation size limit must be 64 to 1,048,576 bytes" in capsys.readouterr().err
+
+
 # Task: several consumers.
 
 

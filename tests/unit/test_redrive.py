@@ -31,6 +31,7 @@ from redrive_support import (
     InProcessFunction,
     archive,
     archived,
+    as_mapping_delivers,
     changes,
     ddb_archived,
     delivered,
@@ -783,6 +784,50 @@ def test_the_checker_evaluates_the_user_records_inside_an_aggregate(stack: MotoS
     assert summary.reasons == {"user record 1 of a KPL aggregate: data is not JSON": 1}
     assert (summary.redelivered, summary.closed, summary.still_failing) == (1, 1, 1)
     assert delivered(function) == [aggregate([good(3), good(4)])], "only the aggregate whose user records pass"
+
+
+def test_the_dry_run_refuses_an_aggregate_over_the_functions_memory_cap_as_the_function_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An aggregate of one user record more than a 128 MB function takes (issue 21, 4): the function
+    reports it, so the dry run must not say it would pass; at 256 MB (the function's MemorySize,
+    read from AWS) the same aggregate passes both."""
+    from memory_probe import kpl_aggregate
+    from stream_pipeline.limits import max_user_records_per_aggregate
+
+    with mock_aws():
+        stack = build(environment={"RECORD_PROCESSOR": "archive"})
+        function = InProcessFunction(stack)
+        cap = max_user_records_per_aggregate(128)
+        puts = put(stack, [("k", kpl_aggregate([b"x"] * (cap + 1)))])
+        enqueue(stack, invocation(stack, puts))
+        refused = (
+            f"aggregated record (KPL) holds {cap + 1:,} user records, more than the {cap:,} this function's memory "
+            "allows (README, KPL aggregates: raise the function's memory)"
+        )
+
+        event = as_mapping_delivers(stack, stream_records(stack), puts[0]["ShardId"])
+        answer = json.loads(
+            function.client("lambda").invoke(FunctionName=stack.name, Payload=json.dumps(event))["Payload"].read()
+        )
+        assert answer == {"batchItemFailures": [{"itemIdentifier": puts[0]["SequenceNumber"]}]}, (
+            "the function refuses it"
+        )
+        assert refused in function.tails[-1]
+
+        summary = redrive.redrive(function.client, target_of(stack), redrive.Options())
+        assert (summary.would_pass, summary.still_failing, summary.reasons) == (0, 1, {refused: 1})
+        code, out = run(function, capsys)
+        assert code == 1
+        assert f"still failing (1): {refused}" in " ".join(out.split())
+
+        stack.client("lambda").update_function_configuration(FunctionName=stack.name, MemorySize=256)
+        answer = json.loads(
+            function.client("lambda").invoke(FunctionName=stack.name, Payload=json.dumps(event))["Payload"].read()
+        )
+        assert answer == {"batchItemFailures": []}, "at 256 MB the function takes it"
+        summary = redrive.redrive(function.client, target_of(stack), redrive.Options())
+        assert (summary.would_pass, summary.still_failing) == (1, 0)
 
 
 # ------------------------------------------------------------------------------------ the ledger's reads

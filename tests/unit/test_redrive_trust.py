@@ -194,7 +194,9 @@ def kinesis_copy(sequence: str, message: tuple[str, bytes]) -> dict[str, Any]:
 def test_copies_are_held_against_the_streams_records_one_by_one() -> None:
     """Kinesis sequence numbers have gaps (moto's do not): a copy at a gap inside the range the
     stream still holds is invented, one before the stream's first retained record is expired."""
-    target = redrive.Target("f", "arn:f", "arn:role", "arn:aws:kinesis:us-east-1:1:stream/s", "arn:q", {}, "t", "k")
+    target = redrive.Target(
+        "f", "arn:f", "arn:role", "arn:aws:kinesis:us-east-1:1:stream/s", "arn:q", {}, "t", "k", 128
+    )
     info = BatchInfo("shardId-000000000000", "100", "300", 3, None)
     held = stream.Fetched([kinesis_copy("200", good(2)), kinesis_copy("300", good(3))], missing=1)
 

@@ -3,8 +3,11 @@ environment (``RECORD_PROCESSOR``, ``MAX_RECORD_BYTES``), answers with the reaso
 
 The verdict is the Lambda package's (``stream_pipeline.processors.check``), the handler's own parse
 path: a KPL aggregate is deaggregated and each user record inside it checked, as the handler does;
-one failing user record fails the aggregate, whose reason names it. The aggregate itself goes back
-to the function whole (its original sequence number and bytes), never as its user records.
+one failing user record fails the aggregate, whose reason names it. An aggregate of more user
+records than the function's memory allows (``Settings.max_user_records``, from its ``MemorySize``
+as Lambda passes it in ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``) fails with the function's own
+reason. The aggregate itself goes back to the function whole (its original sequence number and
+bytes), never as its user records.
 
 Only the built-in processors (``stream_pipeline.config.BUILTIN_PROCESSORS``) are imported by
 themselves: the function's environment is read from AWS, and importing whatever module it names
@@ -32,6 +35,7 @@ def checker(target: Target, check: bool, processor: str | None = None) -> Callab
     if not check:
         return lambda _record: None
     env = {k: v for k, v in target.environment.items() if k != "SINK_TABLE_NAME"}
+    env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(target.memory_mb)  # as Lambda sets it: the function's cap
     deployed = env.get("RECORD_PROCESSOR") or ""
     if deployed and deployed not in BUILTIN_PROCESSORS:
         if processor is None:
@@ -62,7 +66,7 @@ def checker(target: Target, check: bool, processor: str | None = None) -> Callab
 
     def reason(record: dict[str, Any]) -> str | None:
         try:
-            processors.check(built, record)
+            processors.check(built, record, settings.max_user_records)
         except PoisonRecord as exc:
             return str(exc)
         return None

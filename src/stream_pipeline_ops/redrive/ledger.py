@@ -260,7 +260,7 @@ class Ledger:
         return self._put(values, claim)
 
     def release(self, claim: Entry) -> bool:
-        """Drop this run's claim: nothing was put, so a later run may put the record."""
+        """Drop this run's claim: nothing was delivered, so a later run may deliver the record."""
         return self._delete(claim)
 
     def discard(self, stream_arn: str, shard: str, sequence: str, reason: str, replacing: Entry | None) -> Entry | None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from stream_pipeline.limits import LAMBDA_MIN_MEMORY_MB
 from stream_pipeline.records import SourceType
 from stream_pipeline_ops import live
 from stream_pipeline_ops.printable import shown
@@ -39,6 +40,7 @@ class Target:
     environment: dict[str, str]
     ledger_table: str
     ledger_key: str  # the KMS HMAC key: an ARN, or alias/NAME
+    memory_mb: int  # the function's MemorySize: its cap on user records per KPL aggregate follows from it
 
     @property
     def source(self) -> SourceType:
@@ -62,6 +64,12 @@ def _configuration(client: Callable[[str], Any], function: str) -> dict[str, Any
             f"Cannot read function {function}: {shown(exc.response['Error'].get('Message', exc), 300)}"
         ) from None
     return found
+
+
+def _memory(function: dict[str, Any]) -> int:
+    """The function's memory in MB, as Lambda gives it to the function (AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+    Lambda's default, 128, if the configuration names none."""
+    return int(function.get("MemorySize") or LAMBDA_MIN_MEMORY_MB)
 
 
 def _mapping(client: Callable[[str], Any], function: str, uuid: str | None) -> live.Mapping:
@@ -107,6 +115,7 @@ def from_stack(client: Callable[[str], Any], stack: Stack, consumer: Consumer) -
         environment=function.get("Environment", {}).get("Variables", {}),
         ledger_table=table_name(stack.redrive_ledger_table_arn),
         ledger_key=stack.redrive_ledger_key_arn,
+        memory_mb=_memory(function),
     )
 
 
@@ -132,4 +141,5 @@ def discover(client: Callable[[str], Any], function_name: str) -> Target:
         environment=environment,
         ledger_table=f"{pipeline}-redrive-ledger",
         ledger_key=f"alias/{pipeline}-redrive-ledger",
+        memory_mb=_memory(function),
     )
