@@ -12,6 +12,7 @@ locals {
         event_source_mapping   = var.event_source_mapping
         sink                   = var.sink
         on_failure_destination = var.on_failure_destination
+        input_names            = { enhanced_fan_out = "kinesis.enhanced_fan_out", event_source_mapping = "event_source_mapping" }
       }
     },
     {
@@ -22,6 +23,7 @@ locals {
         event_source_mapping   = merge(var.event_source_mapping, { for k, v in c.event_source_mapping : k => v if v != null })
         sink                   = merge(var.sink, { for k, v in c.sink : k => v if v != null })
         on_failure_destination = coalesce(c.on_failure_destination, var.on_failure_destination)
+        input_names            = { enhanced_fan_out = "consumers[\"${key}\"].enhanced_fan_out", event_source_mapping = "consumers[\"${key}\"].event_source_mapping" }
       }
     },
   )
@@ -51,6 +53,8 @@ module "consumer" {
   pipeline_name                    = var.name
   source_type                      = var.source_type
   event_source_arn                 = module.stream.event_source_arns[each.key]
+  enhanced_fan_out_consumer_name   = lookup(module.stream.kinesis_consumer_names, each.key, null)
+  input_names                      = each.value.input_names
   stream_arn                       = module.stream.stream_arn
   stream_kms_key_arn               = module.stream.kms_key_arn
   stream_retention_hours           = module.stream.retention_hours

@@ -20,10 +20,14 @@ locals {
   )) : null
   # The stream's shards when known (a provisioned stream's, or an existing stream's as given); an
   # on-demand stream created here starts with 4 and changes on its own.
-  on_demand_guess         = local.kinesis && var.shard_count == null && var.stream_mode == "ON_DEMAND"
-  shards_for_concurrency  = local.kinesis ? (local.on_demand_guess ? 4 : var.shard_count) : null
-  least_concurrency       = local.shards_for_concurrency == null ? null : local.shards_for_concurrency * var.event_source_mapping.parallelization_factor
-  log_group               = "/aws/lambda/${var.name}"
+  on_demand_guess        = local.kinesis && var.shard_count == null && var.stream_mode == "ON_DEMAND"
+  shards_for_concurrency = local.kinesis ? (local.on_demand_guess ? 4 : var.shard_count) : null
+  least_concurrency      = local.shards_for_concurrency == null ? null : local.shards_for_concurrency * var.event_source_mapping.parallelization_factor
+  log_group              = "/aws/lambda/${var.name}"
+  # What the mapping reads (README, "Switching between shared throughput and enhanced fan-out"):
+  # moving between the two replaces the mapping, and a new mapping starts where its starting
+  # position says. A name known at plan, unlike the fan-out consumer's ARN.
+  read_path               = var.enhanced_fan_out_consumer_name == null ? "the stream's shared throughput" : "the enhanced fan-out consumer ${jsonencode(var.enhanced_fan_out_consumer_name)}"
   archive                 = local.enabled && var.on_failure_destination == "s3"
   failure_destination_arn = local.archive ? try(aws_s3_bucket.on_failure[0].arn, null) : try(aws_sqs_queue.on_failure[0].arn, null)
 
@@ -192,6 +196,31 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
 }
 
+# What the mapping reads, as it was when the starting position was last set (or when the mapping was
+# first created). Terraform replaces the mapping when event_source_arn changes (the stream's ARN or
+# an enhanced fan-out consumer's: `enhanced_fan_out` flipped), and the new mapping starts where the
+# starting position says: at LATEST, after every record its predecessor had not read yet and every
+# record put during the switch. The mapping's precondition compares this record with the read path
+# now configured, so a plan that would do that is refused.
+#
+# Why a record of its own: a plan sees only planned values, so the read path before the switch can
+# come only from an object this plan leaves alone. `ignore_changes` keeps the recorded read path
+# through a switch; a change of the starting position replaces the record with the read path of the
+# moment, which is right whenever the position has just been set (the mapping ignores later changes
+# of it, so they replace nothing). What it cannot see: a switch planned together with a change of the
+# starting position (the record is replaced in that very plan), which is why the README tells you to
+# switch with a new position, never back to LATEST in the same change.
+resource "terraform_data" "mapping_read_path" {
+  count = local.enabled ? 1 : 0
+
+  input            = local.read_path
+  triggers_replace = [var.event_source_mapping.starting_position, var.event_source_mapping.starting_position_timestamp]
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
 resource "aws_lambda_event_source_mapping" "this" {
   count = local.enabled ? 1 : 0
 
@@ -239,6 +268,11 @@ resource "aws_lambda_event_source_mapping" "this" {
   }
 
   lifecycle {
+    # The starting position matters only when a mapping is created (Lambda reads it then, and the
+    # provider would replace the mapping for a change of it: a change to LATEST would skip records).
+    # Ignored afterwards; a new mapping (the first, or after a read path switch) takes the value set.
+    ignore_changes = [starting_position, starting_position_timestamp]
+
     precondition {
       condition     = var.event_source_arn != null && var.stream_arn != null
       error_message = "The consumer needs event_source_arn and stream_arn: pass the outputs of modules/stream."
@@ -246,6 +280,10 @@ resource "aws_lambda_event_source_mapping" "this" {
     precondition {
       condition     = !var.kpl_aggregated_records || var.event_source_mapping.parallelization_factor == 1
       error_message = "The producers put KPL aggregates (kinesis.kpl_aggregation), so event_source_mapping.parallelization_factor must be 1, not ${var.event_source_mapping.parallelization_factor}: an aggregate's partition key is one of its records', and concurrent batches would apply a later record of some key before an earlier one. Add shards for throughput instead."
+    }
+    precondition {
+      condition     = var.event_source_mapping.starting_position != "LATEST" || terraform_data.mapping_read_path[0].output == local.read_path
+      error_message = "The ${var.input_names.enhanced_fan_out} change moves the event source mapping of ${var.name} from ${terraform_data.mapping_read_path[0].output} to ${local.read_path}: Terraform replaces the mapping, and with ${var.input_names.event_source_mapping}.starting_position = \"LATEST\" the new one would start at the tip of the stream, skipping every record the old one had not read yet and every record put during the switch, with no error and no alarm. Set ${var.input_names.event_source_mapping}.starting_position = \"AT_TIMESTAMP\" with ${var.input_names.event_source_mapping}.starting_position_timestamp = a time before the switch (now less the consumer's iterator age, such as \"${timeadd(plantimestamp(), "-15m")}\"), or \"TRIM_HORIZON\" if processing a record twice is harmless (the new mapping re-reads the whole retention). The position applies to the new mapping only: you may remove it after the switch."
     }
     precondition {
       condition     = var.event_source_mapping.starting_position != "AT_TIMESTAMP" || local.kinesis

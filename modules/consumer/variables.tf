@@ -63,6 +63,22 @@ variable "event_source_arn" {
   }
 }
 
+variable "enhanced_fan_out_consumer_name" {
+  description = "The name of the enhanced fan-out consumer whose ARN event_source_arn is (the stream module's kinesis_consumer_names); null when the mapping reads the stream with shared throughput. A name, known at plan, unlike the consumer's ARN: switching between the two replaces the mapping, and the plan refuses a switch whose new mapping would start at LATEST (README, \"Switching between shared throughput and enhanced fan-out\")."
+  type        = string
+  default     = null
+}
+
+variable "input_names" {
+  description = "How the caller names the settings a refusal of this module is about, so that the error names what the user wrote: the root passes `kinesis.enhanced_fan_out` and `event_source_mapping` for its default consumer, `consumers[\"archive\"].enhanced_fan_out` and `consumers[\"archive\"].event_source_mapping` for another. The defaults are this module's own inputs."
+  type = object({
+    enhanced_fan_out     = optional(string, "enhanced_fan_out_consumer_name")
+    event_source_mapping = optional(string, "event_source_mapping")
+  })
+  default  = {}
+  nullable = false
+}
+
 variable "stream_arn" {
   description = "The Kinesis stream or DynamoDB stream ARN that the role may read (the only stream it may read)."
   type        = string
