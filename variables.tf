@@ -339,7 +339,10 @@ variable "event_source_mapping" {
     - parallelization_factor 1 to 10 concurrent batches per shard (seed 002: raise it when the
       iterator age grows); order is kept per partition key.
     - starting_position `LATEST`, `TRIM_HORIZON` or `AT_TIMESTAMP` (Kinesis only, with
-      starting_position_timestamp in RFC 3339).
+      starting_position_timestamp in RFC 3339): where a new mapping starts. Read when a mapping is
+      created (the first apply, or a switch of enhanced_fan_out, which replaces the mapping and is
+      refused at LATEST on an applied consumer: README, "Switching between shared throughput and
+      enhanced fan-out"); later changes are ignored.
     - maximum_retry_attempts 3 (the record is tried 4 times), then the batch goes to the queue.
     - maximum_record_age_seconds: null means half the stream retention, capped at 7 days, so a
       record sent to the queue is still in the stream for the other half, to be replayed. It must

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import drills as drilling
+import efo_switch as switching
 from release_stack import ReleaseStack
 from stack_support import RECORD_AGE_S, Stack, client, empty_failure_path, remaining_resources
 from stream_pipeline_local import localstack
@@ -24,12 +25,15 @@ if TYPE_CHECKING:
 
 
 DRILLED = pytest.StashKey[bool]()
+SWITCHED = pytest.StashKey[bool]()
+IN_BACKGROUND = ("drill", "efo_switch")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The drills' test last: it waits for the drills, which run from the start of the tier."""
-    items.sort(key=lambda item: item.get_closest_marker("drill") is not None)
+    """The tests that wait for work started with the tier (the drills, the fan-out switch) last."""
+    items.sort(key=lambda item: any(item.get_closest_marker(marker) for marker in IN_BACKGROUND))
     config.stash[DRILLED] = any(item.get_closest_marker("drill") for item in items)
+    config.stash[SWITCHED] = any(item.get_closest_marker("efo_switch") for item in items)
 
 
 @pytest.fixture(scope="session")
@@ -106,6 +110,20 @@ def drills(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             yield running
     finally:
         destroy(list(own))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def efo_switch(request: pytest.FixtureRequest) -> Iterator[Future[switching.Outcome] | None]:
+    """The switch of a consumer to enhanced fan-out while records are put (tests/efo_switch.py), when
+    its test is among the collected tests: started once the shared stacks are up, in a thread beside
+    the other tests (it mostly waits on LocalStack), on a small stack of its own that it applies and
+    destroys itself. tests/integration/test_efo_switch.py waits for it."""
+    if not request.config.stash.get(SWITCHED, False):
+        yield None
+        return
+    request.getfixturevalue("stacks")  # the shared stacks first: the tests wait for them
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=switching.THREAD) as pool:
+        yield pool.submit(switching.run)
 
 
 @pytest.fixture(scope="session")
