@@ -121,7 +121,9 @@ def efo_switch(request: pytest.FixtureRequest) -> Iterator[Future[switching.Outc
     if not request.config.stash.get(SWITCHED, False):
         yield None
         return
-    request.getfixturevalue("stacks")  # the shared stacks first: the tests wait for them
+    request.getfixturevalue("emulator")
+    if any("stacks" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        request.getfixturevalue("stacks")  # the shared stacks first: the tests wait for them
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=switching.THREAD) as pool:
         yield pool.submit(switching.run)
 
