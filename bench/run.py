@@ -156,10 +156,8 @@ def p4_import(repeats: int = 9) -> tuple[float, float, float]:
     return handler, boto, handler / boto
 
 
-POLL_INTERVAL_S = "0.02"
-"""LocalStack's event source mapping polls one shard at a time and waits 1 s between polls
-(LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC): with many shards, each would be read every N
-seconds. An emulator setting for P5 only; Lambda's pollers read every shard continuously."""
+# The emulator settings (the poll interval, the shards) are declared once, in stream_pipeline_local.common:
+# `make up` applies the same to the `localstack` workspace.
 
 
 def cpu_seconds_by_part() -> dict[str, float]:
@@ -225,10 +223,11 @@ def p5_end_to_end(
     planner's `sizing` for it; returns the race report, the CPU seconds each part spent during it,
     the race's wall time and the sink's capacity."""
     from stream_pipeline_local import localstack, measure
+    from stream_pipeline_local.common import POLL_INTERVAL_S, POLL_INTERVAL_VARIABLE
 
     if localstack.pid() is not None and localstack.healthy():
         print("    note: LocalStack was already running; P5 uses its poll interval, not the bench's", file=sys.stderr)
-    os.environ.setdefault("LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC", POLL_INTERVAL_S)
+    os.environ.setdefault(POLL_INTERVAL_VARIABLE, POLL_INTERVAL_S)
     variables = ("-var", "name=bench-alleycat")
     with localstack.running(), localstack.emulator_shards("kinesis-alleycat", shards, sizing):
         capacity = p5_sink_capacity()
@@ -641,7 +640,9 @@ def main() -> int:
     report("P6 terraform test", f"{elapsed:.1f} s", f"{runs} run blocks", f"{elapsed / max(runs, 1):.2f} s per run")
     if os.environ.get("P5", "1") != "0":
         racers, seconds = int(os.environ.get("RACERS", "1000")), int(os.environ.get("DURATION", "60"))
-        shards = int(os.environ.get("P5_SHARDS", "64"))
+        from stream_pipeline_local.common import EMULATOR_SHARDS
+
+        shards = int(os.environ.get("P5_SHARDS", str(EMULATOR_SHARDS)))
         for count in (2, shards):
             ingest = p5_emulator_ingest(count)
             first, last = ingest[0], ingest[-1]

@@ -238,7 +238,11 @@ def run_load(args: argparse.Namespace, console: Console) -> int:
         target = load.KinesisTarget(stream, aggregate=args.aggregate, buffer_ms=args.buffer_ms, metrics=metrics)
     summary = load.run(target, racers=args.racers, seconds=args.seconds, race_id=args.race_id, seed=args.seed)
     if args.json:
-        print(json.dumps({**asdict(summary), "achieved_rate": summary.achieved_rate}))
+        print(
+            json.dumps(
+                {**asdict(summary), "achieved_rate": summary.achieved_rate, "judgement": load.judgement(summary)}
+            )
+        )
     else:
         carried = f" in {summary.kinesis_records:,} Kinesis records" if summary.aggregated else ""
         console.print(
@@ -256,6 +260,7 @@ def run_load(args: argparse.Namespace, console: Console) -> int:
             highlight=False,
             soft_wrap=True,
         )
+        console.print(Text(f"rate: {load.judgement(summary)}"), highlight=False, soft_wrap=True)
     return 0 if summary.failed_after_retries == 0 else 1
 
 
