@@ -28,9 +28,12 @@ oldest message has waited ``--buffer-ms`` (the KPL's RecordMaxBufferedTime, 100 
 KinesisRecordsPut, KinesisRecordsDataPut, ErrorsByCode with ErrorCode, AllErrors,
 RetriesPerRecord, UserRecordExpired, BufferingTime, RequestTime, UserRecordsPerKinesisRecord,
 KinesisRecordsPerPutRecordsRequest, UserRecordsPerPutRecordsRequest) at the KPL's global and
-stream granularity (no dimension, and StreamName). They are statistic sets per minute, sent with
-PutMetricData at most 1,000 at a time when a minute is over and at the end: a 60 s race costs one
-or two calls. Shard granularity (ShardId) is left out: it multiplies the series by the shard count.
+stream granularity (no dimension, and StreamName). They are statistic sets per upload interval (the
+KPL's MetricsUploadDelay: 60 s by default, ``--metrics-upload-delay-ms``), stamped with the interval's
+start and sent with PutMetricData at most 1,000 at a time when an interval is over and at the end: a
+60 s race costs one or two calls at the default. ``make load`` uses 10 s, the period ``make report``
+draws, so that what was put and what was processed are counted over the same 10 seconds. Shard
+granularity (ShardId) is left out: it multiplies the series by the shard count.
 
 The endpoint and credentials come from the usual AWS variables (``AWS_ENDPOINT_URL``,
 ``AWS_PROFILE``...), so the same command loads LocalStack or a real account.
@@ -62,6 +65,8 @@ AGGREGATE_BYTES: Final = MAX_RECORD_BYTES - MAX_PARTITION_KEY_BYTES
 DEFAULT_BUFFER_MS: Final = 100
 """The KPL's RecordMaxBufferedTime default."""
 KPL_NAMESPACE: Final = "KinesisProducerLibrary"
+DEFAULT_UPLOAD_DELAY_MS: Final = 60_000
+"""The KPL's MetricsUploadDelay default (1 to 60,000 ms): how long its statistic sets count before upload."""
 METRICS_PER_CALL: Final = 1000
 """PutMetricData takes up to 1,000 metrics per request."""
 THROTTLED: Final = "ProvisionedThroughputExceededException"
@@ -281,17 +286,27 @@ class _Statistics:
 
 class ProducerMetrics:
     """The KPL's producer metrics (names, units, namespace, global and stream granularity), kept as
-    statistic sets per minute and sent with PutMetricData in as few calls as the limits allow."""
+    statistic sets per upload interval (``upload_delay_s``, the KPL's MetricsUploadDelay, 60 s by default)
+    and sent with PutMetricData in as few calls as the limits allow."""
 
     UNITS: Final = {"BufferingTime": "Milliseconds", "RequestTime": "Milliseconds",
                     "UserRecordsDataPut": "Bytes", "KinesisRecordsDataPut": "Bytes"}  # fmt: skip
 
-    def __init__(self, stream: str, client: Any = None, namespace: str = KPL_NAMESPACE, clock: Any = time.time) -> None:
+    def __init__(
+        self,
+        stream: str,
+        client: Any = None,
+        namespace: str = KPL_NAMESPACE,
+        clock: Any = time.time,
+        upload_delay_s: float = DEFAULT_UPLOAD_DELAY_MS / 1000,
+    ) -> None:
         self.stream = stream
         self.namespace = namespace
         self._client = client
         self._clock = clock
+        self.upload_delay_s = upload_delay_s
         self._minute: int | None = None
+        """The upload interval being counted (its start is ``_minute * upload_delay_s``)."""
         self._sets: dict[tuple[str, str | None], _Statistics] = {}
         self.calls = 0
 
@@ -306,7 +321,7 @@ class ProducerMetrics:
         error_code: str | None = None,
     ) -> None:  # fmt: skip
         """``count`` samples of ``value`` (their mean, with ``spread`` = (min, max) when they differ)."""
-        minute = int(self._clock() // 60)
+        minute = int(self._clock() // self.upload_delay_s)
         if self._minute is not None and minute != self._minute:
             self.flush()
         self._minute = minute
@@ -314,10 +329,10 @@ class ProducerMetrics:
         self._sets.setdefault((name, error_code), _Statistics()).add(count, value * count, low, high)
 
     def flush(self) -> None:
-        """Send the minute's statistic sets (at the KPL's global and stream granularity)."""
+        """Send the interval's statistic sets (at the KPL's global and stream granularity)."""
         if not self._sets or self._minute is None:
             return
-        stamp = datetime.fromtimestamp(self._minute * 60, tz=UTC)
+        stamp = datetime.fromtimestamp(self._minute * self.upload_delay_s, tz=UTC)
         data = [
             {
                 "MetricName": name,

@@ -381,13 +381,19 @@ def test_a_race_the_endpoint_keeps_waiting_is_judged_short_and_the_emulator_name
     assert "The endpoint held it back" in load.judgement(summary)
 
 
-def test_a_race_short_of_its_rate_by_the_producers_own_cpu_says_so(aws: None) -> None:
-    boto3.client("kinesis").create_stream(StreamName="alleycat", ShardCount=2)
-    summary = load.run(load.KinesisTarget("alleycat", client=SlowKinesis(0.7, busy=True)), racers=1000, seconds=2,
-                       out=io.StringIO())  # fmt: skip
-    verdict = load.judgement(summary)
-    assert verdict.startswith("short of the target: ")
-    assert "This producer's own CPU held it back" in verdict
+def test_a_race_short_of_its_rate_by_the_producers_own_cpu_or_the_machine_says_which() -> None:
+    """The rule on the measured shares (a busy producer cannot be timed reliably on a shared machine):
+    our CPU over half the race is our own limit; neither it nor the endpoint over half, the machine's."""
+    race = load.Summary(target="alleycat", racers=1000, seconds=60, acknowledged=60_000, duration_s=100.0,
+                        put_calls=120, put_s=20.0, endpoint="http://127.0.0.1:4576")  # fmt: skip
+    race.producer_cpu_s = 70.0
+    assert "This producer's own CPU held it back: this producer used 70.0 s of CPU" in load.judgement(race)
+    race.producer_cpu_s = 10.0
+    verdict = load.judgement(race)
+    assert "The machine held it back: waiting for the endpoint took 20.0 s and this producer's CPU 10.0 s" in verdict
+    assert "other processes on the cores (LocalStack's among them)" in verdict
+    assert load.judgement(load.Summary(target="t", racers=1000, seconds=60, acknowledged=60_000,
+                                       duration_s=61.0)).startswith("on target: 984 records/s")  # fmt: skip
 
 
 def test_a_race_that_keeps_its_rate_is_on_target_and_the_command_prints_the_judgement(
