@@ -14,6 +14,9 @@ P5  end to end on LocalStack through the warm local executor: RACERS x 1 msg/s f
     P5_SHARDS), and the event source mapping polls every 0.02 s instead of every 1 s. The profile
     that follows the race (consumer busy time, the sink's write capacity, CPU by process) names the
     next limit.
+    `BENCH_ONLY=P5 make bench` runs the race twice, on a LocalStack of its own each: LocalStack's poller
+    (one shard at a time), then the executor plugin's shard pollers (STREAM_PIPELINE_SHARD_POLLERS,
+    P5_SHARD_POLLERS threads, 8 by default; tools/localstack-executor/.../shard_pollers.py).
 P5a the same race with the producers aggregating (`stream-pipeline load --aggregate`: aws-kinesis-agg's
     aggregator, the KPL's format), into the planner's sizing for it (`plan --producers-can-aggregate`:
     1 shard, parallelization factor 1, batches of 100 aggregates): user records in against sink +
@@ -520,6 +523,24 @@ def p5a_race(racers: int, seconds: int) -> None:
                 setting=f"aggregated, {planned} shard(s) as planned")  # fmt: skip
 
 
+def p5_pollers(racers: int, seconds: int) -> None:
+    """P5 twice in one run, each on a LocalStack of its own: LocalStack's poller (one shard at a time),
+    then the executor plugin's shard pollers (STREAM_PIPELINE_SHARD_POLLERS threads, P5_SHARD_POLLERS,
+    8 by default), with the same emulator shards and poll interval."""
+    from stream_pipeline_local import localstack
+    from stream_pipeline_local.common import EMULATOR_SHARDS
+
+    if localstack.pid() is not None and localstack.healthy():
+        raise SystemExit("BENCH_ONLY=P5 starts LocalStack twice, with and without shard pollers: `make down` first.")
+    shards = int(os.environ.get("P5_SHARDS", str(EMULATOR_SHARDS)))
+    threads = os.environ.get("P5_SHARD_POLLERS", "8")
+    for label, setting in (("P5 before", "0"), ("P5 after", threads)):
+        os.environ["STREAM_PIPELINE_SHARD_POLLERS"] = setting
+        pollers = "LocalStack's poller" if setting == "0" else f"{setting} shard pollers"
+        report_race(label, *p5_end_to_end(racers, seconds, shards), racers=racers, seconds=seconds,
+                    setting=f"{shards} emulator shards, {pollers}")  # fmt: skip
+
+
 def report_race(
     label: str,
     p5: dict[str, Any],
@@ -583,6 +604,9 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     if os.environ.get("BENCH_ONLY") == "P7b":  # the KPL bomb alone
         report_p7b(zip_path)
+        return 0
+    if os.environ.get("BENCH_ONLY") == "P5":  # the race alone, LocalStack's poller against our shard pollers
+        p5_pollers(int(os.environ.get("RACERS", "1000")), int(os.environ.get("DURATION", "60")))
         return 0
     if os.environ.get("BENCH_ONLY") == "P5a":  # the aggregated race alone (it takes minutes)
         p5a_race(int(os.environ.get("RACERS", "1000")), int(os.environ.get("DURATION", "60")))
