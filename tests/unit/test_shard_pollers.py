@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent import futures
 from typing import Any
 
 from stream_pipeline_executor import shard_pollers
@@ -46,7 +47,8 @@ def test_the_setting_is_off_unless_a_number_of_threads_is_given() -> None:
 class FakePoller:
     """StreamPoller's surface as the wrapper uses it: shards, their batchers, one shard's poll."""
 
-    def __init__(self, shards: dict[str, str], hold: threading.Event) -> None:
+    def __init__(self, shards: dict[str, str], hold: threading.Event, read: Any = None, records: int = 1) -> None:
+        self.read, self.records = read, records  # GetRecords as the wrapper sees it, and what it returns
         self.shards = shards
         self.shard_batcher: dict[str, Any] = {"gone": object()}
         self.source_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
@@ -70,6 +72,8 @@ class FakePoller:
             self.most_at_once = max(self.most_at_once, len(self.running))
             self.polls.append(shard_id)
         self.hold.wait(5)
+        if self.read is not None:
+            self.read({"Records": [{}] * self.records})
         self.shards[shard_id] = iterator + "+"
         with self.lock:
             self.running.discard(shard_id)
@@ -77,8 +81,8 @@ class FakePoller:
 
 def test_every_shard_is_polled_at_once_and_never_twice_at_the_same_time() -> None:
     hold = threading.Event()
-    poller = FakePoller({f"shard-{n}": f"it-{n}" for n in range(4)}, hold)
     wrapped = Wrapped(8, lambda *_: None, lambda _: None, RuntimeError, RuntimeError)
+    poller = FakePoller({f"shard-{n}": f"it-{n}" for n in range(4)}, hold, wrapped.counted)
     started = time.monotonic()
     wrapped.poll_events(poller)  # dispatches all four; waits up to 1 s for one to finish
     wrapped.poll_events(poller)  # every shard still in flight: nothing new
@@ -86,9 +90,7 @@ def test_every_shard_is_polled_at_once_and_never_twice_at_the_same_time() -> Non
     assert sorted(poller.polls) == [f"shard-{n}" for n in range(4)]
     assert "gone" not in poller.shard_batcher
     hold.set()
-    deadline = time.monotonic() + 5
-    while poller.running and time.monotonic() < deadline:
-        time.sleep(0.01)
+    futures.wait(wrapped.dispatcher(poller).inflight.values(), timeout=5)
     wrapped.poll_events(poller)  # the next poll of each shard reads on from its new iterator
     assert len(poller.polls) == 8
     assert time.monotonic() - started < 5
@@ -106,3 +108,17 @@ def test_the_parts_of_a_split_batch_are_invoked_at_once() -> None:
     dispatcher.run_parts([[kinesis("a", 1)], [kinesis("b", 2), kinesis("b", 3)]], forward)
     assert sorted(both) == [1, 2]
     dispatcher.close()
+
+
+def test_a_shard_that_came_back_empty_rests_a_second_as_lambda_reads_it() -> None:
+    hold = threading.Event()
+    hold.set()
+    wrapped = Wrapped(4, lambda *_: None, lambda _: None, RuntimeError, RuntimeError)
+    poller = FakePoller({"shard-0": "it"}, hold, wrapped.counted, records=0)
+    wrapped.poll_events(poller)
+    wrapped.poll_events(poller)  # finished, but empty: not read again yet
+    assert poller.polls == ["shard-0"]
+    time.sleep(shard_pollers.IDLE_SHARD_S + 0.1)
+    wrapped.poll_events(poller)
+    assert poller.polls == ["shard-0", "shard-0"]
+    wrapped.dispatcher(poller).close()

@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, Final
 
@@ -43,6 +44,10 @@ LOG = logging.getLogger(__name__)
 SETTING: Final = "STREAM_PIPELINE_SHARD_POLLERS"
 WAIT_S: Final = 1.0
 """How long one ``poll_events`` call waits for a shard's poll to finish before it returns to the loop."""
+IDLE_SHARD_S: Final = 1.0
+"""A shard whose last GetRecords came back empty is read again after this long, as Lambda reads each
+shard at a base rate of once a second; one that returned records is read again at once. (Polled back to
+back, 64 idle shards flood the emulator with GetRecords and slow the producer's puts.)"""
 
 
 def threads_setting(environ: dict[str, str] | None = None) -> int:
@@ -80,26 +85,36 @@ def split(records: list[dict[str, Any]], factor: int) -> list[list[dict[str, Any
 class Dispatcher:
     """One poller's shard polls in flight: every shard with none gets one, each in its own thread."""
 
-    def __init__(self, threads: int, name: str) -> None:
+    def __init__(self, threads: int, name: str, clock: Callable[[], float] = time.monotonic) -> None:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"shard-poller-{name}")
         self.parts = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"shard-part-{name}")
         self.inflight: dict[str, Future[None]] = {}
+        self.idle_until: dict[str, float] = {}
+        self.clock = clock
         self.lock = threading.Lock()
 
-    def dispatch(self, shards: dict[str, str], poll: Callable[[str, str], None]) -> int:
-        """Start a poll of every shard that has none in flight; how many were started."""
+    def dispatch(self, shards: dict[str, str], poll: Callable[[str, str], int]) -> int:
+        """Start a poll of every shard that has none in flight and is not resting after an empty read
+        (``poll`` returns the records it read); how many were started."""
         started = 0
+        now = self.clock()
         with self.lock:
             for shard_id, iterator in list(shards.items()):
                 running = self.inflight.get(shard_id)
-                if running is not None and not running.done():
+                if (running is not None and not running.done()) or self.idle_until.get(shard_id, 0.0) > now:
                     continue
-                self.inflight[shard_id] = self.pool.submit(poll, shard_id, iterator)
+                self.inflight[shard_id] = self.pool.submit(self._polled, poll, shard_id, iterator)
                 started += 1
             pending = [f for f in self.inflight.values() if not f.done()]
         if pending:  # the loop would otherwise spin: come back when a shard is free again
             wait(pending, timeout=WAIT_S, return_when=FIRST_COMPLETED)
         return started
+
+    def _polled(self, poll: Callable[[str, str], int], shard_id: str, iterator: str) -> None:
+        if poll(shard_id, iterator) == 0:
+            self.idle_until[shard_id] = self.clock() + IDLE_SHARD_S
+        else:
+            self.idle_until.pop(shard_id, None)
 
     def run_parts(self, parts: list[list[dict[str, Any]]], forward: Callable[[list[dict[str, Any]]], None]) -> None:
         """Forward each part at once (the first in this thread), and wait for all of them."""
@@ -130,6 +145,8 @@ class Wrapped:
     """The StreamPoller methods that replace LocalStack's, holding the originals they call."""
 
     def __init__(self, threads: int, forward: Any, close: Any, internal_error: type[Exception], empty: Any) -> None:
+        self.read = threading.local()
+        """The records the current thread's last GetRecords returned (set by :meth:`counted`)."""
         self.threads = threads
         self.original_forward = forward
         self.original_close = close
@@ -142,13 +159,22 @@ class Wrapped:
             found = poller.__dict__.setdefault("_shard_dispatcher", Dispatcher(self.threads, str(poller.esm_uuid)[:8]))
         return found
 
-    def poll_one(self, poller: Any, shard_id: str, iterator: str) -> None:
+    def counted(self, response: dict[str, Any]) -> dict[str, Any]:
+        """GetRecords' answer, its record count kept for this thread's shard poll."""
+        self.read.records = len(response.get("Records", []))
+        return response
+
+    def poll_one(self, poller: Any, shard_id: str, iterator: str) -> int:
+        """One poll of one shard, through LocalStack's own; the records GetRecords returned."""
+        self.read.records = 0
         try:
             poller.poll_events_from_shard(shard_id, iterator)
         except self.internal_error:
             pass  # as LocalStack's poll_events: the next poll retries
         except Exception:
             LOG.exception("shard poller: polling %s of %s failed", shard_id, poller.source_arn)
+        records: int = self.read.records
+        return records
 
     def poll_events(self, poller: Any) -> None:
         if not poller.shards:
@@ -202,9 +228,15 @@ def install(threads: int) -> None:
     def close(self: Any) -> None:
         wrapped.close(self)
 
+    get_records = StreamPoller.get_records  # the metrics bridge's, when it is installed first
+
+    def counted_get_records(self: Any, shard_iterator: str) -> dict[str, Any]:
+        return wrapped.counted(get_records(self, shard_iterator))
+
     StreamPoller.poll_events = poll_events
     StreamPoller.forward_events_to_target = forward_events_to_target
     StreamPoller.close = close
+    StreamPoller.get_records = counted_get_records
     StreamPoller._stream_pipeline_shard_pollers = True
     LOG.info("shard pollers installed: %d threads", threads)
 
