@@ -202,7 +202,7 @@ down: $(VENV)/.stamp ## Destroy the local pipeline (and its local inbox) and sto
 	$(call q,$(PY)) -m stream_pipeline_local.localstack down
 
 .PHONY: bench
-bench: $(VENV)/.stamp package ## Benchmarks P1-P9 (P5: 1,000 racers x 60 s on LocalStack, 64 emulator shards; P5a: the same race aggregated; P5=0 skips both)
+bench: $(VENV)/.stamp package ## Benchmarks P1-P9 (P5: 1,000 racers x 60 s on LocalStack, 64 emulator shards; P5a: the same race aggregated; P5=0 skips both; BENCH_ONLY=P5: P5 before and after the shard pollers)
 	$(call q,$(TF)) init $(TF_INIT_FLAGS) -test-directory=tests/terraform >/dev/null
 	$(call q,$(PY)) bench/run.py
 
