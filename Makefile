@@ -162,11 +162,15 @@ LOCAL_AWS = AWS_ENDPOINT_URL=http://127.0.0.1:$${LOCALSTACK_PORT:-4566} AWS_ACCE
 
 RACERS ?= 100
 DURATION ?= 60
+# The seconds per point of `make report`, and the interval of the producer metrics `make load` publishes
+# (the KPL's MetricsUploadDelay), so that records put and records processed are counted over the same span.
+REPORT_PERIOD := 10
 
 .PHONY: load
 load: $(VENV)/.stamp ## Race RACERS simulated racers (1-1000) for DURATION seconds into the stack `make up` brought up (AGGREGATE=1: KPL aggregates)
 	@test -f .localstack/stack.json || { echo "No local stack: run \`make up\` (or \`make up EXAMPLE=dynamodb-streams\`) first."; exit 3; }
-	$(LOCAL_AWS) $(call q,$(VENV)/bin/stream-pipeline) load --outputs .localstack/stack.json --racers $(call q,$(value RACERS)) --seconds $(call q,$(value DURATION)) $(if $(value AGGREGATE),--aggregate)
+	$(LOCAL_AWS) $(call q,$(VENV)/bin/stream-pipeline) load --outputs .localstack/stack.json --racers $(call q,$(value RACERS)) --seconds $(call q,$(value DURATION)) $(if $(value AGGREGATE),--aggregate) \
+	  --metrics-upload-delay-ms $(REPORT_PERIOD)000
 
 .PHONY: doctor
 doctor: $(VENV)/.stamp ## Findings on the stack `make up` brought up: evidence and the fix, most severe first
@@ -176,7 +180,7 @@ doctor: $(VENV)/.stamp ## Findings on the stack `make up` brought up: evidence a
 .PHONY: report
 report: $(VENV)/.stamp ## After `make load`: the race report (CONSUMER=key of several, default `default`) and the dashboard as PNGs in .localstack/
 	@test -f .localstack/stack.json || { echo "No local stack: run \`make up\` and \`make load\` first."; exit 3; }
-	$(LOCAL_AWS) $(call q,$(VENV)/bin/stream-pipeline) report --outputs .localstack/stack.json --consumer $(call q,$(or $(value CONSUMER),default)) --minutes 5 --period 10 --out .localstack/race-report.png
+	$(LOCAL_AWS) $(call q,$(VENV)/bin/stream-pipeline) report --outputs .localstack/stack.json --consumer $(call q,$(or $(value CONSUMER),default)) --minutes 5 --period $(REPORT_PERIOD) --out .localstack/race-report.png
 	$(LOCAL_AWS) $(call q,$(VENV)/bin/stream-pipeline) dashboard --outputs .localstack/stack.json --minutes 10 --out .localstack/dashboard.png
 
 .PHONY: inbox
@@ -198,7 +202,7 @@ down: $(VENV)/.stamp ## Destroy the local pipeline (and its local inbox) and sto
 	$(call q,$(PY)) -m stream_pipeline_local.localstack down
 
 .PHONY: bench
-bench: $(VENV)/.stamp package ## Benchmarks P1-P9 (P5: 1,000 racers x 60 s on LocalStack, 64 emulator shards; P5a: the same race aggregated; P5=0 skips both)
+bench: $(VENV)/.stamp package ## Benchmarks P1-P9 (P5: 1,000 racers x 60 s on LocalStack, 64 emulator shards; P5a: the same race aggregated; P5=0 skips both; BENCH_ONLY=P5: P5 before and after the shard pollers)
 	$(call q,$(TF)) init $(TF_INIT_FLAGS) -test-directory=tests/terraform >/dev/null
 	$(call q,$(PY)) bench/run.py
 

@@ -14,6 +14,9 @@ P5  end to end on LocalStack through the warm local executor: RACERS x 1 msg/s f
     P5_SHARDS), and the event source mapping polls every 0.02 s instead of every 1 s. The profile
     that follows the race (consumer busy time, the sink's write capacity, CPU by process) names the
     next limit.
+    `BENCH_ONLY=P5 make bench` runs the race twice, on a LocalStack of its own each: LocalStack's poller
+    (one shard at a time), then the executor plugin's shard pollers (STREAM_PIPELINE_SHARD_POLLERS,
+    P5_SHARD_POLLERS threads, 8 by default; tools/localstack-executor/.../shard_pollers.py).
 P5a the same race with the producers aggregating (`stream-pipeline load --aggregate`: aws-kinesis-agg's
     aggregator, the KPL's format), into the planner's sizing for it (`plan --producers-can-aggregate`:
     1 shard, parallelization factor 1, batches of 100 aggregates): user records in against sink +
@@ -156,10 +159,8 @@ def p4_import(repeats: int = 9) -> tuple[float, float, float]:
     return handler, boto, handler / boto
 
 
-POLL_INTERVAL_S = "0.02"
-"""LocalStack's event source mapping polls one shard at a time and waits 1 s between polls
-(LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC): with many shards, each would be read every N
-seconds. An emulator setting for P5 only; Lambda's pollers read every shard continuously."""
+# The emulator settings (the poll interval, the shards) are declared once, in stream_pipeline_local.common:
+# `make up` applies the same to the `localstack` workspace.
 
 
 def cpu_seconds_by_part() -> dict[str, float]:
@@ -225,10 +226,11 @@ def p5_end_to_end(
     planner's `sizing` for it; returns the race report, the CPU seconds each part spent during it,
     the race's wall time and the sink's capacity."""
     from stream_pipeline_local import localstack, measure
+    from stream_pipeline_local.common import POLL_INTERVAL_S, POLL_INTERVAL_VARIABLE
 
     if localstack.pid() is not None and localstack.healthy():
         print("    note: LocalStack was already running; P5 uses its poll interval, not the bench's", file=sys.stderr)
-    os.environ.setdefault("LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC", POLL_INTERVAL_S)
+    os.environ.setdefault(POLL_INTERVAL_VARIABLE, POLL_INTERVAL_S)
     variables = ("-var", "name=bench-alleycat")
     with localstack.running(), localstack.emulator_shards("kinesis-alleycat", shards, sizing):
         capacity = p5_sink_capacity()
@@ -521,6 +523,24 @@ def p5a_race(racers: int, seconds: int) -> None:
                 setting=f"aggregated, {planned} shard(s) as planned")  # fmt: skip
 
 
+def p5_pollers(racers: int, seconds: int) -> None:
+    """P5 twice in one run, each on a LocalStack of its own: LocalStack's poller (one shard at a time),
+    then the executor plugin's shard pollers (STREAM_PIPELINE_SHARD_POLLERS threads, P5_SHARD_POLLERS,
+    8 by default), with the same emulator shards and poll interval."""
+    from stream_pipeline_local import localstack
+    from stream_pipeline_local.common import EMULATOR_SHARDS
+
+    if localstack.pid() is not None and localstack.healthy():
+        raise SystemExit("BENCH_ONLY=P5 starts LocalStack twice, with and without shard pollers: `make down` first.")
+    shards = int(os.environ.get("P5_SHARDS", str(EMULATOR_SHARDS)))
+    threads = os.environ.get("P5_SHARD_POLLERS", "8")
+    for label, setting in (("P5 before", "0"), ("P5 after", threads)):
+        os.environ["STREAM_PIPELINE_SHARD_POLLERS"] = setting
+        pollers = "LocalStack's poller" if setting == "0" else f"{setting} shard pollers"
+        report_race(label, *p5_end_to_end(racers, seconds, shards), racers=racers, seconds=seconds,
+                    setting=f"{shards} emulator shards, {pollers}")  # fmt: skip
+
+
 def report_race(
     label: str,
     p5: dict[str, Any],
@@ -585,6 +605,9 @@ def main() -> int:
     if os.environ.get("BENCH_ONLY") == "P7b":  # the KPL bomb alone
         report_p7b(zip_path)
         return 0
+    if os.environ.get("BENCH_ONLY") == "P5":  # the race alone, LocalStack's poller against our shard pollers
+        p5_pollers(int(os.environ.get("RACERS", "1000")), int(os.environ.get("DURATION", "60")))
+        return 0
     if os.environ.get("BENCH_ONLY") == "P5a":  # the aggregated race alone (it takes minutes)
         p5a_race(int(os.environ.get("RACERS", "1000")), int(os.environ.get("DURATION", "60")))
         return 0
@@ -641,7 +664,9 @@ def main() -> int:
     report("P6 terraform test", f"{elapsed:.1f} s", f"{runs} run blocks", f"{elapsed / max(runs, 1):.2f} s per run")
     if os.environ.get("P5", "1") != "0":
         racers, seconds = int(os.environ.get("RACERS", "1000")), int(os.environ.get("DURATION", "60"))
-        shards = int(os.environ.get("P5_SHARDS", "64"))
+        from stream_pipeline_local.common import EMULATOR_SHARDS
+
+        shards = int(os.environ.get("P5_SHARDS", str(EMULATOR_SHARDS)))
         for count in (2, shards):
             ingest = p5_emulator_ingest(count)
             first, last = ingest[0], ingest[-1]

@@ -31,13 +31,23 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 from stream_pipeline_local import inbox
-from stream_pipeline_local.common import ENDPOINT, REGION, STATE, LocalStackError, say
+from stream_pipeline_local.common import (
+    EMULATOR_SHARDS,
+    ENDPOINT,
+    POLL_INTERVAL_S,
+    POLL_INTERVAL_VARIABLE,
+    REGION,
+    STATE,
+    LocalStackError,
+    say,
+)
 from stream_pipeline_local.emulator import client, healthy, pid, running, start, stop
 from stream_pipeline_local.install import cache_dir, install
 from stream_pipeline_local.listeners import exposed, listeners
@@ -52,6 +62,7 @@ from stream_pipeline_local.terraform import (
     outputs,
     overridden,
     plan_json,
+    planned_shards,
 )
 
 __all__ = [
@@ -105,9 +116,55 @@ def remove_inbox(stack: dict[str, object]) -> None:
 OUTPUT_WIDTH = 160
 
 
+def running_setting(name: str) -> str | None:
+    """The value of environment variable ``name`` in the running LocalStack (its /proc environ)."""
+    running = pid()
+    if running is None:
+        return None
+    try:
+        environ = Path(f"/proc/{running}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    prefix = f"{name}=".encode()
+    return next((item[len(prefix) :].decode() for item in environ if item.startswith(prefix)), None)
+
+
+def emulator_lines(example: str, shards: int | None, interval: str | None) -> list[str]:
+    """What ``up`` prints under "Emulator settings": each setting, what the example (or LocalStack)
+    would have had, and why."""
+    lines = []
+    if shards is not None:
+        lines.append(
+            f"{EMULATOR_SHARDS} Kinesis shards instead of the example's {shards} (examples/{example}/"
+            "emulator_override.tf.json, present during the apply only): the emulator slows every put in proportion "
+            "to the records already in a shard"
+        )
+    if interval == POLL_INTERVAL_S:
+        lines.append(
+            f"the event source mapping polls every {POLL_INTERVAL_S} s instead of LocalStack's 1 s "
+            f"({POLL_INTERVAL_VARIABLE}): LocalStack's poller reads one shard per poll"
+        )
+    else:
+        lines.append(
+            f"LocalStack was already running with {POLL_INTERVAL_VARIABLE}={interval or '1 (its default)'}; "
+            f"`make down` then `make up` starts it with {POLL_INTERVAL_S} s"
+        )
+    return lines
+
+
 def up(example: str) -> None:
+    """Start LocalStack with the emulator settings (the bench's, for the ``localstack`` workspace),
+    apply the example, subscribe the local inbox, and print what to do next."""
+    os.environ.setdefault(POLL_INTERVAL_VARIABLE, POLL_INTERVAL_S)
     start()
-    values = subscribe_inbox(apply(example))
+    shards = planned_shards(example)
+    if shards is not None and shards < EMULATOR_SHARDS:
+        with emulator_shards(example, EMULATOR_SHARDS):
+            values = apply(example)
+    else:
+        shards = None
+        values = apply(example)
+    values = subscribe_inbox(values)
     STACK_FILE.write_text(json.dumps({"example": example, **values}, indent=2))
     print()
     say(f"examples/{example} is running on LocalStack ({ENDPOINT}). Outputs:")
@@ -117,10 +174,12 @@ def up(example: str) -> None:
             shown = f"({len(shown):,} characters: see .localstack/stack.json)"
         print(f"    {name} = {shown}")
     print()
+    print("Emulator settings (LocalStack only: not the example's sizing, not the planner's; docs/BENCHMARKS.md):")
+    for line in emulator_lines(example, shards, running_setting(POLL_INTERVAL_VARIABLE)):
+        print(f"    {line}")
+    print()
     print("Next:")
-    print(
-        "    make load                 # a race of simulated racers into this stack (make load RACERS=1000 DURATION=60)"
-    )
+    print("    make load RACERS=1000 DURATION=60   # the blog's race: 1,000 racers x 1 message/s for 60 s")
     # The AWS CLI of LocalStack's own venv (v1: no `logs tail`), so the line works as printed.
     aws = cache_dir() / "venv" / "bin" / "aws"
     credentials = "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test"
@@ -129,6 +188,7 @@ def up(example: str) -> None:
         f"      {aws} logs filter-log-events --log-group-name {values.get('log_group_name', '')} "
         "--query 'events[].message' --output text   # the handler's logs and EMF lines"
     )
+    print("    make report               # after the race: records put against processed, latency, as a PNG")
     print("    make doctor               # findings on the live stack, with evidence and a fix")
     print("    make inbox                # the alarm notifications, as the email would read (DRAIN=1 deletes them)")
     print("    make down                 # destroy and stop LocalStack")

@@ -89,6 +89,35 @@ def plain_hcl(value: Any) -> Any:
     return value.strip('"') if isinstance(value, str) else value
 
 
+def example_module(example: str) -> dict[str, Any]:
+    """The example's ``module "pipeline"`` block, as its main.tf writes it (strings unquoted)."""
+    import hcl2  # noqa: PLC0415 - a development dependency, needed by the harness only
+
+    with (example_dir(example) / "main.tf").open() as handle:
+        config = plain_hcl(hcl2.load(handle))
+    blocks = [block["pipeline"] for block in config.get("module", []) if "pipeline" in block]
+    if len(blocks) != 1:
+        raise LocalStackError(f'examples/{example}/main.tf has no single `module "pipeline"` block to read.')
+    found: dict[str, Any] = blocks[0]
+    return found
+
+
+def planned_shards(example: str) -> int | None:
+    """The Kinesis shards the example is sized for; None for an example that reads no Kinesis stream
+    it makes (a DynamoDB source, or an existing stream's ARN)."""
+    try:
+        module = example_module(example)
+    except LocalStackError:
+        return None
+    kinesis = module.get("kinesis")
+    if module.get("source_type", "kinesis") != "kinesis" or not isinstance(kinesis, dict):
+        return None
+    count = kinesis.get("shard_count")
+    if kinesis.get("existing_stream_arn") or not isinstance(count, int):
+        return None  # no stream of its own, or a count from a variable: left as it is
+    return count
+
+
 @contextmanager
 def emulator_shards(example: str, shard_count: int, sizing: dict[str, dict[str, Any]] | None = None) -> Iterator[Path]:
     """An emulator setting, not a sizing: the example's Kinesis stream opened with ``shard_count``
@@ -103,12 +132,8 @@ def emulator_shards(example: str, shard_count: int, sizing: dict[str, dict[str, 
     ``tfvars()``, for a race the example is not sized for: KPL aggregates) replaces the example's
     ``kinesis``, ``function`` and ``event_source_mapping`` settings it names, before that.
     """
-    import hcl2  # noqa: PLC0415 - a development dependency, needed by the bench only
-
     directory = example_dir(example)
-    with (directory / "main.tf").open() as handle:
-        config = plain_hcl(hcl2.load(handle))
-    (module,) = [block["pipeline"] for block in config["module"] if "pipeline" in block]
+    module = example_module(example)
     planned = sizing or {}
     mapping = {**module["event_source_mapping"], **planned.get("event_source_mapping", {})}
     factor = int(mapping.get("parallelization_factor", 1))

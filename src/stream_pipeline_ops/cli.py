@@ -219,6 +219,8 @@ def run_load(args: argparse.Namespace, console: Console) -> int:
         raise StackError("--seconds must be at least 1.")
     if not 0 <= args.buffer_ms <= 60_000:
         raise StackError("--buffer-ms must be from 0 to 60000 (milliseconds).")
+    if not 1_000 <= args.metrics_upload_delay_ms <= load.DEFAULT_UPLOAD_DELAY_MS:
+        raise StackError("--metrics-upload-delay-ms must be from 1000 to 60000 (milliseconds).")
     stack = resolve(args.outputs, args.terraform_dir, stream=args.stream, table=args.table, note=notice)
     live.check_load(client, stack)  # the stream (or table) the consumers' live mappings read, or a refusal
     if args.stream is None and args.table is None and stack.source_table_name is not None:
@@ -234,11 +236,19 @@ def run_load(args: argparse.Namespace, console: Console) -> int:
         target: load.KinesisTarget | load.TableTarget = load.TableTarget(stack.source_table_name)
     else:
         stream = stack.stream_name or ""
-        metrics = None if args.no_producer_metrics else load.ProducerMetrics(stream)
+        metrics = (
+            None
+            if args.no_producer_metrics
+            else load.ProducerMetrics(stream, upload_delay_s=args.metrics_upload_delay_ms / 1000)
+        )
         target = load.KinesisTarget(stream, aggregate=args.aggregate, buffer_ms=args.buffer_ms, metrics=metrics)
     summary = load.run(target, racers=args.racers, seconds=args.seconds, race_id=args.race_id, seed=args.seed)
     if args.json:
-        print(json.dumps({**asdict(summary), "achieved_rate": summary.achieved_rate}))
+        print(
+            json.dumps(
+                {**asdict(summary), "achieved_rate": summary.achieved_rate, "judgement": load.judgement(summary)}
+            )
+        )
     else:
         carried = f" in {summary.kinesis_records:,} Kinesis records" if summary.aggregated else ""
         console.print(
@@ -256,6 +266,7 @@ def run_load(args: argparse.Namespace, console: Console) -> int:
             highlight=False,
             soft_wrap=True,
         )
+        console.print(Text(f"rate: {load.judgement(summary)}"), highlight=False, soft_wrap=True)
     return 0 if summary.failed_after_retries == 0 else 1
 
 
@@ -710,6 +721,14 @@ def add_load(commands: Any) -> None:
         "--no-producer-metrics",
         action="store_true",
         help="do not publish the KPL's producer metrics (KinesisProducerLibrary namespace)",
+    )
+    sub.add_argument(
+        "--metrics-upload-delay-ms",
+        type=int,
+        default=load.DEFAULT_UPLOAD_DELAY_MS,
+        metavar="MS",
+        help="the producer metrics' interval, as the KPL's MetricsUploadDelay (default 60000; 10000 to compare "
+        "with `report --period 10`)",
     )
     sub.add_argument("--json", action="store_true", help="print the summary as JSON")
 

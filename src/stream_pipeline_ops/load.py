@@ -28,9 +28,12 @@ oldest message has waited ``--buffer-ms`` (the KPL's RecordMaxBufferedTime, 100 
 KinesisRecordsPut, KinesisRecordsDataPut, ErrorsByCode with ErrorCode, AllErrors,
 RetriesPerRecord, UserRecordExpired, BufferingTime, RequestTime, UserRecordsPerKinesisRecord,
 KinesisRecordsPerPutRecordsRequest, UserRecordsPerPutRecordsRequest) at the KPL's global and
-stream granularity (no dimension, and StreamName). They are statistic sets per minute, sent with
-PutMetricData at most 1,000 at a time when a minute is over and at the end: a 60 s race costs one
-or two calls. Shard granularity (ShardId) is left out: it multiplies the series by the shard count.
+stream granularity (no dimension, and StreamName). They are statistic sets per upload interval (the
+KPL's MetricsUploadDelay: 60 s by default, ``--metrics-upload-delay-ms``), stamped with the interval's
+start and sent with PutMetricData at most 1,000 at a time when an interval is over and at the end: a
+60 s race costs one or two calls at the default. ``make load`` uses 10 s, the period ``make report``
+draws, so that what was put and what was processed are counted over the same 10 seconds. Shard
+granularity (ShardId) is left out: it multiplies the series by the shard count.
 
 The endpoint and credentials come from the usual AWS variables (``AWS_ENDPOINT_URL``,
 ``AWS_PROFILE``...), so the same command loads LocalStack or a real account.
@@ -62,6 +65,8 @@ AGGREGATE_BYTES: Final = MAX_RECORD_BYTES - MAX_PARTITION_KEY_BYTES
 DEFAULT_BUFFER_MS: Final = 100
 """The KPL's RecordMaxBufferedTime default."""
 KPL_NAMESPACE: Final = "KinesisProducerLibrary"
+DEFAULT_UPLOAD_DELAY_MS: Final = 60_000
+"""The KPL's MetricsUploadDelay default (1 to 60,000 ms): how long its statistic sets count before upload."""
 METRICS_PER_CALL: Final = 1000
 """PutMetricData takes up to 1,000 metrics per request."""
 THROTTLED: Final = "ProvisionedThroughputExceededException"
@@ -135,10 +140,69 @@ class Summary:
     """Kinesis records acknowledged: as many as the messages, or the aggregates that carried them."""
     metric_calls: int = 0
     """PutMetricData calls made for the producer metrics."""
+    put_calls: int = 0
+    put_s: float = 0.0
+    """PutRecords (or BatchWriteItem) calls, and the seconds spent waiting for their answers."""
+    producer_cpu_s: float = 0.0
+    """CPU seconds this process spent during the race (building messages, the SDK, the calls)."""
+    endpoint: str = ""
+    """The endpoint the records went to (AWS_ENDPOINT_URL, or AWS's own)."""
 
     @property
     def achieved_rate(self) -> float:
         return self.acknowledged / self.duration_s if self.duration_s else 0.0
+
+    @property
+    def target_rate(self) -> float:
+        """Records a second asked for: each racer sends one message a second."""
+        return float(self.racers)
+
+
+ON_TARGET: Final = 0.95
+"""A race within 5% of its target rate is on target: the pacing itself costs a little."""
+HELD_BACK_SHARE: Final = 0.5
+"""What held a race back: the part of the race (our CPU, or waiting for the endpoint) over half its time."""
+LOCAL_HOSTS: Final = ("127.0.0.1", "localhost", "[::1]")
+
+
+def is_local(endpoint: str) -> bool:
+    """Whether the endpoint is an emulator on this machine (LocalStack: ``make up``'s AWS_ENDPOINT_URL)."""
+    host = endpoint.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+    return host in LOCAL_HOSTS
+
+
+def judgement(summary: Summary) -> str:
+    """The rate achieved against the target, and when it fell short, what held it back: waiting for
+    the endpoint's answers (the emulator, on LocalStack), this producer's own CPU, or neither (the
+    machine's other processes had the cores). A Kinesis put returns once the record is stored, so the
+    consumer never holds the producer back."""
+    target, achieved = summary.target_rate, summary.achieved_rate
+    asked = f"{achieved:,.0f} records/s of the {target:,.0f}/s asked ({achieved / target:.0%})" if target else ""
+    if not target or achieved >= ON_TARGET * target:
+        return f"on target: {asked}"
+    duration = max(summary.duration_s, 1e-9)
+    per_call = summary.put_s / summary.put_calls * 1000 if summary.put_calls else 0.0
+    waited = (
+        f"its answers took {summary.put_s:,.1f} s of the race's {summary.duration_s:,.1f} s "
+        f"({summary.put_calls:,} calls, {per_call:,.0f} ms each)"
+    )
+    cpu = f"this producer used {summary.producer_cpu_s:,.1f} s of CPU in the race's {summary.duration_s:,.1f} s"
+    throttled = f"; {summary.throttled:,} entries throttled and retried" if summary.throttled else ""
+    if summary.producer_cpu_s / duration >= HELD_BACK_SHARE:
+        return f"short of the target: {asked}. This producer's own CPU held it back: {cpu}"
+    if summary.put_s / duration >= HELD_BACK_SHARE:
+        if is_local(summary.endpoint):
+            return (
+                f"short of the target: {asked}. The emulator, not the pipeline, held it back: {waited} at "
+                f"{summary.endpoint}{throttled} (a put returns once the record is stored, whatever the consumer does)"
+            )
+        return f"short of the target: {asked}. The endpoint held it back: {waited} at {summary.endpoint}{throttled}"
+    others = " (LocalStack's among them)" if is_local(summary.endpoint) else ""
+    return (
+        f"short of the target: {asked}. The machine held it back: waiting for the endpoint took "
+        f"{summary.put_s:,.1f} s and this producer's CPU {summary.producer_cpu_s:,.1f} s of the race's "
+        f"{summary.duration_s:,.1f} s; the rest went to other processes on the cores{others}"
+    )
 
 
 class Progress:
@@ -222,17 +286,27 @@ class _Statistics:
 
 class ProducerMetrics:
     """The KPL's producer metrics (names, units, namespace, global and stream granularity), kept as
-    statistic sets per minute and sent with PutMetricData in as few calls as the limits allow."""
+    statistic sets per upload interval (``upload_delay_s``, the KPL's MetricsUploadDelay, 60 s by default)
+    and sent with PutMetricData in as few calls as the limits allow."""
 
     UNITS: Final = {"BufferingTime": "Milliseconds", "RequestTime": "Milliseconds",
                     "UserRecordsDataPut": "Bytes", "KinesisRecordsDataPut": "Bytes"}  # fmt: skip
 
-    def __init__(self, stream: str, client: Any = None, namespace: str = KPL_NAMESPACE, clock: Any = time.time) -> None:
+    def __init__(
+        self,
+        stream: str,
+        client: Any = None,
+        namespace: str = KPL_NAMESPACE,
+        clock: Any = time.time,
+        upload_delay_s: float = DEFAULT_UPLOAD_DELAY_MS / 1000,
+    ) -> None:
         self.stream = stream
         self.namespace = namespace
         self._client = client
         self._clock = clock
+        self.upload_delay_s = upload_delay_s
         self._minute: int | None = None
+        """The upload interval being counted (its start is ``_minute * upload_delay_s``)."""
         self._sets: dict[tuple[str, str | None], _Statistics] = {}
         self.calls = 0
 
@@ -247,7 +321,7 @@ class ProducerMetrics:
         error_code: str | None = None,
     ) -> None:  # fmt: skip
         """``count`` samples of ``value`` (their mean, with ``spread`` = (min, max) when they differ)."""
-        minute = int(self._clock() // 60)
+        minute = int(self._clock() // self.upload_delay_s)
         if self._minute is not None and minute != self._minute:
             self.flush()
         self._minute = minute
@@ -255,10 +329,10 @@ class ProducerMetrics:
         self._sets.setdefault((name, error_code), _Statistics()).add(count, value * count, low, high)
 
     def flush(self) -> None:
-        """Send the minute's statistic sets (at the KPL's global and stream granularity)."""
+        """Send the interval's statistic sets (at the KPL's global and stream granularity)."""
         if not self._sets or self._minute is None:
             return
-        stamp = datetime.fromtimestamp(self._minute * 60, tz=UTC)
+        stamp = datetime.fromtimestamp(self._minute * self.upload_delay_s, tz=UTC)
         data = [
             {
                 "MetricName": name,
@@ -441,8 +515,11 @@ class KinesisTarget:
     def _put(self, entries: list[_Entry], summary: Summary) -> tuple[list[_Entry], int]:
         started = time.monotonic()
         response = self.client.put_records(StreamName=self.stream, Records=[e.request for e in entries])
+        took = time.monotonic() - started
+        summary.put_calls += 1
+        summary.put_s += took
         if self.metrics is not None:
-            self.metrics.observe("RequestTime", (time.monotonic() - started) * 1000)
+            self.metrics.observe("RequestTime", took * 1000)
             self.metrics.observe("KinesisRecordsPerPutRecordsRequest", len(entries))
             self.metrics.observe("UserRecordsPerPutRecordsRequest", sum(e.users for e in entries))
         rejected, throttled = [], 0
@@ -510,10 +587,13 @@ class TableTarget:
             chunk = messages[start : start + BATCH_WRITE_LIMIT]
             requests = [{"PutRequest": {"Item": _item(m)}} for _, m in chunk]
             summary.records_sent += len(requests)
-            deliver(requests, self._write, summary, sleep)
+            deliver(requests, lambda batch: self._write(batch, summary), summary, sleep)
 
-    def _write(self, requests: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    def _write(self, requests: list[dict[str, Any]], summary: Summary) -> tuple[list[dict[str, Any]], int]:
+        started = time.monotonic()
         response = self.client.batch_write_item(RequestItems={self.table: requests})
+        summary.put_calls += 1
+        summary.put_s += time.monotonic() - started
         unprocessed: list[dict[str, Any]] = response.get("UnprocessedItems", {}).get(self.table, [])
         return unprocessed, len(unprocessed)
 
@@ -539,7 +619,9 @@ def run(
     name = target.stream if isinstance(target, KinesisTarget) else target.table
     kinesis = target if isinstance(target, KinesisTarget) else None
     summary = Summary(target=name, racers=racers, seconds=seconds, aggregated=bool(kinesis and kinesis.aggregate))
+    summary.endpoint = str(getattr(getattr(target.client, "meta", None), "endpoint_url", "") or "")
     progress = Progress(out)
+    cpu_started = time.process_time()
     started = time.monotonic()
     summary.first_put_epoch = time.time()
     for second, messages in race(racers, seconds, race_id, seed):
@@ -556,5 +638,6 @@ def run(
             kinesis.metrics.flush()
             summary.metric_calls = kinesis.metrics.calls
     summary.duration_s = time.monotonic() - started
+    summary.producer_cpu_s = time.process_time() - cpu_started
     progress.update(summary, done=True)
     return summary

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
+from stream_pipeline_ops.load import KPL_NAMESPACE
+
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
@@ -432,10 +434,25 @@ def report_body(
 ) -> dict[str, Any]:
     """The race report: records put against processed, latency percentiles, sink writes, failures, alarms."""
     dims = ["SourceType", source, "service", service]
+    # What was put: the producer metrics `stream-pipeline load` publishes as the KPL does (user records,
+    # and the Kinesis records that carried them), and the stream's own IncomingRecords (all producers;
+    # AWS publishes it, LocalStack does not). What was processed: the handler's counts of the same two.
     put = (
-        [["AWS/Kinesis", "IncomingRecords", "StreamName", stream, {"label": "records put", "stat": "Sum"}]]
+        [
+            [KPL_NAMESPACE, "UserRecordsPut", "StreamName", stream, {"label": "user records put (KPL)"}],
+            [KPL_NAMESPACE, "KinesisRecordsPut", "StreamName", stream, {"label": "Kinesis records put (KPL)"}],
+            ["AWS/Kinesis", "IncomingRecords", "StreamName", stream, {"label": "IncomingRecords (the stream)"}],
+        ]
         if stream
         else []
+    )
+    processed = (
+        [
+            [namespace, "UserRecords", *dims, {"label": "user records processed"}],
+            [namespace, "RecordsProcessed", *dims, {"label": "Kinesis records processed"}],
+        ]
+        if source == "kinesis"
+        else [[namespace, "RecordsProcessed", *dims, {"label": "records processed"}]]
     )
     return {
         "widgets": [
@@ -449,7 +466,7 @@ def report_body(
                     "stat": "Sum",
                     "metrics": [
                         *put,
-                        [namespace, "RecordsProcessed", *dims, {"label": "records processed"}],
+                        *processed,
                         [namespace, "RecordsFailed", *dims, {"label": "records failed"}],
                     ],
                 },

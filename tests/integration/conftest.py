@@ -15,6 +15,7 @@ import pytest
 
 import drills as drilling
 import efo_switch as switching
+import lag_backlog as lagging
 from release_stack import ReleaseStack
 from stack_support import RECORD_AGE_S, Stack, client, empty_failure_path, remaining_resources
 from stream_pipeline_local import localstack
@@ -126,6 +127,19 @@ def efo_switch(request: pytest.FixtureRequest) -> Iterator[Future[switching.Outc
         request.getfixturevalue("stacks")  # the shared stacks first: the tests wait for them
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=switching.THREAD) as pool:
         yield pool.submit(switching.run)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lag_backlog(request: pytest.FixtureRequest) -> Iterator[Future[lagging.Behind] | None]:
+    """A consumer falling behind (tests/lag_backlog.py), made from the tier's start in a thread of its
+    own when tests/integration/test_doctor_lag.py is among the collected tests: its 40 s wait runs beside
+    the other tests. Removed at the end of the tier."""
+    if not any(item.nodeid.split("::")[0].endswith("test_doctor_lag.py") for item in request.session.items):
+        yield None
+        return
+    request.getfixturevalue("emulator")
+    with lagging.started() as future:
+        yield future
 
 
 @pytest.fixture(scope="session")

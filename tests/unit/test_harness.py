@@ -117,3 +117,21 @@ def test_a_failed_batch_of_aggregates_counts_its_user_records(aws_credentials: N
                 "endSequenceNumber": puts[1]["SequenceNumber"], "batchSize": 2,
                 "streamArn": "arn:aws:kinesis:us-east-1:123456789012:stream/race"}  # fmt: skip
         assert measure.user_records_in(kinesis, info) == 8
+
+
+def test_make_up_opens_the_example_s_own_kinesis_stream_with_the_emulator_shards_and_says_so() -> None:
+    """`make up` applies the bench's emulator settings to the examples that open a Kinesis stream of
+    their own, and prints each with what the example (or LocalStack) would have had."""
+    from stream_pipeline_local import localstack
+    from stream_pipeline_local.common import EMULATOR_SHARDS, POLL_INTERVAL_S
+    from stream_pipeline_local.terraform import planned_shards
+
+    assert planned_shards("kinesis-alleycat") == 2 < EMULATOR_SHARDS
+    assert planned_shards("dynamodb-streams") is None  # no stream of its own to open with more shards
+    assert planned_shards("bring-your-own") is None  # another stack's stream
+    lines = localstack.emulator_lines("kinesis-alleycat", 2, POLL_INTERVAL_S)
+    assert lines[0].startswith(f"{EMULATOR_SHARDS} Kinesis shards instead of the example's 2 ")
+    assert "emulator_override.tf.json, present during the apply only" in lines[0]
+    assert lines[1].startswith(f"the event source mapping polls every {POLL_INTERVAL_S} s instead of LocalStack's 1 s")
+    (running,) = localstack.emulator_lines("dynamodb-streams", None, None)
+    assert running.startswith("LocalStack was already running with LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC=1")

@@ -339,3 +339,69 @@ def test_the_command_refuses_a_bad_buffering_time_and_aggregates_for_a_table(
     assert "--buffer-ms must be from 0 to 60000" in capsys.readouterr().err
     assert cli.main(["load", "--table", "t", "--aggregate"]) == cli.EXIT_STACK
     assert "--aggregate packs messages into Kinesis records" in capsys.readouterr().err
+
+
+class SlowKinesis:
+    """moto's Kinesis behind an endpoint that answers each PutRecords ``delay_s`` late: waiting (an
+    emulator that slows down), or ``busy`` burning this process's CPU for as long (a producer whose
+    own CPU is the limit)."""
+
+    def __init__(self, delay_s: float, *, busy: bool = False, endpoint: str = "http://127.0.0.1:4566") -> None:
+        self.real = boto3.client("kinesis")
+        self.delay_s, self.busy = delay_s, busy
+        self.meta = type("Meta", (), {"endpoint_url": endpoint})()
+
+    def put_records(self, **kwargs: Any) -> Any:
+        import time
+
+        if self.busy:
+            until = time.process_time() + self.delay_s
+            while time.process_time() < until:
+                pass
+        else:
+            time.sleep(self.delay_s)
+        return self.real.put_records(**kwargs)
+
+
+def test_a_race_the_endpoint_keeps_waiting_is_judged_short_and_the_emulator_named(aws: None) -> None:
+    """1,000 racers need two PutRecords a second; at 0.7 s each the race cannot keep its rate, and
+    the time went to waiting for the endpoint: on a loopback endpoint, that is the emulator."""
+    boto3.client("kinesis").create_stream(StreamName="alleycat", ShardCount=2)
+    summary = load.run(load.KinesisTarget("alleycat", client=SlowKinesis(0.7)), racers=1000, seconds=2,
+                       out=io.StringIO())  # fmt: skip
+    assert summary.acknowledged == 2000
+    assert summary.achieved_rate < 0.8 * 1000
+    assert summary.put_calls == 4
+    verdict = load.judgement(summary)
+    assert verdict.startswith("short of the target: ")
+    assert "The emulator, not the pipeline, held it back" in verdict
+    assert "http://127.0.0.1:4566" in verdict
+
+    summary.endpoint = "https://kinesis.us-east-1.amazonaws.com"  # the same race against AWS
+    assert "The endpoint held it back" in load.judgement(summary)
+
+
+def test_a_race_short_of_its_rate_by_the_producers_own_cpu_or_the_machine_says_which() -> None:
+    """The rule on the measured shares (a busy producer cannot be timed reliably on a shared machine):
+    our CPU over half the race is our own limit; neither it nor the endpoint over half, the machine's."""
+    race = load.Summary(target="alleycat", racers=1000, seconds=60, acknowledged=60_000, duration_s=100.0,
+                        put_calls=120, put_s=20.0, endpoint="http://127.0.0.1:4576")  # fmt: skip
+    race.producer_cpu_s = 70.0
+    assert "This producer's own CPU held it back: this producer used 70.0 s of CPU" in load.judgement(race)
+    race.producer_cpu_s = 10.0
+    verdict = load.judgement(race)
+    assert "The machine held it back: waiting for the endpoint took 20.0 s and this producer's CPU 10.0 s" in verdict
+    assert "other processes on the cores (LocalStack's among them)" in verdict
+    assert load.judgement(load.Summary(target="t", racers=1000, seconds=60, acknowledged=60_000,
+                                       duration_s=61.0)).startswith("on target: 984 records/s")  # fmt: skip
+
+
+def test_a_race_that_keeps_its_rate_is_on_target_and_the_command_prints_the_judgement(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    boto3.client("kinesis").create_stream(StreamName="alleycat", ShardCount=1)
+    assert cli.main(["load", "--stream", "alleycat", "--racers", "20", "--seconds", "2",
+                     "--no-producer-metrics"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "rate: on target: " in out
+    assert "of the 20/s asked" in out

@@ -415,3 +415,60 @@ def test_one_consumer_s_dashboard_keeps_the_stream_and_that_consumer_s_row() -> 
         "default 1",
     ]
     assert render.one_consumer({"widgets": [graph("stream")]}, "default") == {"widgets": [graph("stream")]}
+
+
+def test_the_race_report_draws_what_load_put_beside_what_the_handler_processed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The producer metrics `load` publishes (KinesisProducerLibrary, StreamName, per 10 s upload
+    interval as `make load` sends them) and the handler's counts, in moto's CloudWatch: the report's
+    first panel draws both, with the same 10 s period, and they add up to the same race."""
+    import boto3
+    from moto import mock_aws
+
+    from stream_pipeline_ops import load
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        cloudwatch = boto3.client("cloudwatch")
+        now = datetime.now(tz=UTC).replace(microsecond=0)
+        start = now - timedelta(seconds=60)
+        clock = iter(start.timestamp() + 10 * n for n in range(100))
+        metrics = load.ProducerMetrics("alleycat", client=cloudwatch, clock=lambda: next(clock), upload_delay_s=10)
+        for _ in range(4):  # four 10 s intervals of a race of 100 records/s
+            metrics.observe("UserRecordsPut", 1, 1000)
+            metrics.observe("KinesisRecordsPut", 1, 1000)
+        metrics.flush()
+        dims = [{"Name": "SourceType", "Value": "kinesis"}, {"Name": "service", "Value": "alleycat"}]
+        cloudwatch.put_metric_data(Namespace="StreamPipeline", MetricData=[
+            {"MetricName": name, "Dimensions": dims, "Timestamp": start + timedelta(seconds=10 * n + 5),
+             "Value": 1000.0} for n in range(4) for name in ("UserRecords", "RecordsProcessed")
+        ])  # fmt: skip
+        body = render.report_body(function="alleycat", stream="alleycat", namespace="StreamPipeline",
+                                  service="alleycat", source="kinesis", alarm_arns=[], period=10)  # fmt: skip
+        drawn = render.render(body, lambda _service: cloudwatch, tmp_path / "race.png", title="t", minutes=5)
+        wanted = render.queries(body["widgets"][0], 0)
+        series = render.fetch(cloudwatch, wanted, now - timedelta(minutes=5), now + timedelta(seconds=10))
+    totals = {q["Label"]: sum(series.get(q["Id"], ([], []))[1]) for q in wanted}
+    assert totals["user records put (KPL)"] == totals["Kinesis records put (KPL)"] == 4000
+    assert totals["user records processed"] == totals["Kinesis records processed"] == 4000
+    first = drawn.widgets[0]
+    assert first["title"] == "Records per 10 s: put into the stream vs processed by the handler"
+    assert first["series"][:5] == [
+        "user records put (KPL)",
+        "Kinesis records put (KPL)",
+        "IncomingRecords (the stream)",
+        "user records processed",
+        "Kinesis records processed",
+    ]
+    queries = {q["Label"]: q for q in render.queries(body["widgets"][0], 0)}
+    put = queries["user records put (KPL)"]["MetricStat"]
+    assert put["Metric"]["Namespace"] == "KinesisProducerLibrary"
+    assert put["Metric"]["Dimensions"] == [{"Name": "StreamName", "Value": "alleycat"}]
+    assert (put["Period"], put["Stat"]) == (10, "Sum")
+    assert first["points"] >= 12  # about four 10 s points for each of the two put and two processed series

@@ -15,6 +15,7 @@ from typing import Final
 from stream_pipeline_ops.doctor.context import BUSY_SHARE, Context
 from stream_pipeline_ops.doctor.reader import MetricKey, Reader, Refusal, metric_key, warn_on_any
 from stream_pipeline_ops.doctor.report import Severity
+from stream_pipeline_ops.load import is_local
 from stream_pipeline_ops.stack import kinesis_stream_name, parse_arn, stream_of
 
 AREA: Final = "stream"
@@ -32,8 +33,21 @@ POLLING_STATES: Final = frozenset({"Creating", "Enabling", "Enabled", "Updating"
 DYNAMODB_STREAM_RETENTION_S: Final = 24 * 3600  # DynamoDB Streams keep records 24 hours
 
 
+def handler_latency(ctx: Context) -> tuple[str, dict[str, str]]:
+    """The namespace and dimensions of the handler's ProcessingLatency (its EMF metric, arrival to
+    processed), as stream_pipeline.config reads the function's environment and the handler sets them."""
+    env = ctx.environment
+    namespace = env.get("METRICS_NAMESPACE") or env.get("POWERTOOLS_METRICS_NAMESPACE") or "StreamPipeline"
+    source = "dynamodb" if ":dynamodb:" in ctx.mapping.get("EventSourceArn", "") else "kinesis"
+    return namespace, {"SourceType": source, "service": env.get("POWERTOOLS_SERVICE_NAME") or "stream-pipeline"}
+
+
 def planned(ctx: Context) -> list[MetricKey]:
-    wanted = [metric_key("AWS/Lambda", "IteratorAge", {"FunctionName": ctx.function_name}, "Maximum")]
+    namespace, dimensions = handler_latency(ctx)
+    wanted = [
+        metric_key("AWS/Lambda", "IteratorAge", {"FunctionName": ctx.function_name}, "Maximum"),
+        metric_key(namespace, "ProcessingLatency", dimensions, "Maximum"),
+    ]
     source = ctx.mapping.get("EventSourceArn", "")
     if ":kinesis:" in source:
         stream = {"StreamName": kinesis_stream_name(source)}
@@ -272,22 +286,44 @@ def check_lag(read: Reader, ctx: Context) -> None:
             f"MaximumRecordAgeInSeconds={age} >= retention {retention} s",
             "set the maximum record age below the retention",
         )
-    lag = max(read.metric("AWS/Lambda", "IteratorAge", {"FunctionName": ctx.function_name}, "Maximum"), default=0.0)
+    lag, measured = read_lag(read, ctx)
     limit_s = age if age is not None else retention
     if limit_s and lag >= 0.5 * limit_s * 1000:
         read.report.add(
             Severity.CRITICAL,
             AREA,
             "records are at risk: the consumer is far behind",
-            f"IteratorAge max {lag / 1000:,.0f} s over the last {read.minutes} min; "
+            f"{measured} max {lag / 1000:,.0f} s over the last {read.minutes} min; "
             f"records are given up at {limit_s:,} s",
             "fix the consumer's errors and throttles now; raise parallelization, shards, or the maximum record age",
         )
     elif lag > LAG_WARNING_MS:
+        emulator = getattr(getattr(read.client("lambda"), "meta", None), "endpoint_url", None)
         read.report.add(
             Severity.WARNING,
             AREA,
             "the consumer is falling behind",
-            f"IteratorAge max {lag / 1000:,.1f} s over the last {read.minutes} min",
-            "raise the parallelization factor or the shard count; check errors and throttles",
+            f"{measured} max {lag / 1000:,.1f} s over the last {read.minutes} min",
+            "raise the parallelization factor or the shard count; check errors and throttles"
+            + (
+                f". On a local emulator ({emulator}) the lag is mostly the emulator's: LocalStack's poller reads one "
+                "shard at a time and shares this machine's cores (docs/BENCHMARKS.md, P5); size for AWS with "
+                "`stream-pipeline plan`, not from this figure"
+                if isinstance(emulator, str) and is_local(emulator)
+                else ""
+            ),
         )
+
+
+def read_lag(read: Reader, ctx: Context) -> tuple[float, str]:
+    """The consumer's lag in ms over the window, and which metric said so. The mapping's IteratorAge
+    when it publishes one; otherwise (LocalStack publishes none, nor does an idle mapping in AWS) the
+    handler's ProcessingLatency, from a record's arrival in the stream to the end of its batch, which
+    is the iterator age plus the batch's own time."""
+    ages = read.metric("AWS/Lambda", "IteratorAge", {"FunctionName": ctx.function_name}, "Maximum")
+    if ages:
+        return max(ages), "IteratorAge"
+    namespace, dimensions = handler_latency(ctx)
+    latencies = read.metric(namespace, "ProcessingLatency", dimensions, "Maximum")
+    where = ", ".join(f"{k}={v}" for k, v in dimensions.items())
+    return max(latencies, default=0.0), f"ProcessingLatency ({namespace}, {where}; no IteratorAge published)"

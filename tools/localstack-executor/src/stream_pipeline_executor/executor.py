@@ -13,7 +13,9 @@ Metric Format lines become metric data (:mod:`stream_pipeline_executor.emf`), so
 business metrics, the dashboard's widgets on them and the alarms on them work locally. And what
 Lambda's event source mappings publish in AWS and LocalStack's do not: PolledEventCount and the
 failure path's counts (:mod:`stream_pipeline_executor.esm_metrics`), so the consumer-stopped and
-failure-path alarms see real polls, real deliveries and a real stop.
+failure-path alarms see real polls, real deliveries and a real stop. And, when
+``STREAM_PIPELINE_SHARD_POLLERS`` asks for it, shards polled concurrently with the mapping's
+parallelization factor, as Lambda polls them (:mod:`stream_pipeline_executor.shard_pollers`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from localstack.services.lambda_.invocation.lambda_models import FunctionVersion
 from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 
-from stream_pipeline_executor import esm_metrics
+from stream_pipeline_executor import esm_metrics, shard_pollers
 from stream_pipeline_executor.emf import metric_data
 from stream_pipeline_executor.process import WorkerProcess, runtime_version
 
@@ -155,4 +157,5 @@ class LocalPythonExecutorPlugin(RuntimeExecutorPlugin):  # type: ignore[misc]
 
     def load(self, *_args: Any, **_kwargs: Any) -> type[LocalPythonExecutor]:
         esm_metrics.install(publish_lambda_metrics)
+        shard_pollers.install(shard_pollers.threads_setting())  # off unless STREAM_PIPELINE_SHARD_POLLERS > 0
         return LocalPythonExecutor
