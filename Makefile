@@ -169,8 +169,7 @@ REPORT_PERIOD := 10
 .PHONY: load
 load: $(VENV)/.stamp ## Race RACERS simulated racers (1-1000) for DURATION seconds into the stack `make up` brought up (AGGREGATE=1: KPL aggregates)
 	@test -f .localstack/stack.json || { echo "No local stack: run \`make up\` (or \`make up EXAMPLE=dynamodb-streams\`) first."; exit 3; }
-	$(LOCAL_AWS) $(call q,$(VENV)/bin/stream-pipeline) load --outputs .localstack/stack.json --racers $(call q,$(value RACERS)) --seconds $(call q,$(value DURATION)) $(if $(value AGGREGATE),--aggregate) \
-	  --metrics-upload-delay-ms $(REPORT_PERIOD)000
+	$(LOCAL_AWS) $(call q,$(VENV)/bin/stream-pipeline) load --outputs .localstack/stack.json --racers $(call q,$(value RACERS)) --seconds $(call q,$(value DURATION)) --metrics-upload-delay-ms $(REPORT_PERIOD)000 $(if $(value AGGREGATE),--aggregate)
 
 .PHONY: doctor
 doctor: $(VENV)/.stamp ## Findings on the stack `make up` brought up: evidence and the fix, most severe first

@@ -91,8 +91,12 @@ def test_every_shard_is_polled_at_once_and_never_twice_at_the_same_time() -> Non
     assert "gone" not in poller.shard_batcher
     hold.set()
     futures.wait(wrapped.dispatcher(poller).inflight.values(), timeout=5)
-    wrapped.poll_events(poller)  # the next poll of each shard reads on from its new iterator
-    assert len(poller.polls) == 8
+    # The next poll of each shard reads on from its new iterator. A finished poll leaves the
+    # in-flight set in its future's callback, which may run a moment after the wait returns: poll
+    # until every shard was read again (FakePoller fails on two polls of one shard at once).
+    while min(poller.polls.count(shard) for shard in poller.shards) < 2 and time.monotonic() - started < 5:
+        wrapped.poll_events(poller)
+    assert all(poller.polls.count(shard) >= 2 for shard in poller.shards), poller.polls
     assert time.monotonic() - started < 5
     wrapped.dispatcher(poller).close()
 
